@@ -1,0 +1,156 @@
+"""Metadata of a document: title, cleaned body, date, cities, tags, other fields.
+
+Owns the decisions of what a reader sees as a document's title and body and
+which date and cities its facets show; the pattern-level work is done by
+``cleaning`` (encodings, HTML, boilerplate, titles), ``dates`` and ``cities``.
+
+Front matter or JSON fields win over what is found in the text.  Dates are
+looked for in the prose of articles (.txt/.md) only: a JSON-lines record is a
+passage of some larger collection, and a year in its prose (a Wikipedia
+paragraph about 1786) is not the record's date.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import cities as gazetteer
+from .cleaning import (is_boilerplate, is_breadcrumb, pick_title, split_paragraphs,
+                       strip_html, strip_site_suffix)
+from .dates import find_date_in_text, parse_date_value
+from .model import Document, Problem
+
+# Names under which front matter or a JSON record may carry metadata.
+_TITLE_KEYS = ("title",)
+_DATE_KEYS = ("date", "published", "time")
+_CITY_KEYS = ("cities", "city")
+_TAG_KEYS = ("tags", "keywords")
+_RESERVED = {"id", "text", *_TITLE_KEYS, *_DATE_KEYS, *_CITY_KEYS, *_TAG_KEYS}
+# Longest value of a JSON field that becomes a facet (names, dynasties, not prose).
+MAX_FACET_VALUE = 64
+
+_MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+
+
+def clean_body(text: str) -> list[str]:
+    """The paragraphs a reader should see: HTML, navigation and boilerplate removed."""
+    paragraphs = []
+    for line in split_paragraphs(strip_html(text)):
+        if is_boilerplate(line) or is_breadcrumb(line):
+            continue
+        paragraphs.append(_MARKDOWN_HEADING.sub("", line).rstrip())
+    return [p for p in paragraphs if p]
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        parts = re.split(r"[,，、;；]", value)
+    elif isinstance(value, (list, tuple)):
+        parts = [str(v) for v in value if v is not None]
+    else:
+        parts = [str(value)]
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def _first(mapping: dict, keys) -> object:
+    for key in keys:
+        if mapping.get(key) not in (None, ""):
+            return mapping[key]
+    return None
+
+
+def _resolve_cities(given, title: str, paragraphs: list[str]):
+    """Cities from metadata when given (any script), else those the text is about."""
+    forms: dict[str, list[str]] = {}
+    if given:
+        names = []
+        for name in given:
+            canonical = gazetteer.canonical_city(name) or name
+            if canonical not in names:
+                names.append(canonical)
+            if name != canonical:
+                forms.setdefault(canonical, []).append(name)
+        return names, forms
+    names = []
+    for mention in gazetteer.detect_cities(title, paragraphs):
+        names.append(mention.canonical)
+        own = [f for f in mention.surface_forms if f != mention.canonical]
+        if own:
+            forms[mention.canonical] = sorted(set(own))
+    return names, forms
+
+
+def document_from_text(doc_id: str, source: str, front: dict, raw_body: str):
+    """Build a document from a text file's front matter and body."""
+    paragraphs = clean_body(raw_body)
+    title = _first(front, _TITLE_KEYS)
+    if title is not None:
+        title = strip_site_suffix(str(title).strip())
+    else:
+        title = pick_title(split_paragraphs(strip_html(raw_body))) or ""
+    if not paragraphs and not title:
+        return Problem(source, "no text left after removing markup and boilerplate")
+    # The title line is shown as the title; don't repeat it as the body's first line.
+    if paragraphs and title and paragraphs[0].strip() == title:
+        paragraphs = paragraphs[1:]
+
+    problems = []
+    date = None
+    given_date = _first(front, _DATE_KEYS)
+    if given_date is not None:
+        date = parse_date_value(given_date)
+        if date is None:
+            problems.append(f"front matter date {given_date!r} is not a date; "
+                            "looked for one in the text instead")
+    if date is None:
+        date = find_date_in_text("\n".join([title, *paragraphs]))
+
+    city_list, forms = _resolve_cities(_as_list(_first(front, _CITY_KEYS)), title, paragraphs)
+    return Document(
+        id=doc_id, title=title, body="\n".join(paragraphs), source=source, date=date,
+        cities=city_list, city_forms=forms, tags=_as_list(_first(front, _TAG_KEYS)),
+        fields={k: v for k, v in front.items() if k not in _RESERVED and _is_scalar(v)},
+        warnings=problems,
+    )
+
+
+def _is_scalar(value) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def facet_values(value) -> list[str]:
+    """The facet values of a JSON field, or [] when it is not facet-like (long prose)."""
+    values = value if isinstance(value, list) else [value]
+    out = []
+    for v in values:
+        if not _is_scalar(v):
+            return []
+        text = str(v).strip().replace(",", "，")
+        if not text or len(text) > MAX_FACET_VALUE:
+            return []
+        out.append(text)
+    return out
+
+
+def document_from_record(doc_id: str, source: str, record: dict):
+    """Build a document from one JSON-lines record (``text`` is known to be a string)."""
+    text = record["text"]
+    paragraphs = clean_body(text) or [text.strip()]
+    title = _first(record, _TITLE_KEYS)
+    title = str(title).strip() if title is not None else (pick_title(paragraphs) or "")
+    problems = []
+    date = None
+    given_date = _first(record, _DATE_KEYS)
+    if given_date is not None:
+        date = parse_date_value(given_date)
+        if date is None:
+            problems.append(f"date {given_date!r} is not a date; indexed without one")
+    city_list, forms = _resolve_cities(_as_list(_first(record, _CITY_KEYS)), title, paragraphs)
+    fields = {k: v for k, v in record.items() if k not in _RESERVED}
+    return Document(
+        id=doc_id, title=title, body="\n".join(paragraphs), source=source, date=date,
+        cities=city_list, city_forms=forms, tags=_as_list(_first(record, _TAG_KEYS)),
+        fields=fields, warnings=problems,
+    )

@@ -1,0 +1,576 @@
+"""Searching an index: the one query path of the web UI, the CLI and the Python API.
+
+Owns the query language people type, how it becomes a Whoosh query, ranking,
+filters and facets, sorting, paging and snippets.
+
+The language is deliberately small, because people type words and questions:
+
+* plain text: ranked (BM25F) on words and on character bigrams, preferring
+  documents with more of the query's words and with its exact text, without
+  requiring every word;
+* ``"..."`` (or “…”, 「…」): this exact text must occur (either script);
+* ``-word`` or ``-"..."``: documents containing it are left out.
+
+Nothing else is syntax: ``*``, ``field:value``, ranges and boosts are plain
+characters, so a query cannot reach fields or run expensive expansions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+
+from . import cities as gazetteer
+from .analysis import char_grams, segment
+from .errors import IndexNotFound, QueryError
+from .highlight import find_spans, highlight, snippets
+from .indexing import MANIFEST, live_generation
+from .schema import BUILTIN_FACETS, FACET_PREFIX
+from .script import to_simplified
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_QUERY_CHARS = 1000
+MAX_PAGE = 10_000
+# Seconds a query may spend scoring before it answers with what it has.
+TIME_BUDGET = float(os.environ.get("SEARCH_TIME_BUDGET", 2.0))
+
+# Field weights.  The title says what a document is about; metadata (author,
+# tags) is a weaker signal; bigrams back up words jieba split differently.
+TITLE_BOOST = 2.0
+META_BOOST = 0.5
+GRAM_BOOST = 0.5
+PHRASE_BOOST = 2.0
+
+# Question and function words: dropped from the ranked part of a query (never
+# from the index, never from quoted phrases) because nearly every document has
+# them and a reader's question is full of them.
+STOP_WORDS = frozenset("""
+的 了 是 在 和 与 及 或 而 也 都 就 又 还 并 且 被 把 将 对 于 从 到 由 以 为 其 之 这 那 些
+个 着 过 吗 呢 吧 啊 呀 么 什么 哪 哪里 哪儿 哪个 哪些 哪一 哪位 哪年 谁 何 何时 何处 何地 得 地
+为什么 为何 怎么 怎样 怎么样 如何 多少 几 几个 几年 是否 是不是 有没有 有 没有 哪种 什么样
+该 此 它 他 她 们 我 你 您 请问 一 一个 上 下 中 所 等 曾 会 能 可 可以 要 已 已经 第 多
+""".split())
+
+_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
+_TOKEN = re.compile(r'(-?)(["“「『”])(.*?)(?:["”」』]|$)|(-?)(\S+)', re.S)
+
+
+@dataclass
+class ParsedQuery:
+    """What a query string asks for, before it meets an index."""
+
+    text: str
+    words: list[str] = field(default_factory=list)      # free text, ranked
+    phrases: list[str] = field(default_factory=list)    # must occur exactly
+    excluded: list[str] = field(default_factory=list)   # must not occur
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.words or self.phrases or self.excluded)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split a query string into free text, required phrases and exclusions.
+
+    Unbalanced quotes are forgiven: an opening quote runs to the end.
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise QueryError("the query must be text")
+    text = text.replace("\x00", " ").strip()
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text):,} characters long; "
+                         f"the limit is {MAX_QUERY_CHARS:,}")
+    parsed = ParsedQuery(text=text)
+    for m in _TOKEN.finditer(text):
+        if m.group(2):
+            negate, body = m.group(1), m.group(3).strip()
+            target = parsed.excluded if negate else parsed.phrases
+        else:
+            negate, body = m.group(4), m.group(5)
+            # A lone "-" or a hyphenated word is text, not an exclusion.
+            target = parsed.excluded if negate and body else parsed.words
+            if not negate and body.startswith("-"):
+                body = body.lstrip("-")
+        if body and _has_content(body):
+            target.append(body)
+    return parsed
+
+
+def _has_content(text: str) -> bool:
+    return bool(char_grams(to_simplified(text)))
+
+
+def _chunks(text: str) -> list[list[str]]:
+    """The query's words (simplified) in runs split at stop words and punctuation.
+
+    Each run is a stretch of the reader's own contiguous text.
+    """
+    norm = to_simplified(text).lower()
+    runs: list[list[tuple[str, int, int]]] = [[]]
+    last_end = None
+    for word, start, end, is_sub in segment(norm):
+        if is_sub:
+            continue
+        if word in STOP_WORDS or (last_end is not None and start != last_end):
+            if runs[-1]:
+                runs.append([])
+            if word in STOP_WORDS:
+                last_end = None
+                continue
+        runs[-1].append((word, start, end))
+        last_end = end
+    return [[norm[r[0][1]:r[-1][2]]] + [w for w, _, _ in r] for r in runs if r]
+
+
+def _grams(text: str) -> list[str]:
+    return [g for g, _, _ in char_grams(to_simplified(text).lower())]
+
+
+def _exact(text: str) -> wq.Query:
+    """Documents holding exactly this text (in either script)."""
+    grams = _grams(text)
+    if len(grams) == 1:
+        gram = grams[0]
+        # A single character is a bigram's first half or a word of its own.
+        return wq.Or([wq.Term("grams", gram), wq.Term("body", gram), wq.Term("title", gram)]
+                     + ([wq.Prefix("grams", gram)] if len(gram) == 1 else []))
+    return wq.Phrase("grams", grams)
+
+
+def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
+    """The ranked part of a query, and the words to highlight."""
+    subqueries, needles = [], []
+    for text in words:
+        chunks = _chunks(text)
+        if not chunks:
+            # Only stop words: search them as they are rather than nothing.
+            norm = to_simplified(text).lower()
+            chunks = [[norm] + [w for w, _, _, sub in segment(norm) if not sub]]
+        for run_text, *run_words in chunks:
+            # Whole words only: the index holds the sub-words of long words
+            # too, so a query word still finds a longer word containing it,
+            # and one concept is not counted once per sub-word.
+            for word in dict.fromkeys(run_words):
+                if word in STOP_WORDS:
+                    continue
+                subqueries += [wq.Term("body", word), wq.Term("title", word, boost=TITLE_BOOST),
+                               wq.Term("meta", word, boost=META_BOOST)]
+            needles += [w for w in run_words if w]
+            grams = _grams(run_text)
+            subqueries += [wq.Term("grams", g, boost=GRAM_BOOST) for g in dict.fromkeys(grams)]
+            if len(grams) > 1:
+                subqueries.append(wq.Phrase("grams", grams, boost=PHRASE_BOOST))
+    if not subqueries:
+        return None, needles
+    return wq.Or(subqueries), needles
+
+
+def build_query(parsed: ParsedQuery) -> tuple[wq.Query, list[str]]:
+    """The Whoosh query for a parsed query, and the texts to highlight."""
+    ranked, needles = _ranked(parsed.words)
+    required = [_exact(p) for p in parsed.phrases]
+    needles += [to_simplified(p).lower() for p in parsed.phrases]
+    if required:
+        positive = wq.And(required + ([ranked] if ranked else []))
+        if ranked:
+            # The ranked words add to the score without being required.
+            positive = wq.AndMaybe(wq.And(required), ranked)
+    else:
+        positive = ranked or wq.Every()
+    if parsed.excluded:
+        positive = wq.AndNot(positive, wq.Or([_exact(e) for e in parsed.excluded]))
+    return positive, needles
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    title_html: str
+    score: float | None
+    date: str | None
+    cities: list[str]
+    snippet: str
+    snippets: list[str]
+    source: str
+    city_forms: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "score": self.score, "date": self.date,
+                "cities": self.cities, "snippet": self.snippet, "source": self.source}
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[Hit]
+    facets: dict[str, list[dict]]
+    filters: dict[str, list[str]]
+    elapsed_ms: float
+    partial: bool = False
+    # Why a query answered as it did (a filter value not known, ...).
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "per_page": self.per_page, "sort": self.sort, "filters": self.filters,
+            "hits": [h.to_dict() for h in self.hits], "facets": self.facets,
+            "elapsed_ms": round(self.elapsed_ms, 2), "partial": self.partial,
+            "notices": self.notices,
+        }
+
+
+@dataclass
+class DocumentView:
+    id: str
+    title: str
+    title_html: str
+    body: str
+    body_html: str
+    date: str | None
+    cities: list[str]
+    city_forms: dict
+    source: str
+    fields: dict
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "title_html": self.title_html,
+                "body": self.body, "body_html": self.body_html, "date": self.date,
+                "cities": self.cities, "city_forms": self.city_forms,
+                "source": self.source, "fields": self.fields}
+
+
+# ---------------------------------------------------------------------------
+# The index
+
+
+class _Generation:
+    """One opened index generation with the per-generation caches."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.ix = whoosh_index.open_dir(str(path))
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self._facets: dict[str, tuple[list[tuple[str, ...]], Counter]] = {}
+        self._date_keys: list[int] | None = None
+        manifest = path / MANIFEST
+        self.manifest = {}
+        if manifest.exists():
+            import json
+            self.manifest = json.loads(manifest.read_text())
+        self.facet_fields = [n[len(FACET_PREFIX):] for n in self.ix.schema.names()
+                             if n.startswith(FACET_PREFIX)]
+        with self.ix.searcher() as s:
+            self.doc_count = s.doc_count_all()
+            self.facet_fields = sorted(
+                n[len(FACET_PREFIX):] for n in s.reader().indexed_field_names()
+                if n.startswith(FACET_PREFIX))
+
+    def searcher(self):
+        # Whoosh searchers are not meant to be shared between threads: one each.
+        s = getattr(self.local, "searcher", None)
+        if s is None:
+            s = self.local.searcher = self.ix.searcher(weighting=scoring.BM25F())
+        return s
+
+    def facet_table(self, fieldname: str):
+        """Per document, the values of a facet field; and the values' totals."""
+        table = self._facets.get(fieldname)
+        if table is None:
+            with self.lock:
+                table = self._facets.get(fieldname)
+                if table is None:
+                    reader = self.searcher().reader()
+                    per_doc: list[tuple[str, ...]] = [()] * reader.doc_count_all()
+                    totals: Counter = Counter()
+                    if fieldname in reader.indexed_field_names():
+                        for raw in reader.lexicon(fieldname):
+                            value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                            ids = list(reader.postings(fieldname, raw).all_ids())
+                            totals[value] = len(ids)
+                            for d in ids:
+                                per_doc[d] = per_doc[d] + (value,)
+                    table = self._facets[fieldname] = (per_doc, totals)
+        return table
+
+    def date_keys(self) -> list[int]:
+        if self._date_keys is None:
+            with self.lock:
+                if self._date_keys is None:
+                    reader = self.searcher().reader()
+                    col = reader.column_reader("date_key")
+                    self._date_keys = [col[d] for d in range(reader.doc_count_all())]
+        return self._date_keys
+
+
+def _as_values(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple, set)):
+        out = []
+        for v in value:
+            out.extend(_as_values(v))
+        return out
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+class SearchIndex:
+    """A searchable index folder; picks up a rebuilt index without reopening.
+
+    ``open_index(path)`` returns one.  Thread-safe: a web server shares one.
+    """
+
+    def __init__(self, path: str | os.PathLike = "index"):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._gen: _Generation | None = None
+        self._current()
+
+    def _current(self) -> _Generation:
+        target = live_generation(self.path)
+        if target is None:
+            raise IndexNotFound(f"no index at {self.path}: build one with `make index` "
+                                f"or `python -m search index SOURCE --index {self.path}`")
+        gen = self._gen
+        if gen is None or gen.path != target:
+            with self._lock:
+                if self._gen is None or self._gen.path != target:
+                    self._gen = _Generation(target)
+                gen = self._gen
+        return gen
+
+    # -- public API ---------------------------------------------------------
+
+    @property
+    def facet_names(self) -> list[str]:
+        gen = self._current()
+        return list(BUILTIN_FACETS) + gen.facet_fields
+
+    def stats(self) -> dict:
+        gen = self._current()
+        return {"documents": gen.doc_count, "facets": self.facet_names,
+                "built_at": gen.manifest.get("built_at"), "generation": gen.path.name}
+
+    def search(self, q: str = "", *, city=None, year=None, filters: dict | None = None,
+               sort: str = "relevance", page: int = 1, per_page: int = 10,
+               snippet_count: int = 2) -> SearchResults:
+        """Search: ranked or date-sorted hits, the total, facets and snippets.
+
+        ``city`` and ``year`` (one value or a list; ``year`` takes ``2014`` or
+        ``2014-09``) and ``filters`` (``{"author": ["李白"]}``, any facet) narrow
+        the results: values of one facet combine with OR, facets with AND.
+        """
+        started = time.perf_counter()
+        sort, page, per_page = self._check_paging(sort, page, per_page)
+        parsed = parse_query(q)
+        gen = self._current()
+        searcher = gen.searcher()
+        selected = self._normalise_filters(gen, city, year, filters)
+
+        whoosh_q, needles = build_query(parsed)
+        notices, partial = [], False
+        matched = self._matching_docs(searcher, whoosh_q)
+
+        # Each facet's allowed set; a facet's counts ignore its own selection
+        # so its other values stay visible (multi-select facets).
+        allowed = {name: self._allowed(gen, name, values) for name, values in selected.items()}
+        filtered = matched
+        for docs in allowed.values():
+            filtered = filtered & docs
+        facets = {}
+        for name in self._shown_facets(gen, selected):
+            base = matched
+            for other, docs in allowed.items():
+                if other != name:
+                    base = base & docs
+            facets[name] = self._count(gen, name, base, selected.get(name, []))
+
+        if sort == "relevance" and parsed.is_empty:
+            sort = "newest"   # nothing to rank by: newest first is what a browser expects
+        first = (page - 1) * per_page
+        if sort == "relevance":
+            ranked, partial = self._ranked(searcher, whoosh_q, filtered if selected else None,
+                                           first + per_page)
+            page_hits = ranked[first:first + per_page]
+        else:
+            keys = gen.date_keys()
+            # Newest or oldest first, documents without a date last either way.
+            sign = -1 if sort == "newest" else 1
+            order = sorted(filtered, key=lambda d: (keys[d] == 0, sign * keys[d], d))
+            page_hits = [(d, None) for d in order[first:first + per_page]]
+        if partial:
+            notices.append("the query took too long; these are the best results found in time")
+        hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
+        for name, values in selected.items():
+            known = {f["value"] for f in facets.get(name, [])}
+            for v in values:
+                if v not in known:
+                    notices.append(f"no document has {name} {v}")
+        return SearchResults(
+            query=parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
+            hits=hits, facets=facets, filters=selected, partial=partial, notices=notices,
+            elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    def document(self, doc_id: str, q: str = "") -> DocumentView | None:
+        """One document by id, with the query's matches marked, or None."""
+        if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
+            return None
+        parsed = parse_query(q)
+        _, needles = build_query(parsed)
+        searcher = self._current().searcher()
+        stored = searcher.document(id=doc_id)
+        if stored is None:
+            return None
+        return DocumentView(
+            id=stored["id"], title=stored.get("title", ""),
+            title_html=highlight(stored.get("title", ""), needles),
+            body=stored.get("body", ""), body_html=highlight(stored.get("body", ""), needles),
+            date=stored.get("date"), cities=_as_values(stored.get("city")),
+            city_forms=stored.get("city_forms") or {}, source=stored.get("source", ""),
+            fields=stored.get("extra") or {})
+
+    # -- the pieces -----------------------------------------------------------
+
+    @staticmethod
+    def _check_paging(sort, page, per_page):
+        if sort in (None, ""):
+            sort = "relevance"
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        try:
+            page = int(page)
+            per_page = int(per_page)
+        except (TypeError, ValueError):
+            raise QueryError("page and per_page must be whole numbers") from None
+        if not 1 <= page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE:,}")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        return sort, page, per_page
+
+    def _normalise_filters(self, gen, city, year, filters) -> dict[str, list[str]]:
+        selected: dict[str, list[str]] = {}
+        raw = dict(filters or {})
+        if city is not None:
+            raw["city"] = _as_values(raw.get("city")) + _as_values(city)
+        if year is not None:
+            raw["year"] = _as_values(raw.get("year")) + _as_values(year)
+        known = set(BUILTIN_FACETS) | set(gen.facet_fields)
+        for name, values in raw.items():
+            if name not in known:
+                raise QueryError(f"unknown filter {name!r}; this index has "
+                                 f"{', '.join(sorted(known))}")
+            values = _as_values(values)
+            if name == "city":
+                values = [gazetteer.canonical_city(v) or to_simplified(v) for v in values]
+            elif name in ("year", "month"):
+                for v in values:
+                    if not re.fullmatch(r"\d{4}(-\d{2})?", v):
+                        raise QueryError(f"{name} must look like 2014 or 2014-09, not {v!r}")
+            else:
+                values = [to_simplified(v) for v in values]
+            if values:
+                selected[name] = list(dict.fromkeys(values))
+        # A month chosen in the year facet is a filter on months.
+        if "year" in selected:
+            months = [v for v in selected["year"] if len(v) == 7]
+            if months:
+                selected["year"] = [v for v in selected["year"] if len(v) == 4]
+                selected["month"] = list(dict.fromkeys(selected.get("month", []) + months))
+                if not selected["year"]:
+                    del selected["year"]
+        return selected
+
+    @staticmethod
+    def _field(name: str) -> str:
+        return name if name in BUILTIN_FACETS else FACET_PREFIX + name
+
+    def _allowed(self, gen, name, values) -> set[int]:
+        per_doc, _ = gen.facet_table(self._field(name))
+        wanted = set(values)
+        return {d for d, vals in enumerate(per_doc) if vals and not wanted.isdisjoint(vals)}
+
+    def _shown_facets(self, gen, selected):
+        names = ["city", "year", "month"] + gen.facet_fields
+        return names
+
+    def _count(self, gen, name, docs: set[int], selected_values) -> list[dict]:
+        per_doc, totals = gen.facet_table(self._field(name))
+        if len(docs) == gen.doc_count:
+            counts = totals
+        else:
+            counts = Counter()
+            for d in docs:
+                vals = per_doc[d]
+                if vals:
+                    counts.update(vals)
+        items = [{"value": v, "count": c} for v, c in counts.items() if c]
+        if name in ("year", "month"):
+            items.sort(key=lambda f: f["value"], reverse=True)
+        else:
+            items.sort(key=lambda f: (-f["count"], f["value"]))
+        for v in selected_values:
+            if v not in counts:
+                items.append({"value": v, "count": 0})
+        return items
+
+    @staticmethod
+    def _matching_docs(searcher, q) -> set[int]:
+        if isinstance(q, wq.Every):
+            return set(searcher.reader().all_doc_ids())
+        return set(searcher.docs_for_query(q))
+
+    @staticmethod
+    def _ranked(searcher, q, allowed, limit):
+        collector = searcher.collector(limit=limit, filter=allowed)
+        timed = TimeLimitCollector(collector, timelimit=TIME_BUDGET, use_alarm=False)
+        partial = False
+        try:
+            searcher.search_with_collector(q, timed)
+        except TimeLimit:
+            partial = True
+        results = timed.results()
+        return [(hit.docnum, round(hit.score, 4)) for hit in results], partial
+
+    def _hit(self, searcher, docnum, score, needles, snippet_count) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        title, body = stored.get("title", ""), stored.get("body", "")
+        frags = snippets(body, needles, count=snippet_count)
+        return Hit(
+            id=stored["id"], title=title, title_html=highlight(title, needles),
+            score=score, date=stored.get("date"), cities=_as_values(stored.get("city")),
+            snippet=" ".join(frags[:1]), snippets=frags, source=stored.get("source", ""),
+            city_forms=stored.get("city_forms") or {}, fields=stored.get("extra") or {})
+
+
+def open_index(path: str | os.PathLike = "index") -> SearchIndex:
+    """Open the index folder built by ``build_index`` (raises ``IndexNotFound``)."""
+    return SearchIndex(path)

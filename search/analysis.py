@@ -32,6 +32,8 @@ from .script import to_simplified
 
 USER_DICT = Path(__file__).with_name("data") / "userdict.txt"
 
+# jieba reports its dictionary loading on stderr at INFO; that is noise here.
+jieba.setLogLevel(logging.WARNING)
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 

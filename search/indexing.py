@@ -35,6 +35,7 @@ from .errors import BuildError
 from .metadata import facet_values
 from .model import Document, Problem
 from .schema import FACET_PREFIX, build_schema
+from .script import to_simplified
 
 CURRENT = "current"
 MANIFEST = "build.json"
@@ -93,7 +94,9 @@ def document_fields(doc: Document) -> dict:
     extra = {}
     for name, value in doc.fields.items():
         extra[name] = value
-        values = facet_values(value)
+        # Facet values are kept in simplified script, like cities, so one
+        # author written in both scripts is one value.
+        values = [to_simplified(v) for v in facet_values(value)]
         if values and name.isidentifier():
             facets[FACET_PREFIX + name] = ",".join(values)
             meta_words.extend(values)

@@ -70,16 +70,29 @@ def _resolve_cities(given, title: str, paragraphs: list[str]):
             canonical = gazetteer.canonical_city(name) or name
             if canonical not in names:
                 names.append(canonical)
-            if name != canonical:
-                forms.setdefault(canonical, []).append(name)
+            for own in _own_forms(canonical, [name]):
+                forms.setdefault(canonical, []).append(own)
         return names, forms
     names = []
     for mention in gazetteer.detect_cities(title, paragraphs):
         names.append(mention.canonical)
-        own = [f for f in mention.surface_forms if f != mention.canonical]
+        own = _own_forms(mention.canonical, mention.surface_forms)
         if own:
-            forms[mention.canonical] = sorted(set(own))
+            forms[mention.canonical] = own
     return names, forms
+
+
+def _own_forms(canonical: str, surface_forms) -> list[str]:
+    """The document's spellings that differ from the canonical name in script.
+
+    洛陽 and 洛陽市 are both shown as 洛陽; 洛阳市 is just the canonical name.
+    """
+    own = []
+    for form in surface_forms:
+        short = form[:-1] if form.endswith(("市", "巿")) and len(form) > 2 else form
+        if short != canonical and short not in own:
+            own.append(short)
+    return own
 
 
 def document_from_text(doc_id: str, source: str, front: dict, raw_body: str):

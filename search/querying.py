@@ -28,7 +28,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import TimeLimit, WrappingCollector
 
 from . import cities as gazetteer
 from .analysis import char_grams, segment
@@ -331,6 +331,30 @@ class _Generation:
         return self._date_keys
 
 
+class _BudgetCollector(WrappingCollector):
+    """Collects into ``child`` only the allowed documents, within a time budget.
+
+    Whoosh's own filter and time-limit collectors don't compose (the time
+    limit bypasses the filter) and the time limit starts a thread per query;
+    this checks the clock every few hundred documents instead.
+    """
+
+    CHECK_EVERY = 256
+
+    def __init__(self, child, allowed: set[int] | None, budget: float):
+        super().__init__(child)
+        self.allowed = allowed
+        self.deadline = time.monotonic() + budget
+
+    def collect_matches(self):
+        child, allowed, offset = self.child, self.allowed, self.child.offset
+        for n, sub_docnum in enumerate(child.matches()):
+            if allowed is None or offset + sub_docnum in allowed:
+                child.collect(sub_docnum)
+            if n % self.CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+                raise TimeLimit
+
+
 def _as_values(value) -> list[str]:
     if value is None or value == "":
         return []
@@ -550,14 +574,15 @@ class SearchIndex:
 
     @staticmethod
     def _ranked(searcher, q, allowed, limit):
-        collector = searcher.collector(limit=limit, filter=allowed)
-        timed = TimeLimitCollector(collector, timelimit=TIME_BUDGET, use_alarm=False)
+        if allowed is not None and not allowed:
+            return [], False
+        collector = _BudgetCollector(searcher.collector(limit=limit), allowed, TIME_BUDGET)
         partial = False
         try:
-            searcher.search_with_collector(q, timed)
+            searcher.search_with_collector(q, collector)
         except TimeLimit:
             partial = True
-        results = timed.results()
+        results = collector.results()
         return [(hit.docnum, round(hit.score, 4)) for hit in results], partial
 
     def _hit(self, searcher, docnum, score, needles, snippet_count) -> Hit:

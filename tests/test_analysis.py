@@ -1,0 +1,63 @@
+"""The analyzers: offsets into the original script, positions, normalisation."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.analysis import gram_analyzer, word_analyzer
+from search.script import to_simplified
+
+MIXED = "中國移動(洛陽)呼叫中心在洛陽經濟技術開發區舉行簽約儀式，携程在上海。COVID-19 ｗｉｆｉ"
+
+
+@pytest.mark.parametrize("make", [word_analyzer, gram_analyzer])
+def test_offsets_point_into_the_original_text(make):
+    tokens = [(t.text, t.startchar, t.endchar)
+              for t in make()(MIXED, positions=True, chars=True)]
+    assert tokens
+    for text, start, end in tokens:
+        original = MIXED[start:end]
+        assert to_simplified(original).lower() == text
+
+
+def test_traditional_word_is_indexed_in_simplified_with_its_own_offsets():
+    text = "全球最大呼叫中心落戶河南洛陽"
+    tokens = {t.text: text[t.startchar:t.endchar]
+              for t in word_analyzer()(text, chars=True, positions=True)}
+    assert tokens["洛阳"] == "洛陽"
+    assert tokens["落户"] == "落戶"
+
+
+def test_simplified_and_traditional_give_the_same_terms():
+    simp = "呼叫中心产业是贵阳发展的新动能"
+    trad = "呼叫中心產業是貴陽發展的新動能"
+    for make in (word_analyzer, gram_analyzer):
+        assert [t.text for t in make()(simp)] == [t.text for t in make()(trad)]
+
+
+def test_subwords_share_the_position_of_their_word():
+    tokens = [(t.text, t.pos) for t in word_analyzer()("呼叫中心产业", positions=True)]
+    positions = dict(tokens)
+    assert positions["呼叫"] == positions["中心"] == positions["呼叫中心"]
+    assert positions["产业"] == positions["呼叫中心"] + 1
+
+
+def test_bigrams_are_consecutive_and_latin_words_whole():
+    tokens = [(t.text, t.pos) for t in gram_analyzer()("呼叫中心 iPhone", positions=True)]
+    assert tokens == [("呼叫", 0), ("叫中", 1), ("中心", 2), ("iphone", 3)]
+
+
+def test_normalisation_keeps_length_and_folds_full_width():
+    text = "乾隆皇帝與ｗｉｆｉ，髮型後來"
+    out = to_simplified(text)
+    assert len(out) == len(text)
+    assert "wifi" in out and "发型" in out and "后来" in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_any_text_gives_tokens_inside_it(text):
+    for make in (word_analyzer, gram_analyzer):
+        for t in make()(text, positions=True, chars=True):
+            assert 0 <= t.startchar < t.endchar <= len(text)
+            assert t.text == to_simplified(text[t.startchar:t.endchar]).lower()

@@ -121,6 +121,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="eval-results/relevance.json", help="where to write the JSON")
     p.add_argument("--literal-per-length", type=int, default=300)
     p.add_argument("--show-misses", type=int, default=0, help="print this many missed questions")
+    p.add_argument("--reuse-index", metavar="DIR",
+                   help="build the collection's index here once and reuse it on later runs "
+                        "(for trying query-side changes); by default a temporary index")
     args = p.parse_args(argv)
 
     docs_path = Path(args.docs) if args.docs else DEFAULT_DIR / "docs.jsonl"
@@ -133,12 +136,16 @@ def main(argv=None) -> int:
     queries = [json.loads(l) for l in queries_path.open(encoding="utf-8") if l.strip()]
 
     with tempfile.TemporaryDirectory(prefix="search-eval-") as tmp:
-        report = build_index([docs_path], Path(tmp) / "index")
-        print(f"indexed {report.indexed} passages in {report.seconds:.1f} s "
-              f"({len(report.skipped)} skipped)")
-        ix = open_index(Path(tmp) / "index")
+        index_dir = Path(args.reuse_index) if args.reuse_index else Path(tmp) / "index"
+        if args.reuse_index and (index_dir / "current").exists():
+            print(f"reusing the index in {index_dir}")
+        else:
+            report = build_index([docs_path], index_dir)
+            print(f"indexed {report.indexed} passages in {report.seconds:.1f} s "
+                  f"({len(report.skipped)} skipped)")
+        ix = open_index(index_dir)
         ix.search("预热")  # open searchers and caches outside the timings
-        results = {"collection": str(docs_path), "documents": report.indexed}
+        results = {"collection": str(docs_path), "documents": ix.stats()["documents"]}
         for field in ("query", "query_other_script"):
             results[field] = evaluate_questions(ix, queries, field)
         samples = literal_samples(docs, per_length=args.literal_per_length)

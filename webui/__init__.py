@@ -1,0 +1,161 @@
+"""The web interface: a Flask app over ``search.open_index`` (pages and a JSON API).
+
+    from webui import create_app
+    app = create_app(index_dir="index")      # default: $SEARCH_INDEX or "index"
+
+Served in production by ``python -m search serve`` (waitress); for development
+``flask --app webui:create_app run --debug`` with ``SEARCH_INDEX`` set.
+
+Routes
+------
+``GET /``                     search page (no query and no filter: an overview of the collection)
+``GET /doc/<path:id>``        one document, the query's matches marked
+``GET /doc?id=<id>``          the same, for ids a URL path cannot hold (``a//b``, ``../x``)
+``GET /api/search``           ``SearchResults.to_dict()``: the shape of the CLI's ``--json``
+``GET /api/doc/<path:id>``    ``DocumentView.to_dict()`` (also ``/api/doc?id=``); 404 JSON if unknown
+``GET /api/stats``            ``SearchIndex.stats()``
+
+Parameters of ``/`` and ``/api/search`` (``webui.params.search_kwargs``, one
+code path for both):
+
+``q``          the query: words, ``"exact phrases"``, ``-excluded`` (simplified or traditional)
+``city``       repeatable: ``?city=洛阳&city=贵阳`` (values of one facet OR, facets AND)
+``year``       repeatable: ``2014`` or a month ``2014-09``
+``f.<facet>``  repeatable, any other facet of the index: ``?f.author=李白&f.dynasty=唐``
+``sort``       ``relevance`` (default; ``newest`` for an empty query), ``newest``, ``oldest``
+``page``       1 to 10,000 (default 1);  ``per_page`` 1 to 100 (default 10)
+
+The document pages take the same parameters: ``q`` marks the matches, the rest
+makes the link back to the same results.
+
+Errors: a bad parameter is 400 (the page shows the message, the API answers
+``{"error": "..."}``); no index is 503 with how to build one; unknown pages and
+documents are 404; anything unexpected is a friendly 500 (logged), never a
+traceback.  Every response carries a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from search import IndexNotFound, QueryError, open_index
+
+__all__ = ["create_app", "get_index"]
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(index_dir: str | os.PathLike | None = None, config: dict | None = None) -> Flask:
+    """The Flask app serving the index at ``index_dir`` ($SEARCH_INDEX or "index").
+
+    The index is opened on the first request that needs it, and not before:
+    the app starts (and says how to build one) when there is no index yet.
+    The library notices a rebuilt index by itself, so ``make index`` while the
+    server runs is served from the next request on.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SEARCH_INDEX=os.fspath(index_dir) if index_dir is not None
+        else os.environ.get("SEARCH_INDEX", "index"),
+        JSON_AS_ASCII=False,
+    )
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["webui"] = {"index": None, "lock": threading.Lock(), "overview": {}}
+
+    from .api import api
+    from .pages import pages, register_template_helpers
+    from .params import check_utf8
+
+    app.register_blueprint(pages)
+    app.register_blueprint(api, url_prefix="/api")
+    register_template_helpers(app)
+
+    @app.before_request
+    def reject_undecodable_urls():
+        # Before anything reads request.args: Werkzeug fails on raw bytes that
+        # are not UTF-8 and keeps bad %-escapes as text; both are a 400 here.
+        check_utf8(request.query_string)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(IndexNotFound)
+    def no_index(exc):
+        return _error_response(503, str(exc), template="no_index.html")
+
+    @app.errorhandler(QueryError)
+    def bad_query(exc):
+        return _error_response(400, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        if isinstance(exc, InternalServerError):
+            return internal_error(exc)
+        # A description given with abort(404, "...") is specific; the class default is not.
+        message = exc.description
+        if message == type(exc).description:
+            message = _HTTP_MESSAGES.get(exc.code, message)
+        return _error_response(exc.code or 500, message)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(exc):
+        # Flask has logged the original exception; the reader gets no traceback.
+        return _error_response(500, "an unexpected error occurred; it has been logged")
+
+    return app
+
+
+_HTTP_MESSAGES = {
+    404: "no such page or document",
+    405: "this address only answers GET requests",
+}
+
+_TITLES = {400: "参数有误", 404: "找不到页面", 405: "不支持的请求方法",
+           500: "服务器出错了", 503: "还没有索引"}
+
+
+def _error_response(status: int, message: str, template: str = "error.html"):
+    if wants_json():
+        return jsonify({"error": message}), status
+    return render_template(template, status=status, title=_TITLES.get(status, "出错了"),
+                           message=message, index_dir=current_app.config["SEARCH_INDEX"]), status
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def get_index():
+    """The app's ``SearchIndex``, opened once; raises ``IndexNotFound`` (503).
+
+    A failed open is not remembered, so an index built after the server
+    started is found by the next request.
+    """
+    state = current_app.extensions["webui"]
+    ix = state["index"]
+    if ix is None:
+        with state["lock"]:
+            ix = state["index"]
+            if ix is None:
+                ix = state["index"] = open_index(current_app.config["SEARCH_INDEX"])
+    return ix

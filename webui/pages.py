@@ -1,0 +1,216 @@
+"""The HTML pages: search (with facets and an overview when empty) and one document."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, render_template, request, url_for
+from markupsafe import Markup
+
+from search import QueryError, parse_query
+
+from . import get_index
+from .overview import overview
+from .params import SearchState, check_utf8, page_window, run_search, search_kwargs
+
+pages = Blueprint("pages", __name__)
+
+# How facets are labelled; a facet not listed shows its own name.
+FACET_LABELS = {
+    "city": "城市", "year": "年份", "month": "月份", "author": "作者", "dynasty": "朝代",
+    "tags": "标签", "tag": "标签", "category": "分类", "categories": "分类",
+    "genre": "体裁", "type": "类型", "language": "语言", "lang": "语言",
+    "publisher": "出版方", "site": "网站", "section": "栏目", "province": "省份",
+    "url": "网址", "link": "链接", "source": "出处", "book": "书名", "chapter": "章节",
+}
+SORT_LABELS = {"relevance": "相关度", "newest": "最新", "oldest": "最早"}
+# Values of a facet shown before "more".
+FACET_TOP = 10
+MAX_PAGE = 10_000
+
+
+@pages.get("/")
+def search():
+    """The search page; ``?q=`` and filters as described in ``webui``'s docstring."""
+    ix = get_index()
+    try:
+        kwargs, res = run_search(ix, request.args, request.query_string)
+    except QueryError as exc:
+        return render_template(
+            "search.html", error=str(exc), res=None,
+            state=_safe_state(request.args), overview=None), 400
+
+    state = SearchState.from_results(res, kwargs)
+    landing = not res.query and not res.filters
+    return render_template(
+        "search.html", error=None, res=res, state=state,
+        overview=overview(ix) if landing else None,
+        landing=landing,
+        suggestions=_suggestions(res, state) if not res.total else [],
+        pages=page_window(res.page, min(res.pages, MAX_PAGE)),
+        last_page=min(res.pages, MAX_PAGE),
+        facet_groups=_facet_groups(res, state),
+    )
+
+
+def _safe_state(args) -> SearchState:
+    """The search as requested, for a page that reports a bad parameter."""
+    try:
+        return SearchState.from_kwargs(search_kwargs(args))
+    except QueryError:
+        return SearchState(q=args.get("q", ""))
+
+
+@pages.get("/doc/<path:doc_id>")
+def document(doc_id: str):
+    ix = get_index()
+    check_utf8(request.query_string)
+    q = request.args.get("q", "")
+    view = ix.document(doc_id, q=q)
+    if view is None:
+        abort(404, "no document with this id")
+    state = SearchState.from_kwargs(search_kwargs(request.args))
+    marks = view.body_html.count("<mark>") + view.title_html.count("<mark>")
+    paras = paragraphs(view.body_html)
+    for i, para in enumerate(paras):
+        if "<mark>" in para:
+            paras[i] = first_mark_anchor(para)
+            break
+    return render_template(
+        "document.html", doc=view, state=state, q=q, marks=marks, paragraphs=paras,
+        has_anchor=any('id="match-1"' in p for p in paras),
+        back_url=state.url() if (state.q or state.filters) else url_for("pages.search"),
+        plain_url=state.with_(q="").doc_url(view.id) if q else None,
+    )
+
+
+@pages.get("/doc")
+def document_by_query():
+    doc_id = request.args.get("id", "")
+    if not doc_id:
+        abort(404, "no document id given")
+    return document(doc_id)
+
+
+# ---------------------------------------------------------------------------
+# What the templates are given
+
+
+def _facet_groups(res, state: SearchState) -> list[dict]:
+    """The facet boxes beside the results, in display order.
+
+    Each: ``{"name", "label", "top", "more", "loose_months"}`` where values
+    are ``{"value", "count", "selected", "url"}``; a chosen year's value has
+    ``months``, shown nested under it.
+    """
+    groups = []
+    names = ["city", "year"] + [n for n in res.facets if n not in ("city", "year", "month")]
+    for name in names:
+        items = res.facets.get(name) or []
+        if not items:
+            continue
+        group = {"name": name, "label": FACET_LABELS.get(name, name), "loose_months": []}
+        group["top"], group["more"] = _split(_values(name, items, state))
+        if name == "year":
+            # Months appear once a year is chosen (or a month on its own).
+            years = set(state.values("year")) | {m[:4] for m in state.values("month")}
+            months = _values("month", [m for m in res.facets.get("month") or []
+                                       if m["value"][:4] in years], state)
+            placed = set()
+            for v in group["top"] + group["more"]:
+                v["months"] = [m for m in months if v["selected"] and m["value"][:4] == v["value"]]
+                placed.update(m["value"] for m in v["months"])
+            group["loose_months"] = [m for m in months if m["value"] not in placed]
+        groups.append(group)
+    return groups
+
+
+def _values(name, items, state):
+    return [{"value": it["value"], "count": it["count"],
+             "selected": state.has(name, it["value"]),
+             "url": state.toggle_url(name, it["value"])} for it in items]
+
+
+def _split(values):
+    """The top values, and the rest for "more" (chosen values always on top)."""
+    top = values[:FACET_TOP]
+    top += [v for v in values[FACET_TOP:] if v["selected"]]
+    more = [v for v in values[FACET_TOP:] if not v["selected"]]
+    return top, more
+
+
+def _suggestions(res, state: SearchState) -> list[dict]:
+    """Links that may find something when nothing was found."""
+    out = []
+    for facet, value in state.filters:
+        out.append({"text": f"去掉筛选「{FACET_LABELS.get(facet, facet)}：{value}」",
+                    "url": state.remove_url(facet, value)})
+    if len(state.filters) > 1:
+        out.append({"text": "清除全部筛选", "url": state.clear_filters_url()})
+    if state.q:
+        parsed = parse_query(state.q)
+        if parsed.phrases:
+            loose = " ".join(parsed.words + parsed.phrases + [f"-{e}" for e in parsed.excluded])
+            out.append({"text": f"去掉引号：{loose}", "url": state.query_url(loose)})
+        if parsed.excluded:
+            kept = " ".join(parsed.words + [f'"{p}"' for p in parsed.phrases])
+            if kept:
+                out.append({"text": f"不排除任何词：{kept}", "url": state.query_url(kept)})
+    return out
+
+
+def paragraphs(body_html: str) -> list[Markup]:
+    """The library's escaped, marked-up body as paragraphs (one per line).
+
+    A ``<mark>`` running over a line break is closed at the end of the line and
+    reopened on the next, so every paragraph is well-formed.  The only tags in
+    ``body_html`` are the library's own ``<mark>``s: the text is escaped.
+    """
+    out, open_mark = [], False
+    for line in body_html.split("\n"):
+        if open_mark:
+            line = "<mark>" + line
+        opens, closes = line.count("<mark>"), line.count("</mark>")
+        open_mark = opens > closes
+        if open_mark:
+            line += "</mark>"
+        if line.strip() and line not in ("<mark></mark>",):
+            out.append(Markup(line))   # noqa: S704 -- the library escaped it
+    return out
+
+
+_FIRST_MARK = re.compile(r"<mark>")
+
+
+def first_mark_anchor(html: Markup) -> Markup:
+    """The same HTML with the first ``<mark>`` given ``id="match-1"`` (a jump target)."""
+    return Markup(_FIRST_MARK.sub('<mark id="match-1">', str(html), count=1))  # noqa: S704
+
+
+def register_template_helpers(app) -> None:
+    @app.template_filter("trusted_html")
+    def trusted_html(fragment: str) -> Markup:
+        """Mark the library's escaped HTML (``title_html``, snippets, ``body_html``) safe.
+
+        The one place raw HTML enters a page: these fragments are escaped by
+        ``search.highlight``, whose only markup is ``<mark>``.
+        """
+        return Markup(fragment or "")   # noqa: S704
+
+    @app.template_filter("city_label")
+    def city_label(city: str, forms: dict | None) -> str:
+        """贵阳 (貴陽): the canonical name, and the document's own spellings if different."""
+        own = [f for f in (forms or {}).get(city, []) if f != city]
+        return f"{city} ({'、'.join(own)})" if own else city
+
+    @app.template_filter("is_web_url")
+    def is_web_url(value) -> bool:
+        return isinstance(value, str) and bool(re.fullmatch(r"https?://[^\s<>\"']+", value))
+
+    @app.template_filter("field_text")
+    def field_text(value) -> str:
+        if isinstance(value, (list, tuple)):
+            return "、".join(str(v) for v in value)
+        return str(value)
+
+    app.jinja_env.globals.update(FACET_LABELS=FACET_LABELS, SORT_LABELS=SORT_LABELS)

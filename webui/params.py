@@ -1,0 +1,294 @@
+"""Request parameters in, ``SearchIndex.search`` keyword arguments out, and back to URLs.
+
+``search_kwargs`` is the one function that turns a request's query string into
+the arguments of ``ix.search(...)``; the HTML search page, the JSON API and the
+document page's "back to the results" link all use it.  It does no checking of
+its own beyond what only the web layer can see (bytes that are not UTF-8, an
+absurd number of filter values): everything else (sort, page, per_page, query
+length, unknown facet, malformed year) is the library's ``QueryError``, so the
+page and the API report the same message as the CLI.
+
+``SearchState`` is the other direction: a search as a list of URL parameters,
+so that every link on a page (facet values, chips, sort, pagination, document
+links) keeps everything else the reader chose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from urllib.parse import unquote_to_bytes, urlencode
+
+from flask import url_for
+
+from search import QueryError
+
+FILTER_PREFIX = "f."
+DEFAULT_SORT = "relevance"
+DEFAULT_PER_PAGE = 10
+# More filter values than any person clicks: a URL with more is refused.
+MAX_FILTER_VALUES = 100
+
+
+class ParamError(QueryError):
+    """A request parameter the web layer refuses before asking the library."""
+
+
+def check_utf8(query_string: bytes | str) -> None:
+    """Raise ``ParamError`` when the raw query string holds bytes that are not UTF-8.
+
+    Werkzeug decodes such bytes to U+FFFD silently; searching for replacement
+    characters is never what the sender meant, so the request is refused.
+    """
+    if isinstance(query_string, str):
+        query_string = query_string.encode("latin-1", "replace")
+    if not query_string:
+        return
+    try:
+        unquote_to_bytes(query_string.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParamError("the URL's parameters are not valid UTF-8 text") from None
+
+
+def _param_name(facet: str) -> str:
+    """The URL parameter that carries a value of ``facet``."""
+    if facet == "city":
+        return "city"
+    if facet in ("year", "month"):
+        return "year"          # the library reads YYYY-MM years as months
+    return FILTER_PREFIX + facet
+
+
+def search_kwargs(args, query_string: bytes | str = b"") -> dict:
+    """``ix.search(**search_kwargs(request.args, request.query_string))``.
+
+    * ``q``: the query (first value);
+    * ``city``: repeatable; ``year``: repeatable, ``2014`` or ``2014-09``;
+    * ``f.<facet>``: repeatable, any other facet of the index (``f.author=李白``;
+      ``f.city``/``f.year``/``f.month`` are the same as ``city``/``year``);
+    * ``sort``: relevance (default), newest, oldest;
+    * ``page`` (default 1), ``per_page`` (default 10).
+
+    Missing or empty parameters take their defaults; unknown parameters
+    (``utm_source`` ...) are ignored.
+    """
+    check_utf8(query_string)
+    city = [v for v in args.getlist("city")]
+    year = [v for v in args.getlist("year")]
+    filters: dict[str, list[str]] = {}
+    for key in args.keys():
+        if not key.startswith(FILTER_PREFIX):
+            continue
+        name, values = key[len(FILTER_PREFIX):], args.getlist(key)
+        if name == "city":
+            city += values
+        elif name in ("year", "month"):
+            year += values
+        else:
+            filters.setdefault(name, []).extend(values)
+    count = len(city) + len(year) + sum(len(v) for v in filters.values())
+    if count > MAX_FILTER_VALUES:
+        raise ParamError(f"{count:,} filter values; the limit is {MAX_FILTER_VALUES}")
+    return {
+        "q": args.get("q", "") or "",
+        "city": city or None,
+        "year": year or None,
+        "filters": filters,
+        "sort": args.get("sort") or DEFAULT_SORT,
+        "page": args.get("page") or 1,
+        "per_page": args.get("per_page") or DEFAULT_PER_PAGE,
+    }
+
+
+def run_search(ix, args, query_string: bytes | str = b""):
+    """``(kwargs, results)`` for a request: the one path of the page and the API.
+
+    Raises ``QueryError`` (400) for bad parameters, ``IndexNotFound`` (503).
+    """
+    kwargs = search_kwargs(args, query_string)
+    try:
+        return kwargs, ix.search(**kwargs)
+    except QueryError:
+        raise
+    except NotImplementedError:
+        # Whoosh cannot sort an index with no documents by date (the library
+        # lets that through): an empty index simply has no results.
+        if ix.stats()["documents"]:
+            raise
+        return kwargs, _no_results(kwargs)
+
+
+def _no_results(kwargs: dict):
+    from search import parse_query
+    from search.querying import SearchIndex, SearchResults
+    sort, page, per_page = SearchIndex._check_paging(kwargs["sort"], kwargs["page"],
+                                                     kwargs["per_page"])
+    parsed = parse_query(kwargs["q"])
+    if sort == "relevance" and parsed.is_empty:
+        sort = "newest"
+    return SearchResults(query=parsed.text, total=0, page=page, per_page=per_page, sort=sort,
+                         hits=[], facets={}, filters={}, elapsed_ms=0.0)
+
+
+def _is_path_safe(doc_id: str) -> bool:
+    """Whether an id survives as the path of a URL (browsers fold ``..`` and ``//``)."""
+    if not doc_id or doc_id.startswith("/") or doc_id.endswith("/"):
+        return False
+    return all(part not in ("", ".", "..") for part in doc_id.split("/"))
+
+
+def doc_url(doc_id: str, pairs=(), endpoint: str = "pages.document") -> str:
+    """The URL of a document: ``/doc/<id>``, or ``/doc?id=`` for ids a path cannot hold.
+
+    ``pairs`` are extra query parameters (``[("q", "洛阳"), ("city", "洛阳")]``).
+    """
+    pairs = [(k, v) for k, v in pairs if v not in (None, "")]
+    if _is_path_safe(doc_id):
+        base = url_for(endpoint, doc_id=doc_id)
+    else:
+        base = url_for(endpoint + "_by_query")
+        pairs = [("id", doc_id)] + pairs
+    return base + ("?" + urlencode(pairs) if pairs else "")
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """One search as URL parameters: what every link on a result page starts from."""
+
+    q: str = ""
+    # (facet, value) in the order the reader chose them; facet "month" for YYYY-MM.
+    filters: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    sort: str | None = None          # only when chosen: the default is relevance
+    page: int = 1
+    per_page: int | None = None      # only when not the default
+
+    # -- building ---------------------------------------------------------
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict) -> "SearchState":
+        """The state as requested (not yet checked by the library)."""
+        pairs: list[tuple[str, str]] = []
+        for v in kwargs.get("city") or []:
+            pairs.append(("city", v))
+        for v in kwargs.get("year") or []:
+            pairs.append(("month" if len(v) == 7 else "year", v))
+        for name, values in (kwargs.get("filters") or {}).items():
+            pairs += [(name, v) for v in values]
+        return cls(q=kwargs.get("q") or "", filters=_unique(pairs, keep_empty=False),
+                   sort=_sort_or_none(kwargs.get("sort")),
+                   page=_int_or(kwargs.get("page"), 1),
+                   per_page=_per_page_or_none(kwargs.get("per_page")))
+
+    @classmethod
+    def from_results(cls, res, kwargs: dict) -> "SearchState":
+        """The state as the library understood it: canonical filter values."""
+        pairs = [(name, v) for name, values in res.filters.items() for v in values]
+        requested = cls.from_kwargs(kwargs)
+        return cls(q=res.query, filters=_unique(pairs), sort=requested.sort,
+                   page=res.page, per_page=_per_page_or_none(res.per_page))
+
+    # -- reading ----------------------------------------------------------
+
+    def has(self, facet: str, value: str) -> bool:
+        return (facet, value) in self.filters
+
+    def values(self, facet: str) -> list[str]:
+        return [v for f, v in self.filters if f == facet]
+
+    def pairs(self, *, with_page: bool = True) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.q:
+            out.append(("q", self.q))
+        out += [(_param_name(f), v) for f, v in self.filters]
+        if self.sort:
+            out.append(("sort", self.sort))
+        if with_page and self.page and self.page != 1:
+            out.append(("page", str(self.page)))
+        if self.per_page:
+            out.append(("per_page", str(self.per_page)))
+        return out
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """What the search form carries besides ``q``: filters, sort, per_page."""
+        return [(k, v) for k, v in self.pairs(with_page=False) if k != "q"]
+
+    # -- links ------------------------------------------------------------
+
+    def url(self) -> str:
+        pairs = self.pairs()
+        base = url_for("pages.search")
+        return base + ("?" + urlencode(pairs) if pairs else "")
+
+    def with_(self, **changes) -> "SearchState":
+        if "page" not in changes:
+            changes["page"] = 1     # any other change starts from the first page
+        return replace(self, **changes)
+
+    def add_url(self, facet: str, value: str) -> str:
+        return self.with_(filters=_unique(self.filters + ((facet, value),))).url()
+
+    def remove_url(self, facet: str, value: str) -> str:
+        return self.with_(filters=tuple(p for p in self.filters if p != (facet, value))).url()
+
+    def toggle_url(self, facet: str, value: str) -> str:
+        return self.remove_url(facet, value) if self.has(facet, value) else self.add_url(facet, value)
+
+    def clear_filters_url(self) -> str:
+        return self.with_(filters=()).url()
+
+    def query_url(self, q: str) -> str:
+        return self.with_(q=q).url()
+
+    def sort_url(self, sort: str) -> str:
+        return self.with_(sort=None if sort == DEFAULT_SORT and self.q else sort).url()
+
+    def page_url(self, page: int) -> str:
+        return self.with_(page=page).url()
+
+    def doc_url(self, doc_id: str) -> str:
+        """A document's page, carrying this search (highlights and the way back)."""
+        return doc_url(doc_id, self.pairs())
+
+
+def _unique(pairs, keep_empty: bool = True) -> tuple[tuple[str, str], ...]:
+    seen, out = set(), []
+    for p in pairs:
+        if p in seen or (not keep_empty and not p[1].strip()):
+            continue
+        seen.add(p)
+        out.append(p)
+    return tuple(out)
+
+
+def _sort_or_none(sort) -> str | None:
+    return sort if sort and sort != DEFAULT_SORT else None
+
+
+def _int_or(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _per_page_or_none(value) -> int | None:
+    n = _int_or(value, DEFAULT_PER_PAGE)
+    return None if n == DEFAULT_PER_PAGE else n
+
+
+def page_window(current: int, last: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to link: first, last and a window around the current page.
+
+    ``None`` stands for a gap (shown as an ellipsis).
+    """
+    if last <= 1:
+        return [1]
+    wanted = {1, last} | set(range(max(1, current - radius), min(last, current + radius) + 1))
+    out: list[int | None] = []
+    prev = 0
+    for n in sorted(wanted):
+        if n - prev > 1:
+            out.append(None)
+        out.append(n)
+        prev = n
+    return out
+

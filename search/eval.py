@@ -86,7 +86,9 @@ def literal_samples(docs, per_length=300, seed=20261122, max_relevant=50):
             cut = run[start:start + length]
             norm = to_simplified(cut)
             relevant = {i for i, t in norm_texts.items() if norm in t}
-            if len(relevant) > max_relevant:
+            # Empty when OpenCC converts the cut differently out of its context
+            # (a phrase rule such as 乾坤 cut in half): not a fair test.
+            if not relevant or len(relevant) > max_relevant:
                 continue
             script = doc.get("script", "simp")
             other = to_simplified(cut) if script == "trad" else to_traditional(cut)

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.collectors import TimeLimit, WrappingCollector
 
 from . import cities as gazetteer
+from . import ranking
 from .analysis import char_grams, segment
 from .errors import IndexNotFound, QueryError
 from .highlight import find_spans, highlight, snippets
@@ -45,22 +45,22 @@ MAX_PAGE = 10_000
 # Seconds a query may spend scoring before it answers with what it has.
 TIME_BUDGET = float(os.environ.get("SEARCH_TIME_BUDGET", 2.0))
 
-# Field weights.  The title says what a document is about; metadata (author,
-# tags) is a weaker signal; bigrams back up words jieba split differently.
-TITLE_BOOST = 2.0
-META_BOOST = 0.5
-GRAM_BOOST = 0.5
-PHRASE_BOOST = 2.0
-
 # Question and function words: dropped from the ranked part of a query (never
 # from the index, never from quoted phrases) because nearly every document has
 # them and a reader's question is full of them.
 STOP_WORDS = frozenset("""
 的 了 是 在 和 与 及 或 而 也 都 就 又 还 并 且 被 把 将 对 于 从 到 由 以 为 其 之 这 那 些
-个 着 过 吗 呢 吧 啊 呀 么 什么 哪 哪里 哪儿 哪个 哪些 哪一 哪位 哪年 谁 何 何时 何处 何地 得 地
+个 着 过 吗 呢 吧 啊 呀 么 什么 哪 哪里 哪儿 哪个 哪些 哪一 哪位 哪年 谁 何 何时 何处 何地
 为什么 为何 怎么 怎样 怎么样 如何 多少 几 几个 几年 是否 是不是 有没有 有 没有 哪种 什么样
-该 此 它 他 她 们 我 你 您 请问 一 一个 上 下 中 所 等 曾 会 能 可 可以 要 已 已经 第 多
+该 此 它 他 她 们 我 你 您 请问 一 一个 所 曾 已 已经 得 是从 当中 之中 其中 时候
 """.split())
+# Question words jieba keeps whole (哪一部, 哪一位, 什么样子, 多少年) start like this.
+QUESTION_PREFIXES = ("哪", "什么", "多少", "为什么", "为何", "如何", "怎")
+
+
+def is_stop_word(word: str) -> bool:
+    return word in STOP_WORDS or word.startswith(QUESTION_PREFIXES)
+
 
 _QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
 _TOKEN = re.compile(r'(-?)(["“「『”])(.*?)(?:["”」』]|$)|(-?)(\S+)', re.S)
@@ -124,10 +124,11 @@ def _chunks(text: str) -> list[list[str]]:
     for word, start, end, is_sub in segment(norm):
         if is_sub:
             continue
-        if word in STOP_WORDS or (last_end is not None and start != last_end):
+        stop = is_stop_word(word)
+        if stop or (last_end is not None and start != last_end):
             if runs[-1]:
                 runs.append([])
-            if word in STOP_WORDS:
+            if stop:
                 last_end = None
                 continue
         runs[-1].append((word, start, end))
@@ -164,15 +165,31 @@ def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
             # too, so a query word still finds a longer word containing it,
             # and one concept is not counted once per sub-word.
             for word in dict.fromkeys(run_words):
-                if word in STOP_WORDS:
+                if is_stop_word(word):
                     continue
-                subqueries += [wq.Term("body", word), wq.Term("title", word, boost=TITLE_BOOST),
-                               wq.Term("meta", word, boost=META_BOOST)]
+                subqueries += [wq.Term("body", word), wq.Term("title", word, boost=ranking.TITLE_BOOST),
+                               wq.Term("meta", word, boost=ranking.META_BOOST)]
             needles += [w for w in run_words if w]
             grams = _grams(run_text)
-            subqueries += [wq.Term("grams", g, boost=GRAM_BOOST) for g in dict.fromkeys(grams)]
+            subqueries += [wq.Term("grams", g, boost=ranking.GRAM_BOOST) for g in dict.fromkeys(grams)]
             if len(grams) > 1:
-                subqueries.append(wq.Phrase("grams", grams, boost=PHRASE_BOOST))
+                # An exact stretch of a longer question is a weak hint.
+                subqueries.append(wq.Phrase("grams", grams, boost=ranking.PHRASE_BOOST))
+        # A short query typed as one stretch of text (stop words included)
+        # is a string the reader expects to find literally: exact first.
+        whole = _grams(text)
+        if len(words) == 1 and whole and len(text) <= ranking.SHORT_QUERY_CHARS \
+                and re.fullmatch(r"\w+", to_simplified(text)):
+            exact = (wq.Phrase("grams", whole, boost=ranking.EXACT_QUERY_BOOST) if len(whole) > 1
+                     else wq.Term("grams", whole[0], boost=ranking.EXACT_QUERY_BOOST))
+            subqueries.append(exact)
+            needles.append(to_simplified(text).lower())
+        # Neighbouring words of the question near each other in a passage.
+        content = [w for run in chunks for w in run[1:] if not is_stop_word(w)]
+        for first, second in zip(content, content[1:]):
+            if first != second:
+                subqueries.append(wq.Phrase("body", [first, second], slop=ranking.PROXIMITY_SLOP,
+                                            boost=ranking.PROXIMITY_BOOST))
     if not subqueries:
         return None, needles
     return wq.Or(subqueries), needles
@@ -298,7 +315,7 @@ class _Generation:
         # Whoosh searchers are not meant to be shared between threads: one each.
         s = getattr(self.local, "searcher", None)
         if s is None:
-            s = self.local.searcher = self.ix.searcher(weighting=scoring.BM25F())
+            s = self.local.searcher = self.ix.searcher(weighting=ranking.weighting())
         return s
 
     def facet_table(self, fieldname: str):
@@ -326,8 +343,11 @@ class _Generation:
             with self.lock:
                 if self._date_keys is None:
                     reader = self.searcher().reader()
-                    col = reader.column_reader("date_key")
-                    self._date_keys = [col[d] for d in range(reader.doc_count_all())]
+                    if reader.doc_count_all() == 0:
+                        self._date_keys = []   # an empty index has no column at all
+                    else:
+                        col = reader.column_reader("date_key")
+                        self._date_keys = [col[d] for d in range(reader.doc_count_all())]
         return self._date_keys
 
 
@@ -420,8 +440,19 @@ class SearchIndex:
         selected = self._normalise_filters(gen, city, year, filters)
 
         whoosh_q, needles = build_query(parsed)
-        notices, partial = [], False
+        notices: list[str] = []
+        partial = False
         matched = self._matching_docs(searcher, whoosh_q)
+        if not matched and parsed.phrases:
+            # People quote names inside questions; when nothing holds the
+            # quoted text exactly, answer for its words and say so.
+            loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
+            whoosh_q, needles = build_query(loose)
+            matched = self._matching_docs(searcher, whoosh_q)
+            if matched:
+                quoted = "、".join(f"“{p}”" for p in parsed.phrases)
+                notices.append(f"no document contains {quoted} exactly; "
+                               "showing documents with its words")
 
         # Each facet's allowed set; a facet's counts ignore its own selection
         # so its other values stay visible (multi-select facets).
@@ -454,10 +485,10 @@ class SearchIndex:
             notices.append("the query took too long; these are the best results found in time")
         hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
         for name, values in selected.items():
-            known = {f["value"] for f in facets.get(name, [])}
+            _, totals = gen.facet_table(self._field(name))
             for v in values:
-                if v not in known:
-                    notices.append(f"no document has {name} {v}")
+                if not totals.get(v):
+                    notices.append(f"no document in the index has {name} {v}")
         return SearchResults(
             query=parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
             hits=hits, facets=facets, filters=selected, partial=partial, notices=notices,

@@ -105,28 +105,7 @@ def run_search(ix, args, query_string: bytes | str = b""):
     Raises ``QueryError`` (400) for bad parameters, ``IndexNotFound`` (503).
     """
     kwargs = search_kwargs(args, query_string)
-    try:
-        return kwargs, ix.search(**kwargs)
-    except QueryError:
-        raise
-    except NotImplementedError:
-        # Whoosh cannot sort an index with no documents by date (the library
-        # lets that through): an empty index simply has no results.
-        if ix.stats()["documents"]:
-            raise
-        return kwargs, _no_results(kwargs)
-
-
-def _no_results(kwargs: dict):
-    from search import parse_query
-    from search.querying import SearchIndex, SearchResults
-    sort, page, per_page = SearchIndex._check_paging(kwargs["sort"], kwargs["page"],
-                                                     kwargs["per_page"])
-    parsed = parse_query(kwargs["q"])
-    if sort == "relevance" and parsed.is_empty:
-        sort = "newest"
-    return SearchResults(query=parsed.text, total=0, page=page, per_page=per_page, sort=sort,
-                         hits=[], facets={}, filters={}, elapsed_ms=0.0)
+    return kwargs, ix.search(**kwargs)
 
 
 def _is_path_safe(doc_id: str) -> bool:

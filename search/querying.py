@@ -375,6 +375,39 @@ class _BudgetCollector(WrappingCollector):
                 raise TimeLimit
 
 
+def matching_docs(searcher, q: wq.Query) -> set[int]:
+    """Every document ``q`` matches, without scoring.
+
+    Whoosh's ``docs_for_query`` merges all postings of a large OR through its
+    matchers; reading each term's postings straight into a set is several
+    times faster, and an OR of terms is what ranked queries are.  A phrase
+    inside an OR adds nothing when its words are OR'd beside it.
+    """
+    reader = searcher.reader()
+    if isinstance(q, wq.Every):
+        return set(reader.all_doc_ids())
+    if isinstance(q, wq.Term):
+        if (q.fieldname, q.text) not in reader:
+            return set()
+        return set(reader.postings(q.fieldname, q.text).all_ids())
+    if isinstance(q, wq.Or):
+        siblings = {(t.fieldname, t.text) for t in q.subqueries if isinstance(t, wq.Term)}
+        docs: set[int] = set()
+        for sub in q.subqueries:
+            if isinstance(sub, wq.Phrase) and all((sub.fieldname, w) in siblings for w in sub.words):
+                continue
+            docs |= matching_docs(searcher, sub)
+        return docs
+    if isinstance(q, wq.AndMaybe):
+        return matching_docs(searcher, q.a)
+    if isinstance(q, wq.AndNot):
+        return matching_docs(searcher, q.a) - matching_docs(searcher, q.b)
+    if isinstance(q, wq.And):
+        parts = sorted((matching_docs(searcher, sub) for sub in q.subqueries), key=len)
+        return set.intersection(*parts) if parts else set()
+    return set(searcher.docs_for_query(q))
+
+
 def _as_values(value) -> list[str]:
     if value is None or value == "":
         return []
@@ -599,9 +632,7 @@ class SearchIndex:
 
     @staticmethod
     def _matching_docs(searcher, q) -> set[int]:
-        if isinstance(q, wq.Every):
-            return set(searcher.reader().all_doc_ids())
-        return set(searcher.docs_for_query(q))
+        return matching_docs(searcher, q)
 
     @staticmethod
     def _ranked(searcher, q, allowed, limit):

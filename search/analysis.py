@@ -15,6 +15,16 @@ into it, so highlights land on the document's own script:
 jieba's dictionary is loaded once per process, with the project's user
 dictionary (``search/data/userdict.txt``) and any file named by the
 ``SEARCH_USER_DICT`` environment variable.
+
+Segmentation is jieba's own algorithm (dictionary DAG, best route by word
+frequency, HMM for runs of unknown characters) run by a leaner loop of ours
+(``_cut_han``): the same arithmetic in the same order, over jieba's own
+dictionary and HMM model, so the words are exactly ``jieba.tokenize``'s
+(``segment_reference``; checked on whole corpora by ``bench/verify_segment.py``
+and on samples by ``tests/test_bench.py``), at about a third of the cost.
+
+Indexing uses ``word_positions`` and ``gram_positions``: the terms and positions
+the analyzers produce, without building a Whoosh ``Token`` per word.
 """
 
 from __future__ import annotations
@@ -23,10 +33,12 @@ import logging
 import os
 import re
 import threading
+from math import log
 from pathlib import Path
 
 import jieba
-from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+from jieba import finalseg
+from whoosh.analysis import CompositeAnalyzer, LowercaseFilter, Token, Tokenizer
 
 from .script import to_simplified
 
@@ -61,6 +73,229 @@ def load_jieba() -> None:
         _jieba_ready = True
 
 
+# ---------------------------------------------------------------------------
+# jieba's segmentation, exactly, with less interpreter overhead.
+
+# What jieba.cut treats as one block of Han text (narrower than _HAN: other
+# Han characters are cut one by one, as jieba does).
+_JIEBA_HAN = re.compile("([\u4E00-\u9FD5]+)")
+_HMM_CACHE_MAX = 200_000
+
+
+class _CutState:
+    """jieba's dictionary as the fast cut reads it; rebuilt if jieba's changes."""
+
+    def __init__(self):
+        dt = jieba.dt
+        self.freq = dt.FREQ
+        self.total = dt.total
+        logtotal = log(dt.total)
+        # log(freq) - logtotal per word, filled on first use (the same float
+        # jieba computes on every call).
+        self.logp: dict[str, float] = {}
+        self.logtotal = logtotal
+        self.unknown = 0.0 - logtotal        # a character that is no word: log(1) - logtotal
+        self.hmm: dict[str, tuple[str, ...]] = {}
+
+    def current(self) -> bool:
+        dt = jieba.dt
+        return dt.FREQ is self.freq and dt.total == self.total
+
+
+_state: _CutState | None = None
+
+
+def _cut_state() -> _CutState:
+    global _state
+    state = _state
+    if state is None or not state.current():
+        load_jieba()
+        state = _state = _CutState()
+    return state
+
+
+# jieba's HMM (finalseg) model, unrolled for its four states B M E S.
+_MIN = finalseg.MIN_FLOAT
+_START = [finalseg.start_P[s] for s in "BMES"]
+_EMIT = [finalseg.emit_P[s] for s in "BMES"]
+_T = finalseg.trans_P
+_tEB, _tSB = _T["E"].get("B", _MIN), _T["S"].get("B", _MIN)
+_tMM, _tBM = _T["M"].get("M", _MIN), _T["B"].get("M", _MIN)
+_tBE, _tME = _T["B"].get("E", _MIN), _T["M"].get("E", _MIN)
+_tSS, _tES = _T["S"].get("S", _MIN), _T["E"].get("S", _MIN)
+
+
+_EMIT_BY_CHAR: dict[str, tuple[float, float, float, float]] = {}
+
+
+def _emissions(o: str) -> tuple[float, float, float, float]:
+    e = _EMIT_BY_CHAR.get(o)
+    if e is None:
+        m = _MIN
+        e = _EMIT_BY_CHAR[o] = tuple(table.get(o, m) for table in _EMIT)
+    return e
+
+
+def _hmm_cut(obs: str) -> tuple[str, ...]:
+    """``tuple(finalseg.cut(obs))`` for a string of \u4E00-\u9FD5 characters.
+
+    The Viterbi recursion of ``finalseg.viterbi`` with the same sums in the
+    same order; a tie goes where ``max`` over ``(prob, state)`` sends it.
+    """
+    emit = _EMIT_BY_CHAR
+    eB, eM, eE, eS = _emissions(obs[0])
+    vB, vM, vE, vS = _START[0] + eB, _START[1] + eM, _START[2] + eE, _START[3] + eS
+    back = []
+    for k in range(1, len(obs)):
+        o = obs[k]
+        e = emit.get(o) or _emissions(o)
+        emB, emM, emE, emS = e
+        # B from E or S (S wins a tie), M from M or B (M wins), E from B or M
+        # (M wins), S from S or E (S wins): max() on (prob, state) tuples.
+        a, b = vE + _tEB + emB, vS + _tSB + emB
+        nB, pB = (a, 2) if a > b else (b, 3)
+        a, b = vM + _tMM + emM, vB + _tBM + emM
+        nM, pM = (b, 0) if b > a else (a, 1)
+        a, b = vB + _tBE + emE, vM + _tME + emE
+        nE, pE = (a, 0) if a > b else (b, 1)
+        a, b = vS + _tSS + emS, vE + _tES + emS
+        nS, pS = (b, 2) if b > a else (a, 3)
+        back.append((pB, pM, pE, pS))
+        vB, vM, vE, vS = nB, nM, nE, nS
+    state = 2 if vE > vS else 3
+    states = [state]
+    for pointers in reversed(back):
+        state = pointers[state]
+        states.append(state)
+    states.reverse()
+    words = []
+    begin = nexti = 0
+    for i, st in enumerate(states):          # 0 B, 1 M, 2 E, 3 S
+        if st == 0:
+            begin = i
+        elif st == 2:
+            words.append(obs[begin:i + 1])
+            nexti = i + 1
+        elif st == 3:
+            words.append(obs[i])
+            nexti = i + 1
+    if nexti < len(obs):
+        words.append(obs[nexti:])
+    force = finalseg.Force_Split_Words
+    if force:
+        split = []
+        for w in words:
+            if w in force:
+                split.extend(w)
+            else:
+                split.append(w)
+        words = split
+    return tuple(words)
+
+
+def _cut_han(sentence: str, state: _CutState) -> list[str]:
+    """``list(jieba.cut(sentence, HMM=True))`` for a run of \u4E00-\u9FD5 characters.
+
+    jieba's ``get_DAG`` + ``calc`` + ``__cut_DAG`` in one pass: for each
+    start, the dictionary words starting there (a prefix not in the
+    dictionary ends the scan, as in jieba), the best route from the end
+    backwards (ties to the longer word, as ``max`` on ``(score, end)`` does),
+    then the route's words with runs of single characters handed to the HMM.
+    """
+    n = len(sentence)
+    freq_get = state.freq.get
+    logp = state.logp
+    logtotal = state.logtotal
+    unknown = state.unknown
+    score = [0.0] * (n + 1)
+    route = list(range(n))
+    for idx in range(n - 1, -1, -1):
+        i = idx + 1
+        frag = sentence[idx]
+        f = freq_get(frag)
+        best = None
+        while f is not None:
+            if f:
+                lp = logp.get(frag)
+                if lp is None:
+                    lp = logp[frag] = log(f) - logtotal
+                s = lp + score[i]
+                if best is None or s >= best:
+                    best = s
+                    route[idx] = i - 1
+            if i >= n:
+                break
+            i += 1
+            frag = sentence[idx:i]
+            f = freq_get(frag)
+        score[idx] = unknown + score[idx + 1] if best is None else best
+    out: list[str] = []
+    x = 0
+    buf = ""
+    while x < n:
+        y = route[x] + 1
+        if y - x == 1:
+            buf += sentence[x]
+        else:
+            if buf:
+                _flush(buf, out, state)
+                buf = ""
+            out.append(sentence[x:y])
+        x = y
+    if buf:
+        _flush(buf, out, state)
+    return out
+
+
+def _flush(buf: str, out: list[str], state: _CutState) -> None:
+    if len(buf) == 1:
+        out.append(buf)
+    elif not state.freq.get(buf):
+        words = state.hmm.get(buf)
+        if words is None:
+            if len(state.hmm) >= _HMM_CACHE_MAX:
+                state.hmm.clear()
+            words = state.hmm[buf] = _hmm_cut(buf)
+        out.extend(words)
+    else:
+        out.extend(buf)
+
+
+def release_caches() -> None:
+    """Forget the segmentation caches (a build's workers, once segmenting is over)."""
+    global _state
+    _state = None
+    _EMIT_BY_CHAR.clear()
+
+
+def jieba_words(run: str) -> list[str]:
+    """The words of ``jieba.cut(run, HMM=True)`` for a run of Han characters."""
+    state = _cut_state()
+    if _JIEBA_HAN.fullmatch(run):
+        return _cut_han(run, state)
+    out: list[str] = []
+    for part in _JIEBA_HAN.split(run):
+        if not part:
+            continue
+        if _JIEBA_HAN.match(part):
+            out.extend(_cut_han(part, state))
+        else:
+            out.extend(part)     # jieba yields other characters one by one
+    return out
+
+
+def _subwords_and_word(word, ws, we, freq, out):
+    if len(word) > 2:
+        for n in (2, 3):
+            if len(word) <= n:
+                continue
+            for i in range(len(word) - n + 1):
+                gram = word[i:i + n]
+                if freq.get(gram):
+                    out.append((gram, ws + i, ws + i + n, True))
+    out.append((word, ws, we, False))
+
+
 def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
     """Segment simplified text into ``(word, start, end, is_subword)``.
 
@@ -68,6 +303,23 @@ def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
     longer word, exactly as jieba's search mode finds them.  Non-word runs
     (spaces, punctuation) are dropped.
     """
+    freq = _cut_state().freq
+    out = []
+    for match in _RUNS.finditer(normalised):
+        start = match.start()
+        if match.group(2):
+            out.append((match.group(0), start, match.end(), False))
+            continue
+        ws = start
+        for word in jieba_words(match.group(0)):
+            we = ws + len(word)
+            _subwords_and_word(word, ws, we, freq, out)
+            ws = we
+    return out
+
+
+def segment_reference(normalised: str) -> list[tuple[str, int, int, bool]]:
+    """``segment`` computed by ``jieba.tokenize`` itself (the reference it must equal)."""
     load_jieba()
     freq = jieba.dt.FREQ
     out = []
@@ -77,17 +329,7 @@ def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
             out.append((match.group(0), start, match.end(), False))
             continue
         for word, ws, we in jieba.tokenize(match.group(0), HMM=True):
-            ws += start
-            we += start
-            if len(word) > 2:
-                for n in (2, 3):
-                    if len(word) <= n:
-                        continue
-                    for i in range(len(word) - n + 1):
-                        gram = word[i:i + n]
-                        if freq.get(gram):
-                            out.append((gram, ws + i, ws + i + n, True))
-            out.append((word, ws, we, False))
+            _subwords_and_word(word, ws + start, we + start, freq, out)
     return out
 
 
@@ -160,3 +402,53 @@ def word_analyzer():
 
 def gram_analyzer():
     return GramTokenizer() | LowercaseFilter()
+
+
+# ---------------------------------------------------------------------------
+# Indexing without Token objects
+
+
+def word_positions(value: str) -> dict[str, list[int]]:
+    """Each term ``word_analyzer()`` makes of ``value``, with its positions in order."""
+    pos = -1
+    out: dict[str, list[int]] = {}
+    for text, _start, _end, shares_position in segment(to_simplified(value)):
+        if shares_position:
+            p = pos + 1
+        else:
+            pos += 1
+            p = pos
+        text = text.lower()
+        plist = out.get(text)
+        if plist is None:
+            out[text] = [p]
+        else:
+            plist.append(p)
+    return out
+
+
+def gram_positions(value: str) -> dict[str, list[int]]:
+    """Each term ``gram_analyzer()`` makes of ``value``, with its positions in order."""
+    out: dict[str, list[int]] = {}
+    for pos, (text, _s, _e) in enumerate(char_grams(to_simplified(value))):
+        text = text.lower()
+        plist = out.get(text)
+        if plist is None:
+            out[text] = [pos]
+        else:
+            plist.append(pos)
+    return out
+
+
+def fast_positions(analyzer):
+    """``word_positions`` or ``gram_positions`` when ``analyzer`` is one of ours, else None."""
+    if not isinstance(analyzer, CompositeAnalyzer) or len(analyzer.items) != 2:
+        return None
+    tokenizer, lower = analyzer.items
+    if type(lower) is not LowercaseFilter:
+        return None
+    if type(tokenizer) is WordTokenizer:
+        return word_positions
+    if type(tokenizer) is GramTokenizer:
+        return gram_positions
+    return None

@@ -230,8 +230,13 @@ _HTML_TAGS = (
     "strong|sub|summary|sup|table|tbody|td|textarea|tfoot|th|thead|title|tr|tt|u|ul|"
     "video|wbr"
 )
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+# Comments and <script>/<style> elements are cut by ``_remove_comments`` and
+# ``_remove_elements``, in time linear in the text: the regular expressions
+# ``<!--.*?-->`` and ``<script>.*?</script>`` rescan to the end of the text from
+# every opening that is never closed.
+_SCRIPT_OR_STYLE_OPEN = re.compile(r"<(script|style)\b[^<>]*>", re.I)
+_SCRIPT_OR_STYLE_CLOSE = {"script": re.compile(r"</script\s*>", re.I),
+                          "style": re.compile(r"</style\s*>", re.I)}
 # Tags that end a line of text in a browser.
 _BREAK_TAG = re.compile(
     r"</?(?:br|p|div|li|tr|h[1-6]|hr|blockquote|ul|ol|table|section|article)\b[^<>]*>",
@@ -240,8 +245,10 @@ _BREAK_TAG = re.compile(
 # "a < b 且 b > c" and "x<y" in prose stay; namespaced tags are Word's <o:p>.
 _TAG = re.compile(rf"</?(?:{_HTML_TAGS})\b[^<>]*>|</?[A-Za-z]+:[A-Za-z]+\b[^<>]*>", re.I)
 _AUTOLINK = re.compile(r"<(?:mailto:)?((?:https?|ftp)://[^\s<>]+|[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)>")
-_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^()\s]*(?:\s+\"[^\"]*\")?\)")
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+# The text of a link holds no "[" (as in Markdown, "[a [b](u)" is "[a " and a
+# link "b"), so a line of unclosed "[" is scanned once, not once per "[".
+_MD_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\s]*(?:\s+\"[^\"\n]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\[\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
 # Entities need their semicolon: "a=1&para=2" in a URL is not "a=1¶=2".
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\ufeff": None})
@@ -256,8 +263,8 @@ def strip_html(text: str) -> str:
     stays as the literal text ``<b>``.
     """
     if "<" in text:
-        text = _COMMENT.sub("", text)
-        text = _SCRIPT_OR_STYLE.sub("", text)
+        text = _remove_comments(text)
+        text = _remove_elements(text)
         text = _BREAK_TAG.sub("\n", text)
         text = _AUTOLINK.sub(r"\1", text)
         text = _TAG.sub("", text)
@@ -267,6 +274,41 @@ def strip_html(text: str) -> str:
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     return text.translate(_INVISIBLE)
+
+
+def _remove_comments(text: str) -> str:
+    """``text`` without ``<!-- ... -->`` comments (an unclosed one stays as text)."""
+    out, pos = [], 0
+    while True:
+        start = text.find("<!--", pos)
+        if start < 0:
+            break
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        out.append(text[pos:start])
+        pos = end + 3
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _remove_elements(text: str) -> str:
+    """``text`` without ``<script>`` and ``<style>`` elements (an unclosed one stays)."""
+    out, pos, scan, unclosed = [], 0, 0, set()
+    while True:
+        m = _SCRIPT_OR_STYLE_OPEN.search(text, scan)
+        if not m:
+            break
+        name = m.group(1).lower()
+        close = None if name in unclosed else _SCRIPT_OR_STYLE_CLOSE[name].search(text, m.end())
+        if close is None:
+            unclosed.add(name)      # and so is every later one: no closing tag follows
+            scan = m.end()
+            continue
+        out.append(text[pos:m.start()])
+        pos = scan = close.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def split_paragraphs(body: str) -> list[str]:
@@ -305,7 +347,14 @@ _LABELLED_VALUE = re.compile(r"^(?P<label>[^:：]{1,12})[:：]\s*(?P<value>.+)$"
 _URL = r"(?:https?://|www\.)[^\s<>]+"
 _EMAIL = r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+"
 _PHONE = r"\+?[\d()（）][\d\s\-+()（）]{5,}\d"
-_CONTACT_VALUE = re.compile(rf"^(?:(?:{_URL}|{_EMAIL}|{_PHONE})[\s,，、/]*)+$", re.I)
+# A contact value is URLs, e-mail addresses and phone numbers, with separators.
+# It is read token by token (``_is_contact_value``): as one regular expression,
+# digits and spaces that are not a phone number take exponential time, because
+# a phone number may hold spaces and so may the separators.
+_CONTACT_TOKEN = re.compile(
+    rf"(?P<link>{_URL}|{_EMAIL})|(?P<phone>[\d\-+()（）]+)|(?P<space>\s+)|(?P<sep>[,，、/]+)",
+    re.I)
+_PHONE_NUMBER = re.compile(_PHONE)
 _URL_ONLY = re.compile(rf"^{_URL}$", re.I)
 _PHONE_ONLY = re.compile(r"^[+＋]?[\d\s\-()（）+]+$")
 _DATE_ONLY = re.compile(r"^\d{4}([-/.])\d{1,2}\1\d{1,2}$")
@@ -322,8 +371,13 @@ _NOTICE = re.compile(
     r"|all rights reserved",
     re.I)
 # A line made only of markdown links and separators: a navigation bar.
-_LINKS_ONLY = re.compile(r"^(?:\s*(?:!?\[[^\]\n]*\]\([^)\n]*\)|<[^<>\s]+>)\s*[|｜·/、,，]*)+$")
-_MENU_SEPARATOR = re.compile(r"\s*[|｜]\s*")
+# Written so that each character can be read in one way only: with the
+# separators as "\s*[|...]*" on both sides of an item (the obvious pattern),
+# a line of links and spaces that does not match takes exponential time.
+_LINK_ITEM = r"(?:!?\[[^\]\n]*\]\([^)\n]*\)|<[^<>\s]+>)"
+_LINKS_ONLY = re.compile(
+    rf"^\s*{_LINK_ITEM}(?:\s*(?:[|｜·/、,，]+\s*)?{_LINK_ITEM})*\s*[|｜·/、,，]*$")
+_MENU_SEPARATOR = re.compile(r"[|｜]")
 
 
 def is_boilerplate(line: str) -> bool:
@@ -355,17 +409,47 @@ def _is_contact_line(text: str) -> bool:
             and not _DATE_ONLY.match(text)):
         return True  # 400-1100-266, but not a dateline 2014-09-18
     m = _LABELLED_VALUE.match(text)
-    return bool(m and _CONTACT_WORDS.search(m["label"]) and _CONTACT_VALUE.match(m["value"]))
+    return bool(m and _CONTACT_WORDS.search(m["label"]) and _is_contact_value(m["value"]))
+
+
+def _is_contact_value(value: str) -> bool:
+    """True when ``value`` is only URLs, e-mail addresses and phone numbers.
+
+    Pieces of digits joined by spaces are one phone number if together they
+    read as one (``0851 8888 6666``); numbers separated by spaces alone are
+    then one long "number", which is as much a contact value.
+    """
+    pos, phone_start, phone_end = 0, None, None
+
+    def phone_ok() -> bool:
+        return phone_start is None or bool(_PHONE_NUMBER.fullmatch(value, phone_start, phone_end))
+
+    while pos < len(value):
+        m = _CONTACT_TOKEN.match(value, pos)
+        if not m or (pos == 0 and not (m["link"] or m["phone"])):
+            return False
+        if m["phone"]:
+            if phone_start is None:
+                phone_start = m.start()
+            phone_end = m.end()
+        elif not m["space"]:
+            if not phone_ok():
+                return False
+            phone_start = None
+        pos = m.end()
+    return pos > 0 and phone_ok()
 
 
 def _is_menu(text: str) -> bool:
     """``首页 | 新闻 | 关于我们``: three or more short items between bars."""
-    items = _MENU_SEPARATOR.split(text)
+    items = [item.strip() for item in _MENU_SEPARATOR.split(text)]
     return len(items) >= 3 and all(0 < len(item) <= 8 for item in items)
 
 
 # Not →: "申请 → 审核 → 发放" is a process the text describes.
-_CRUMB_SEPARATOR = re.compile(r"\s*(?:>>|[>»›])\s*")
+# Split on the bare separator and strip the parts: "\s*>\s*" in re.split
+# takes time quadratic in a run of spaces that no separator follows.
+_CRUMB_SEPARATOR = re.compile(r">>|[>»›]")
 _CRUMB_HOME = {"首页", "主页", "网站首页", "返回首页", "home"}
 _LOCATION_LABEL = re.compile(r"^(?:当前|您的|你的|您现在的|你现在的|所在)?位置\s*[:：]")
 _CRUMB_MAX_ITEM = 12
@@ -376,7 +460,7 @@ def is_breadcrumb(line: str) -> bool:
     text = to_simplified(line.strip())
     if _LOCATION_LABEL.match(text):
         return True
-    parts = _CRUMB_SEPARATOR.split(text)
+    parts = _crumb_parts(text)
     if len(parts) < 2 or not all(parts[:-1]):
         return False  # no separator, or "> quoted text"
     if parts[0].lower() in _CRUMB_HOME:
@@ -386,8 +470,12 @@ def is_breadcrumb(line: str) -> bool:
         len(p) <= _CRUMB_MAX_ITEM and not _SENTENCE_PUNCTUATION.search(p) for p in parts[:-1])
 
 
+def _crumb_parts(text: str) -> list[str]:
+    return [part.strip() for part in _CRUMB_SEPARATOR.split(text)]
+
+
 def _breadcrumb_last(line: str) -> str:
-    return _CRUMB_SEPARATOR.split(line.strip())[-1].strip()
+    return _crumb_parts(line.strip())[-1]
 
 
 _CREDIT_LABEL = re.compile(
@@ -427,7 +515,7 @@ MAX_TITLE_CHARS = 80
 MAX_SENTENCE_TITLE_CHARS = 30
 # A top heading this short ("# 贵阳") is a kicker over the real headline.
 MAX_KICKER_CHARS = 6
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _GENERIC_CRUMBS = {"正文", "内容", "详情", "详细", "阅读", "文章"}
 
 
@@ -470,7 +558,9 @@ def pick_title(lines: list[str]) -> str | None:
 def _heading(line: str) -> tuple[int, str]:
     """(markdown heading level or 0, the text without the marks)."""
     m = _HEADING.match(line)
-    return (len(m.group(1)), m.group(2).strip()) if m else (0, line)
+    # Closing marks go ("## 标题 ##"); stripped, not matched by "(.*?)\s*#*$",
+    # which takes time quadratic in a run of spaces or marks.
+    return (len(m.group(1)), m.group(2).rstrip().rstrip("#").strip()) if m else (0, line)
 
 
 def _is_title_like(text: str) -> bool:
@@ -499,6 +589,10 @@ _SITE_ENDINGS = (
 _PORTALS = {"新浪", "搜狐", "网易", "腾讯", "凤凰", "百度", "凤凰网", "新华网", "人民网"}
 _DOMAIN = re.compile(r"^[\w\-]+(?:\.[\w\-]+)+$", re.ASCII)
 _SUFFIX = re.compile(r"\s*(?:_|＿|\||｜|-|－|—|–)\s*([^_＿|｜\-－—–]{1,24})$")
+# Suffixes removed at most (标题_国内新闻_新浪网 has two), and how far from the
+# end of a title one is looked for.
+_MAX_SUFFIXES = 8
+_SUFFIX_WINDOW = 64
 
 
 def strip_site_suffix(title: str) -> str:
@@ -508,12 +602,16 @@ def strip_site_suffix(title: str) -> str:
     (``标题_国内新闻_新浪网``): a subtitle such as ``--甜蜜的牵手美丽的梦`` stays.
     """
     title = title.strip()
-    while True:
-        m = _SUFFIX.search(title)
+    for _ in range(_MAX_SUFFIXES):
+        # The suffix is at the end: look only there (a title from front matter
+        # can be any length, and a search from every position of a run of
+        # spaces takes time quadratic in its length).
+        m = _SUFFIX.search(title, max(0, len(title) - _SUFFIX_WINDOW))
         if (not m or not _looks_like_site(m.group(1)) or _joins_a_word(title, m)
                 or len(title[:m.start()].strip()) < 2):
             return title
         title = title[:m.start()].rstrip()
+    return title
 
 
 def _joins_a_word(title: str, m: re.Match) -> bool:

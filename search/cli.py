@@ -4,10 +4,15 @@
     python -m search query TEXT [--index DIR] [--city C] [--year Y]
                        [--sort relevance|newest|oldest] [--page N] [--per-page N] [--json]
     python -m search serve [--index DIR] [--host H] [--port P]
+    python -m search explain TEXT [--index DIR] [--doc ID] [--json]
 
 Exit status of ``index``: 0 when every document was indexed, 3 when the index
 was built but some files or lines were skipped (listed on stderr), 1 when no
-index could be built.  ``query`` exits 2 on a bad query, 1 without an index.
+index could be built (then the live index, if any, is untouched; a build
+whose sources all do not exist is refused, so a mistyped path does not
+replace a good index with an empty one).  ``query`` exits 2 on a bad query
+(including arguments that are not valid UTF-8), 1 without an index.  Errors
+are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -47,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--page", type=int, default=1)
     q.add_argument("--per-page", type=int, default=10)
     q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--script", default="orig", choices=["orig", "simp", "trad"],
+                   help="show titles and snippets in their own script (default), "
+                        "simplified or traditional")
+
+    e = sub.add_parser("explain", help="show what the engine makes of a query "
+                       "(normalisation, words, pinyin, expansions, the Whoosh query)")
+    e.add_argument("text", help="the query, as for `query`")
+    e.add_argument("--index", default=DEFAULT_INDEX)
+    e.add_argument("--doc", metavar="ID", help="also say why this document matches or not")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
 
     s = sub.add_parser("serve", help="serve the web UI with the production server")
     s.add_argument("--index", default=DEFAULT_INDEX)
@@ -64,6 +79,12 @@ def _emphasise(fragment: str, tty: bool) -> str:
 
 def cmd_index(args) -> int:
     from .indexing import build_index, print_progress
+    missing = [s for s in args.sources if not os.path.exists(s)]
+    if args.sources and len(missing) == len(args.sources):
+        print(f"error: no such file or folder: {', '.join(map(_printable, missing))}; "
+              f"nothing was built and the index at {_printable(args.index)} is unchanged",
+              file=sys.stderr)
+        return 1
     progress = None if args.quiet or args.json or not sys.stderr.isatty() else print_progress
     report = build_index(args.sources, args.index, progress=progress)
     if progress:
@@ -75,8 +96,29 @@ def cmd_index(args) -> int:
     return 0 if report.ok else EXIT_SKIPPED
 
 
+def _not_utf8(args) -> str | None:
+    """The name of the first argument that was not valid UTF-8 on the command line."""
+    values = [("the query", args.text)]
+    values += [("--city", v) for v in args.city or []]
+    values += [("--year", v) for v in args.year or []]
+    values += [("--filter", v) for v in args.filter]
+    for name, value in values:
+        if value and _printable(value) != value:
+            return name
+    return None
+
+
+def _printable(text: str) -> str:
+    """Command-line text as the user typed it; bytes that are not UTF-8 as ``\\xff``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def cmd_query(args) -> int:
     from .querying import open_index
+    bad = _not_utf8(args)
+    if bad:
+        print(f"error: {bad} is not valid UTF-8 text", file=sys.stderr)
+        return 2
     filters: dict[str, list[str]] = {}
     for item in args.filter:
         name, sep, value = item.partition("=")
@@ -86,7 +128,7 @@ def cmd_query(args) -> int:
         filters.setdefault(name.strip(), []).append(value.strip())
     res = open_index(args.index).search(
         args.text, city=args.city, year=args.year, filters=filters, sort=args.sort,
-        page=args.page, per_page=args.per_page)
+        page=args.page, per_page=args.per_page).in_script(args.script)
     if args.json:
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -95,6 +137,11 @@ def cmd_query(args) -> int:
           f"{res.elapsed_ms:.0f} ms)")
     for notice in res.notices:
         print(f"  note: {notice}")
+    for exp in res.expansions:
+        if exp["kind"] != "pinyin":      # pinyin is a notice already
+            print(f"  also searched: {exp['from']} → {'、'.join(exp['to'])} ({exp['kind']})")
+    if res.did_you_mean:
+        print(f"  did you mean: {res.did_you_mean}")
     for n, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
         meta = " · ".join(x for x in [hit.date or "", "、".join(hit.cities)] if x)
         print(f"\n{n}. {_emphasise(hit.title_html, tty) or hit.id}  [{hit.id}]")
@@ -110,24 +157,99 @@ def cmd_query(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from .querying import open_index
+    info = open_index(args.index).explain(args.text, doc_id=args.doc)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    p = info["parsed"]
+    print(f"query:       {info['query']!r}")
+    print(f"normalised:  {info['normalised']!r}")
+    print(f"words: {p['words']}  phrases: {p['phrases']}  excluded: {p['excluded']}")
+    for word, tokens in info["tokens"].items():
+        shown = " ".join(f"{t['word']}@{t['position']}" + ("(sub)" if t["subword"] else "")
+                         + ("(stop)" if t["stop"] else "") for t in tokens)
+        print(f"tokens of {word!r}: {shown}")
+    for text, grams in info["grams"].items():
+        print(f"bigrams of {text!r}: {' '.join(grams)}")
+    for item in info["pinyin"]:
+        if "readings" in item:
+            print("pinyin:      " + ", ".join(f"{w} = {r}" for w, r in item["readings"].items()))
+        else:
+            print(f"pinyin?      {item['token']!r}: key {item['key']!r}, reads as "
+                  f"{item['reads_as']}, in the index as typed: {item['in_index_as_typed']}"
+                  + (", an English word" if item["english"] else ""))
+    for exp in info["expansions"]:
+        print(f"expansion:   {exp['kind']} {exp['from']} → {'、'.join(exp['to'])} "
+              f"(weights {exp['weights']})")
+    if info["did_you_mean"]:
+        print(f"did you mean: {info['did_you_mean']}")
+    print(f"highlight:   {'、'.join(info['highlight'])}")
+    print(f"whoosh:      {info['whoosh_query']}")
+    print(f"matches:     {info['matches']:,} documents")
+    doc = info.get("document")
+    if doc:
+        if not doc["found"]:
+            print(f"document {doc['id']!r}: no such document")
+        else:
+            print(f"document {doc['id']!r}: {'matches' if doc['matches'] else 'does not match'}"
+                  + (f", score {doc['score']}, rank {doc['rank']}" if doc["matches"] else ""))
+            for part in doc["parts"]:
+                if part["matches"]:
+                    print(f"  + {part['score']:>8}  {part['query']}")
+            for phrase in doc["missing_phrases"]:
+                print(f"  lacks the required phrase {phrase!r}")
+            for phrase in doc["excluded_by"]:
+                print(f"  left out: contains the excluded {phrase!r}")
+    return 0
+
+
 def cmd_serve(args) -> int:
-    from waitress import serve
+    import logging
+
+    from waitress.server import create_server
 
     from webui import create_app
+    logging.basicConfig()       # waitress's warnings (a full queue ...) reach stderr
     app = create_app(index_dir=args.index)
-    print(f"serving http://{args.host}:{args.port}/ (index: {args.index})", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="search")
+    # Bound before saying so: a port in use is an error, not a false "serving";
+    # --port 0 takes a free port, and the line says which.
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads,
+                           ident="search")
+    port = getattr(server, "effective_port", args.port)
+    print(f"serving http://{args.host}:{port}/ (index: {args.index})", flush=True)
+    server.run()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # Whatever a document or a file name holds, printing it never fails.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
-        return {"index": cmd_index, "query": cmd_query, "serve": cmd_serve}[args.command](args)
+        code = {"index": cmd_index, "query": cmd_query, "serve": cmd_serve,
+                "explain": cmd_explain}[args.command](args)
+        sys.stdout.flush()      # here, where a closed pipe is caught, not at exit
+        return code
     except SearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         from .errors import QueryError
         return 2 if isinstance(exc, QueryError) else 1
+    except BrokenPipeError:
+        # The reader went away (``... | head``): stop quietly, as other tools do.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+    except OSError as exc:
+        # The index folder cannot be created or written, the port is taken ...
+        where = f": {_printable(str(exc.filename))}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -3,6 +3,23 @@
 Owns what a document is (``Document``), how a source is walked, how one file or
 line becomes a document, and how a bad one is reported (``Problem``) without
 stopping the rest.  Metadata extraction itself lives in ``metadata``.
+
+Nothing a file holds stops a build or the reading of the other files: a file
+that cannot be read, decoded or parsed, or that yields text an index cannot
+hold, is one ``Problem`` with its path and the reason.  In particular:
+
+* a text file larger than ``MAX_FILE_BYTES`` (``SEARCH_MAX_FILE_BYTES``,
+  20 MB by default) is refused from its size, without being read; in a
+  JSON-lines file, where each line is a document, the limit is per line, and
+  a longer line is skipped without being held in memory;
+* only regular files are read (a named pipe called ``x.txt`` would block);
+* a folder that cannot be listed, a symbolic-link loop and a file name that is
+  not UTF-8 are reported, not silently passed over;
+* YAML front matter may not use aliases (``*name``: the "billion laughs"
+  expansion), and a ``date`` YAML cannot read (``2014-13-45``) stays text, so
+  that ``metadata`` reports it as a date it cannot use;
+* JSON or YAML nested too deeply, and lone UTF-16 surrogates (``"\\ud800"``,
+  which JSON and YAML escapes can make but no file can store), are refused.
 """
 
 from __future__ import annotations
@@ -10,6 +27,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
+import sys
+import zlib
 from pathlib import Path
 from typing import Iterator, Union
 
@@ -21,7 +41,27 @@ from .model import Document, Problem
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
-MAX_FILE_BYTES = int(os.environ.get("SEARCH_MAX_FILE_BYTES", 20 * 1024 * 1024))
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def _env_bytes(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+        if value <= 0:
+            raise ValueError
+        return value
+    except ValueError:
+        print(f"warning: {name}={raw!r} is not a positive whole number of bytes; "
+              f"using {default:,}", file=sys.stderr)
+        return default
+
+
+MAX_FILE_BYTES = _env_bytes("SEARCH_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)
+# Bytes of a JSON line read at a time (a longer line is read in such steps).
+_LINE_CHUNK = 1 << 20
 
 
 Item = Union[Document, Problem]
@@ -31,33 +71,54 @@ def is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
 
+def printable(path: str | os.PathLike) -> str:
+    """A path as text that can always be printed and stored.
+
+    Bytes of a file name that are not UTF-8 reach Python as lone surrogates;
+    they are shown as ``\\xff`` escapes instead.
+    """
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def iter_source(source: str | os.PathLike) -> Iterator[Item]:
     """Yield the documents of one source (a folder, a text file or a JSON-lines file)."""
     path = Path(source)
     if path.is_dir():
         yield from _iter_folder(path)
     elif not path.exists():
-        yield Problem(str(path), "no such file or folder")
+        yield Problem(printable(path), "no such file or folder")
     elif is_jsonl(path):
         yield from _iter_jsonl(path)
     elif path.name.lower().endswith(TEXT_SUFFIXES):
-        yield _read_text_file(path, path.name)
+        if printable(path.name) != path.name:
+            yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
+        else:
+            yield _read_text_file(path, path.name)
     else:
-        yield Problem(str(path), "not a .txt, .md or .jsonl file")
+        yield Problem(printable(path), "not a .txt, .md or .jsonl file")
 
 
 def _iter_folder(root: Path) -> Iterator[Item]:
     seen_dirs: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=None):
+    unlisted: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unlisted.append):
+        # os.walk reports a folder it cannot list through onerror, and goes on.
+        while unlisted:
+            exc = unlisted.pop(0)
+            yield Problem(printable(exc.filename or dirpath),
+                          f"cannot read folder: {exc.strerror or exc}")
         try:
             st = os.stat(dirpath)
         except OSError as exc:
-            yield Problem(dirpath, f"cannot read folder: {exc.strerror}")
+            yield Problem(printable(dirpath), f"cannot read folder: {exc.strerror or exc}")
             dirnames[:] = []
             continue
         # A symlink loop would walk forever; visit each real folder once.
         if (st.st_dev, st.st_ino) in seen_dirs:
-            yield Problem(dirpath, "folder already visited (symlink loop); skipped")
+            yield Problem(printable(dirpath), "folder already visited (symlink loop); skipped")
             dirnames[:] = []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
@@ -67,39 +128,105 @@ def _iter_folder(root: Path) -> Iterator[Item]:
                 continue
             path = Path(dirpath) / name
             lower = name.lower()
-            if lower.endswith(TEXT_SUFFIXES):
-                yield _read_text_file(path, path.relative_to(root).as_posix())
-            elif lower.endswith(JSONL_SUFFIXES):
+            if not lower.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
+                continue
+            relative = path.relative_to(root).as_posix()
+            if printable(relative) != relative:
+                yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
+            elif lower.endswith(TEXT_SUFFIXES):
+                yield _read_text_file(path, relative)
+            else:
                 yield from _iter_jsonl(path)
+    while unlisted:                     # the root itself could not be listed
+        exc = unlisted.pop(0)
+        yield Problem(printable(exc.filename or root), f"cannot read folder: {exc.strerror or exc}")
+
+
+def _too_large(size: int) -> str:
+    return (f"file too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,}, "
+            "set SEARCH_MAX_FILE_BYTES)")
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; ``ValueError`` says why not.
+
+    The size is checked before anything is read, and the read itself stops
+    past the limit (a file may grow meanwhile).  Raises ``OSError`` when the
+    file cannot be opened or read.
+    """
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file (a named pipe, device or socket)")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ValueError(_too_large(st.st_size))
+    # O_NONBLOCK: should the path have become a pipe since, open() does not wait.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise ValueError("not a regular file (a named pipe, device or socket)")
+        # read(n) sets n bytes aside first: ask for what the file holds, not the limit.
+        data = fh.read(st.st_size + 1)
+        if len(data) > st.st_size:          # it grew since: read on, up to the limit
+            data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"file too large (it grew past the limit of {MAX_FILE_BYTES:,} bytes "
+                         "while being read; set SEARCH_MAX_FILE_BYTES)")
+    return data
 
 
 def _read_text_file(path: Path, doc_id: str) -> Item:
-    source = str(path)
+    source = printable(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Problem(source, f"file too large ({size:,} bytes; the limit is "
-                                   f"{MAX_FILE_BYTES:,}, set SEARCH_MAX_FILE_BYTES)")
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except OSError as exc:
         return Problem(source, f"cannot read file: {exc.strerror or exc}")
+    except ValueError as exc:
+        return Problem(source, str(exc))
     try:
         text = decode_bytes(data, source)
     except UndecodableError as exc:
-        return Problem(source, str(exc))
+        return Problem(source, exc.reason)
     if not text.strip():
         return Problem(source, "empty file")
     try:
         front, body = split_front_matter(text)
     except ValueError as exc:
         return Problem(source, str(exc))
-    return metadata.document_from_text(doc_id, source, front, body)
+    return _checked(source, lambda: metadata.document_from_text(doc_id, source, front, body))
+
+
+# ---------------------------------------------------------------------------
+# Front matter
+
+
+class _AliasError(yaml.YAMLError):
+    pass
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, without aliases, keeping impossible dates as text."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasError("front matter uses a YAML alias (*name); aliases are not allowed")
+        return super().compose_node(parent, index)
+
+
+def _timestamp_or_text(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:          # 2014-13-45 looks like a date to YAML, but is none
+        return loader.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
     """Split YAML front matter (``---`` ... ``---``) from the body.
 
-    Raises ``ValueError`` when the front matter is unclosed or not a mapping.
+    Raises ``ValueError`` when the front matter is unclosed, not valid YAML,
+    nested too deeply, uses aliases or is not a mapping.
     """
     if not text.startswith("---"):
         return {}, text
@@ -116,16 +243,24 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     else:
         raise ValueError("front matter opened with --- is never closed")
     try:
-        front = yaml.safe_load(raw) if raw.strip() else {}
+        front = yaml.load(raw, Loader=_FrontMatterLoader) if raw.strip() else {}
+    except _AliasError as exc:
+        raise ValueError(str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
         raise ValueError(f"front matter is not valid YAML{where}") from None
+    except RecursionError:
+        raise ValueError("front matter is nested too deeply") from None
     if front is None:
         front = {}
     if not isinstance(front, dict):
         raise ValueError("front matter is not a mapping of names to values")
     return front, body
+
+
+# ---------------------------------------------------------------------------
+# JSON lines
 
 
 def _open_lines(path: Path):
@@ -134,30 +269,89 @@ def _open_lines(path: Path):
     return open(path, "rb")
 
 
-def _iter_jsonl(path: Path) -> Iterator[Item]:
+def iter_jsonl_lines(path: Path) -> Iterator[tuple[int, bytes] | Problem]:
+    """``(line number, bytes)`` for each non-blank line of a JSON-lines file, or a Problem.
+
+    A line longer than ``MAX_FILE_BYTES`` is a Problem, and is skipped without
+    being held in memory; so is an unreadable file or a corrupt .gz (the lines
+    before the damage are kept).
+    """
+    source = printable(path)
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            yield Problem(source, "not a regular file (a named pipe, device or socket)")
+            return
         handle = _open_lines(path)
     except OSError as exc:
-        yield Problem(str(path), f"cannot read file: {exc.strerror or exc}")
+        yield Problem(source, f"cannot read file: {exc.strerror or exc}")
         return
     with handle:
         lineno = 0
         try:
-            for raw in handle:
+            while True:
+                raw = _read_line(handle)
+                if raw is None:
+                    break
                 lineno += 1
-                where = f"{path}:{lineno}"
-                if not raw.strip():
-                    continue
-                yield _record_to_document(raw, where)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            yield Problem(f"{path}:{lineno + 1}", f"cannot read further: {exc}")
+                if raw is _TOO_LONG:
+                    yield Problem(f"{source}:{lineno}",
+                                  f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "
+                                  "is per line, set SEARCH_MAX_FILE_BYTES)")
+                elif raw.strip():
+                    yield lineno, raw
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            yield Problem(f"{source}:{lineno + 1}", f"cannot read further: {exc}")
+
+
+_TOO_LONG = b"<too long>"
+
+
+def _read_line(handle) -> bytes | bytearray | None:
+    """The next line of ``handle``; ``_TOO_LONG`` for one over the limit (read and
+    dropped in steps, never held whole); None at the end."""
+    raw = handle.readline(_LINE_CHUNK)
+    if not raw:
+        return None
+    if raw.endswith(b"\n") or len(raw) < _LINE_CHUNK:
+        return raw if _line_length(raw) <= MAX_FILE_BYTES else _TOO_LONG
+    line = bytearray(raw)
+    while True:
+        chunk = handle.readline(_LINE_CHUNK)
+        if line is not None:
+            line += chunk
+            if _line_length(line) > MAX_FILE_BYTES:
+                line = None     # over the limit: read on to the end of the line, keeping nothing
+        if not chunk or chunk.endswith(b"\n"):
+            return _TOO_LONG if line is None else line
+
+
+def _line_length(raw) -> int:
+    """Bytes of a line without its newline."""
+    return len(raw) - 1 if raw.endswith(b"\n") else len(raw)
+
+
+def _iter_jsonl(path: Path) -> Iterator[Item]:
+    source = printable(path)
+    for item in iter_jsonl_lines(path):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            lineno, raw = item
+            yield _record_to_document(raw, f"{source}:{lineno}")
 
 
 def _record_to_document(raw: bytes, where: str) -> Item:
+    """One JSON-lines record (the bytes of one line) as a document, or a Problem."""
+    if _line_length(raw) > MAX_FILE_BYTES:
+        return Problem(where, f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "
+                              "is per line, set SEARCH_MAX_FILE_BYTES)")
     try:
         record = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return Problem(where, f"not valid JSON ({exc.__class__.__name__}: {exc})"[:200])
+    except RecursionError:
+        return Problem(where, "not usable JSON: nested too deeply")
     if not isinstance(record, dict):
         return Problem(where, "a JSON line must be an object")
     text = record.get("text")
@@ -166,6 +360,61 @@ def _record_to_document(raw: bytes, where: str) -> Item:
     doc_id = record.get("id")
     if doc_id is None or (isinstance(doc_id, str) and not doc_id.strip()):
         doc_id = where
-    if not isinstance(doc_id, (str, int)):
+    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
         return Problem(where, '"id" must be a string or a number')
-    return metadata.document_from_record(str(doc_id), where, record)
+    return _checked(where, lambda: metadata.document_from_record(str(doc_id), where, record))
+
+
+# ---------------------------------------------------------------------------
+# What every document goes through
+
+
+def _checked(source: str, make) -> Item:
+    """``make()``'s document, or a Problem if making it failed or it cannot be indexed.
+
+    A document that trips over a bug in the cleaning code is reported with the
+    error rather than stopping the whole build.
+    """
+    try:
+        item = make()
+    except RecursionError:
+        return Problem(source, "nested too deeply to read")
+    except Exception as exc:  # noqa: BLE001 -- one bad document must not stop the rest
+        return Problem(source, f"could not be read ({type(exc).__name__}: {exc})"[:300])
+    if isinstance(item, Document):
+        where = _lone_surrogate(item)
+        if where:
+            return Problem(source, f"{where} holds a lone UTF-16 surrogate (an escape such as "
+                                   "\\ud800 that is not a character); fix the source")
+    return item
+
+
+def _lone_surrogate(doc: Document) -> str | None:
+    """The name of the first field of ``doc`` with text no UTF-8 file can hold, or None."""
+    parts = [("id", doc.id), ("title", doc.title), ("text", doc.body), ("source", doc.source),
+             ("city", doc.cities), ("city", doc.city_forms), ("tags", doc.tags)]
+    parts += [(str(k) if _encodable(str(k)) else "a field name", {k: v})
+              for k, v in doc.fields.items()]
+    for name, value in parts:
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, str):
+                if not _encodable(v):
+                    return name
+            elif isinstance(v, dict):
+                stack.extend(v.keys())
+                stack.extend(v.values())
+            elif isinstance(v, (list, tuple)):
+                stack.extend(v)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

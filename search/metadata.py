@@ -118,15 +118,27 @@ def document_from_text(doc_id: str, source: str, front: dict, raw_body: str):
             problems.append(f"front matter date {given_date!r} is not a date; "
                             "looked for one in the text instead")
     if date is None:
-        date = find_date_in_text("\n".join([title, *paragraphs]))
+        date = find_date_in_text(_without_long_runs("\n".join([title, *paragraphs])))
 
     city_list, forms = _resolve_cities(_as_list(_first(front, _CITY_KEYS)), title, paragraphs)
     return Document(
         id=doc_id, title=title, body="\n".join(paragraphs), source=source, date=date,
         cities=city_list, city_forms=forms, tags=_as_list(_first(front, _TAG_KEYS)),
-        fields={k: v for k, v in front.items() if k not in _RESERVED and _is_scalar(v)},
+        # YAML keys can be numbers, booleans (yes:, on:) or null (~:): names are text.
+        fields={str(k): v for k, v in front.items() if k not in _RESERVED and _is_scalar(v)},
         warnings=problems,
     )
+
+
+# A run of ASCII letters, digits and ._+- this long is an id, a hash or junk,
+# never a date; dates.find_date_in_text spends time quadratic in the length
+# of such runs (its URL and e-mail patterns scan each run from every
+# position), so they are blanked, keeping offsets, before it looks.
+_LONG_ASCII_RUN = re.compile(r"[A-Za-z0-9_.+\-]{200,}")
+
+
+def _without_long_runs(text: str) -> str:
+    return _LONG_ASCII_RUN.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _is_scalar(value) -> bool:

@@ -195,9 +195,16 @@ def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
     return wq.Or(subqueries), needles
 
 
-def build_query(parsed: ParsedQuery) -> tuple[wq.Query, list[str]]:
-    """The Whoosh query for a parsed query, and the texts to highlight."""
+def build_query(parsed: ParsedQuery, expansions=()) -> tuple[wq.Query, list[str]]:
+    """The Whoosh query for a parsed query, and the texts to highlight.
+
+    ``expansions`` (``search.expansion.expand``): pinyin and regional words
+    the free words also stand for, OR'd into the ranked part.
+    """
     ranked, needles = _ranked(parsed.words)
+    if expansions:
+        from .expansion import apply
+        ranked, needles = apply(ranked, needles, expansions)
     required = [_exact(p) for p in parsed.phrases]
     needles += [to_simplified(p).lower() for p in parsed.phrases]
     if required:
@@ -249,10 +256,20 @@ class SearchResults:
     partial: bool = False
     # Why a query answered as it did (a filter value not known, ...).
     notices: list[str] = field(default_factory=list)
+    # What the free words were also searched as (``Expansion.to_dict()``:
+    # pinyin read as Chinese words, other regions' words).
+    expansions: list[dict] = field(default_factory=list)
+    # A query with homophone typos corrected (落阳 → 洛阳), offered, not run.
+    did_you_mean: str | None = None
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    def in_script(self, script: str) -> "SearchResults":
+        """A copy with titles and snippets in ``"orig"``, ``"simp"`` or ``"trad"`` script."""
+        from .display import results_in_script
+        return results_in_script(self, script)
 
     def to_dict(self) -> dict:
         return {
@@ -260,7 +277,8 @@ class SearchResults:
             "per_page": self.per_page, "sort": self.sort, "filters": self.filters,
             "hits": [h.to_dict() for h in self.hits], "facets": self.facets,
             "elapsed_ms": round(self.elapsed_ms, 2), "partial": self.partial,
-            "notices": self.notices,
+            "notices": self.notices, "expansions": self.expansions,
+            "did_you_mean": self.did_you_mean,
         }
 
 
@@ -282,6 +300,11 @@ class DocumentView:
                 "body": self.body, "body_html": self.body_html, "date": self.date,
                 "cities": self.cities, "city_forms": self.city_forms,
                 "source": self.source, "fields": self.fields}
+
+    def in_script(self, script: str) -> "DocumentView":
+        """A copy with title and body in ``"orig"``, ``"simp"`` or ``"trad"`` script."""
+        from .display import document_in_script
+        return document_in_script(self, script)
 
 
 # ---------------------------------------------------------------------------
@@ -472,15 +495,17 @@ class SearchIndex:
         searcher = gen.searcher()
         selected = self._normalise_filters(gen, city, year, filters)
 
-        whoosh_q, needles = build_query(parsed)
-        notices: list[str] = []
+        from .expansion import expand
+        expansions = expand(parsed, gen)
+        whoosh_q, needles = build_query(parsed, expansions)
+        notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
         partial = False
         matched = self._matching_docs(searcher, whoosh_q)
         if not matched and parsed.phrases:
             # People quote names inside questions; when nothing holds the
             # quoted text exactly, answer for its words and say so.
             loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
-            whoosh_q, needles = build_query(loose)
+            whoosh_q, needles = build_query(loose, expansions)
             matched = self._matching_docs(searcher, whoosh_q)
             if matched:
                 quoted = "、".join(f"“{p}”" for p in parsed.phrases)
@@ -522,9 +547,12 @@ class SearchIndex:
             for v in values:
                 if not totals.get(v):
                     notices.append(f"no document in the index has {name} {v}")
+        from .suggest import did_you_mean
         return SearchResults(
             query=parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
             hits=hits, facets=facets, filters=selected, partial=partial, notices=notices,
+            expansions=[e.to_dict() for e in expansions],
+            did_you_mean=did_you_mean(parsed, gen),
             elapsed_ms=(time.perf_counter() - started) * 1000)
 
     def document(self, doc_id: str, q: str = "") -> DocumentView | None:
@@ -532,8 +560,10 @@ class SearchIndex:
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
             return None
         parsed = parse_query(q)
-        _, needles = build_query(parsed)
-        searcher = self._current().searcher()
+        gen = self._current()
+        from .expansion import expand
+        _, needles = build_query(parsed, expand(parsed, gen))
+        searcher = gen.searcher()
         stored = searcher.document(id=doc_id)
         if stored is None:
             return None
@@ -544,6 +574,23 @@ class SearchIndex:
             date=stored.get("date"), cities=_as_values(stored.get("city")),
             city_forms=stored.get("city_forms") or {}, source=stored.get("source", ""),
             fields=stored.get("extra") or {})
+
+    def suggest(self, q: str, limit: int = 8) -> list[str]:
+        """Completions of ``q`` as it is typed (``search.suggest.complete``)."""
+        from .suggest import complete
+        return complete(self._current(), q, limit=limit)
+
+    def related(self, doc_id: str, limit: int = 5) -> list[dict] | None:
+        """Documents like ``doc_id`` (``search.related``); None if there is no such document."""
+        if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
+            return None
+        from .related import related
+        return related(self._current(), doc_id, limit=limit)
+
+    def explain(self, q: str, doc_id: str | None = None) -> dict:
+        """What the query path makes of ``q``, and why ``doc_id`` matches or not (``search.explain``)."""
+        from .explain import explain
+        return explain(self._current(), q, doc_id)
 
     # -- the pieces -----------------------------------------------------------
 

@@ -528,7 +528,7 @@ def test_document_page_rejects_bad_bytes_and_long_query(client):
 # The JSON API
 
 RESULT_KEYS = {"query", "total", "page", "per_page", "sort", "filters", "hits", "facets",
-               "elapsed_ms", "partial", "notices"}
+               "elapsed_ms", "partial", "notices", "expansions", "did_you_mean"}
 HIT_KEYS = {"id", "title", "score", "date", "cities", "snippet", "source"}
 DOC_KEYS = {"id", "title", "title_html", "body", "body_html", "date", "cities", "city_forms",
             "source", "fields"}

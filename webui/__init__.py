@@ -14,6 +14,9 @@ Routes
 ``GET /api/search``           ``SearchResults.to_dict()``: the shape of the CLI's ``--json``
 ``GET /api/doc/<path:id>``    ``DocumentView.to_dict()`` (also ``/api/doc?id=``); 404 JSON if unknown
 ``GET /api/stats``            ``SearchIndex.stats()``
+``GET /api/suggest?q=``       completions of what is typed (``SearchIndex.suggest``): a JSON list
+``GET /api/explain?q=&doc=``  ``SearchIndex.explain``: what the query path made of ``q``
+``GET /api/related/<path:id>`` documents like this one (``SearchIndex.related``; also ``?id=``)
 
 Parameters of ``/`` and ``/api/search`` (``webui.params.search_kwargs``, one
 code path for both):
@@ -25,8 +28,13 @@ code path for both):
 ``sort``       ``relevance`` (default; ``newest`` for an empty query), ``newest``, ``oldest``
 ``page``       1 to 10,000 (default 1);  ``per_page`` 1 to 100 (default 10)
 
+``script``     display script of titles, snippets and documents: ``orig`` (default),
+               ``simp`` or ``trad``; the marks stay on the same words (also in the API)
+
 The document pages take the same parameters: ``q`` marks the matches, the rest
-makes the link back to the same results.
+makes the link back to the same results.  A document page also lists related
+documents.  The search box offers completions as you type (``static/app.js``,
+an ARIA combobox over ``/api/suggest``; without JavaScript, a plain box).
 
 Errors: a bad parameter is 400 (the page shows the message, the API answers
 ``{"error": "..."}``); no index is 503 with how to build one; unknown pages and

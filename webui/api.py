@@ -1,33 +1,83 @@
-"""The JSON API: the library's own dictionaries, as the CLI's ``--json`` prints them."""
+"""The JSON API: the library's own dictionaries, as the CLI's ``--json`` prints them.
+
+Besides ``/api/search``, ``/api/doc`` and ``/api/stats`` (see ``webui``):
+
+``GET /api/suggest?q=&limit=``        completions of what is typed: a JSON list of strings
+``GET /api/explain?q=&doc=``          ``SearchIndex.explain``: what the query path made of
+                                      ``q``, and why document ``doc`` matched or not
+``GET /api/related/<path:id>``        documents like this one (also ``/api/related?id=``)
+
+``/api/search`` and ``/api/doc`` take ``script=orig|simp|trad``: titles,
+snippets and bodies in that script, the marks on the same words.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
+from search import QueryError
+
 from . import get_index
-from .params import check_utf8, run_search
+from .params import check_utf8, display_script, run_search
 
 api = Blueprint("api", __name__)
+
+MAX_SUGGESTIONS = 20
 
 
 @api.get("/search")
 def search():
     _, res = run_search(get_index(), request.args, request.query_string)
-    return jsonify(res.to_dict())
+    script = display_script(request.args)
+    return jsonify(res.in_script(script).to_dict())
 
 
 @api.get("/doc/<path:doc_id>")
 def document(doc_id: str):
     check_utf8(request.query_string)
+    script = display_script(request.args)
     view = get_index().document(doc_id, q=request.args.get("q", ""))
     if view is None:
         abort(404, "no document with this id")
-    return jsonify(view.to_dict())
+    return jsonify(view.in_script(script).to_dict())
 
 
 @api.get("/doc")
 def document_by_query():
     return document(request.args.get("id", ""))
+
+
+@api.get("/suggest")
+def suggest():
+    check_utf8(request.query_string)
+    try:
+        limit = int(request.args.get("limit") or 8)
+    except ValueError:
+        raise QueryError("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_SUGGESTIONS:
+        raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
+    return jsonify(get_index().suggest(request.args.get("q", ""), limit=limit))
+
+
+@api.get("/explain")
+def explain():
+    check_utf8(request.query_string)
+    doc = request.args.get("doc") or None
+    return jsonify(get_index().explain(request.args.get("q", ""), doc_id=doc))
+
+
+@api.get("/related/<path:doc_id>")
+def related(doc_id: str):
+    check_utf8(request.query_string)
+    found = get_index().related(doc_id)
+    if found is None:
+        abort(404, "no document with this id")
+    return jsonify(found)
+
+
+@api.get("/related")
+def related_by_query():
+    return related(request.args.get("id", ""))
 
 
 @api.get("/stats")

@@ -11,7 +11,8 @@ from search import QueryError, parse_query
 
 from . import get_index
 from .overview import overview
-from .params import SearchState, check_utf8, page_window, run_search, search_kwargs
+from .params import (SearchState, check_utf8, display_script, page_window, run_search,
+                     search_kwargs)
 
 pages = Blueprint("pages", __name__)
 
@@ -24,6 +25,9 @@ FACET_LABELS = {
     "url": "网址", "link": "链接", "source": "出处", "book": "书名", "chapter": "章节",
 }
 SORT_LABELS = {"relevance": "相关度", "newest": "最新", "oldest": "最早"}
+# The display scripts, each labelled in its own script.
+SCRIPT_LABELS = {"orig": "原文", "simp": "简体", "trad": "繁體"}
+RELATED_COUNT = 5
 # Values of a facet shown before "more".
 FACET_TOP = 10
 MAX_PAGE = 10_000
@@ -35,15 +39,21 @@ def search():
     ix = get_index()
     try:
         kwargs, res = run_search(ix, request.args, request.query_string)
+        script = display_script(request.args)
     except QueryError as exc:
         return render_template(
             "search.html", error=str(exc), res=None,
             state=_safe_state(request.args), overview=None), 400
 
-    state = SearchState.from_results(res, kwargs)
+    state = SearchState.from_results(res, kwargs).with_script(script)
     landing = not res.query and not res.filters
+    labels = {_expansion_label(e) for e in res.expansions}
+    res = res.in_script(script)
     return render_template(
         "search.html", error=None, res=res, state=state,
+        script=script, script_links=_script_links(state, script),
+        expansions=_expansions(res, state, script),
+        notices=[n for n in res.notices if n not in labels],
         overview=overview(ix) if landing else None,
         landing=landing,
         suggestions=_suggestions(res, state) if not res.total else [],
@@ -66,10 +76,12 @@ def document(doc_id: str):
     ix = get_index()
     check_utf8(request.query_string)
     q = request.args.get("q", "")
+    script = display_script(request.args)
     view = ix.document(doc_id, q=q)
     if view is None:
         abort(404, "no document with this id")
-    state = SearchState.from_kwargs(search_kwargs(request.args))
+    view = view.in_script(script)
+    state = SearchState.from_kwargs(search_kwargs(request.args)).with_script(script)
     marks = view.body_html.count("<mark>") + view.title_html.count("<mark>")
     paras = paragraphs(view.body_html)
     for i, para in enumerate(paras):
@@ -81,6 +93,13 @@ def document(doc_id: str):
         has_anchor=any('id="match-1"' in p for p in paras),
         back_url=state.url() if (state.q or state.filters) else url_for("pages.search"),
         plain_url=state.with_(q="").doc_url(view.id) if q else None,
+        script=script,
+        script_links=[{"script": s, "label": label, "url": state.with_script(s).doc_url(view.id)}
+                      for s, label in SCRIPT_LABELS.items()],
+        related=[{**r, "title": _shown(r["title"], script), "url": state.doc_url(r["id"]),
+                  "shared": [_shown(w, script) for w in r["shared"]]}
+                 for r in ix.related(view.id, limit=RELATED_COUNT) or []],
+        explain_url=url_for("api.explain", q=q, doc=view.id) if q else None,
     )
 
 
@@ -94,6 +113,31 @@ def document_by_query():
 
 # ---------------------------------------------------------------------------
 # What the templates are given
+
+
+def _shown(text: str, script: str) -> str:
+    from search.display import convert_text
+    return convert_text(text, script)
+
+
+def _script_links(state: SearchState, script: str) -> list[dict]:
+    return [{"script": s, "label": label, "url": state.script_url(s)}
+            for s, label in SCRIPT_LABELS.items()]
+
+
+def _expansion_label(expansion: dict) -> str:
+    """The library's notice for an expansion (the page says it in Chinese instead)."""
+    return f"{expansion['kind']} {expansion['from']} → {'、'.join(expansion['to'])}"
+
+
+def _expansions(res, state: SearchState, script: str) -> list[dict]:
+    """What the query was also searched as, with links to search each word alone."""
+    out = []
+    for e in res.expansions:
+        words = [{"text": _shown(w, script), "url": state.query_url(_shown(w, script))}
+                 for w in e["to"]]
+        out.append({"kind": e["kind"], "source": e["from"], "words": words})
+    return out
 
 
 def _facet_groups(res, state: SearchState) -> list[dict]:
@@ -213,4 +257,5 @@ def register_template_helpers(app) -> None:
             return "、".join(str(v) for v in value)
         return str(value)
 
-    app.jinja_env.globals.update(FACET_LABELS=FACET_LABELS, SORT_LABELS=SORT_LABELS)
+    app.jinja_env.globals.update(FACET_LABELS=FACET_LABELS, SORT_LABELS=SORT_LABELS,
+                                 SCRIPT_LABELS=SCRIPT_LABELS)

@@ -11,6 +11,10 @@ page and the API report the same message as the CLI.
 ``SearchState`` is the other direction: a search as a list of URL parameters,
 so that every link on a page (facet values, chips, sort, pagination, document
 links) keeps everything else the reader chose.
+
+``display_script`` reads ``script`` (``orig``, ``simp`` or ``trad``: the script
+results and documents are shown in); it is not a search parameter, so it is
+kept apart from ``search_kwargs``, and ``SearchState.script`` carries it on.
 """
 
 from __future__ import annotations
@@ -99,6 +103,12 @@ def search_kwargs(args, query_string: bytes | str = b"") -> dict:
     }
 
 
+def display_script(args) -> str:
+    """The ``script`` parameter: ``orig`` (default), ``simp`` or ``trad``; 400 otherwise."""
+    from search.display import check_script
+    return check_script(args.get("script") or None)
+
+
 def run_search(ix, args, query_string: bytes | str = b""):
     """``(kwargs, results)`` for a request: the one path of the page and the API.
 
@@ -139,6 +149,7 @@ class SearchState:
     sort: str | None = None          # only when chosen: the default is relevance
     page: int = 1
     per_page: int | None = None      # only when not the default
+    script: str | None = None        # display script, only when not "orig"
 
     # -- building ---------------------------------------------------------
 
@@ -184,6 +195,8 @@ class SearchState:
             out.append(("page", str(self.page)))
         if self.per_page:
             out.append(("per_page", str(self.per_page)))
+        if self.script:
+            out.append(("script", self.script))
         return out
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -216,6 +229,13 @@ class SearchState:
 
     def query_url(self, q: str) -> str:
         return self.with_(q=q).url()
+
+    def with_script(self, script: str | None) -> "SearchState":
+        """The same search shown in ``script`` (the page is kept)."""
+        return replace(self, script=None if script in (None, "", "orig") else script)
+
+    def script_url(self, script: str) -> str:
+        return self.with_script(script).url()
 
     def sort_url(self, sort: str) -> str:
         return self.with_(sort=None if sort == DEFAULT_SORT and self.q else sort).url()

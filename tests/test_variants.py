@@ -1,0 +1,74 @@
+"""Regional vocabulary (issue #8): 軟體 ↔ 软件, 網路 ↔ 网络, 資訊 ↔ 信息, 隨身碟 ↔ U盘."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import ids
+from reader_corpus import reader_index, rix  # noqa: F401  (fixtures)
+from search import variants
+
+
+@pytest.mark.parametrize("a, b", [("軟體", "软件"), ("網路", "网络"), ("資訊", "信息"),
+                                  ("隨身碟", "U盘"), ("计程车", "出租车")])
+def test_table_links_both_ways_in_either_script(a, b):
+    from search.script import to_simplified
+    assert to_simplified(b).lower() in variants.equivalents(a)
+    assert to_simplified(a).lower() in variants.equivalents(b)
+    # The script the word is typed in does not matter.
+    assert variants.equivalents(to_simplified(a)) == variants.equivalents(a)
+
+
+def test_no_single_characters_and_no_chains():
+    assert all(len(k) >= 2 and all(len(v) >= 2 for v in vals) for k, vals in variants.table().items())
+    assert variants.equivalents("洛阳") == ()
+
+
+def test_find_reports_offsets_and_inner_words():
+    found = variants.find("我的軟體和資訊技術")
+    words = {(w, s, e) for w, s, e, _ in found}
+    assert ("软体", 2, 4) in words and ("信息技术", 5, 9) not in words
+    assert ("资讯", 5, 7) in words
+
+
+# Each pair: the query, the document with its own word, the other region's document,
+# the mark expected in that other document.
+PAIRS = [
+    ("软件", "cn/software", "tw/software", "軟體"),
+    ("軟體", "tw/software", "cn/software", "软件"),
+    ("网络", "cn/software", "tw/software", "網路"),
+    ("網路", "tw/software", "cn/software", "网络"),
+    ("信息", "cn/software", "tw/software", "資訊"),
+    ("資訊", "tw/software", "cn/software", "信息"),
+    ("隨身碟", "tw/software", "cn/software", "U盘"),
+    ("U盘", "cn/software", "tw/software", "隨身碟"),
+]
+
+
+@pytest.mark.parametrize("q, own, other, mark", PAIRS)
+def test_regional_words_find_each_other_own_word_first(rix, q, own, other, mark):
+    res = rix.search(q)
+    found = ids(res)
+    assert found[:2] == [own, other], found
+    [exp] = [e for e in res.expansions if e["kind"] == "variant"]
+    assert exp["from"] == q and exp["weights"][0] < 1
+    # The highlight lands on the other document's own word.
+    hit = {h.id: h for h in res.hits}[other]
+    assert f"<mark>{mark}</mark>" in hit.snippet, hit.snippet
+    view = rix.document(other, q=q)
+    assert f"<mark>{mark}</mark>" in view.body_html
+
+
+def test_variants_are_not_shown_as_pinyin_notices(rix):
+    res = rix.search("软件")
+    assert not res.notices
+
+
+def test_phrases_are_not_expanded(rix):
+    res = rix.search('"软件"')
+    assert ids(res) == ["cn/software"] and res.expansions == []
+
+
+def test_equivalents_absent_from_the_index_are_not_added(rix):
+    # 计程车 ↔ 出租车: neither is in the corpus, nothing to add.
+    assert rix.search("出租车").expansions == []

@@ -63,13 +63,24 @@ def highlight(text: str, needles: list[str]) -> str:
     return mark(text, find_spans(text, needles))
 
 
+MAX_WINDOW_STARTS = 200
+
+
 def _best_window(text: str, spans, width: int) -> tuple[int, int, int]:
     """The window of ``width`` characters holding the most distinct matched words."""
     best = (-1, 0, min(width, len(text)))
-    for i, (s, _e) in enumerate(spans):
+    # Spans are in order: a window needs only the spans up to its end, and the
+    # first few hundred starts are enough to find a good one (a document
+    # repeating its word thousands of times must not cost N squared).
+    for i, (s, _e) in enumerate(spans[:MAX_WINDOW_STARTS]):
         start = max(0, s - width // 4)
         end = min(len(text), start + width)
-        inside = {text[a:b].lower() for a, b in spans[i:] if a >= start and b <= end}
+        inside = set()
+        for a, b in spans[i:]:
+            if a >= end:
+                break
+            if a >= start and b <= end:
+                inside.add(text[a:b].lower())
         if len(inside) > best[0]:
             best = (len(inside), start, end)
     return best

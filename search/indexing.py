@@ -33,7 +33,6 @@ field lengths and stored fields: the same search results.
 from __future__ import annotations
 
 import fcntl
-import gzip
 import json
 import marshal
 import multiprocessing
@@ -254,12 +253,18 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     root = Path(index_dir)
     started = time.monotonic()
     report = BuildReport(index_dir=str(root))
+    missing = [s for s in sources if not os.path.exists(s)]
+    if sources and len(missing) == len(sources):
+        # A mistyped path must not replace the live index with an empty one.
+        raise BuildError(f"no such source: {', '.join(missing)}")
     _prepare_root(root)
     lock_file = open(root / ".lock", "a+")
     try:
         try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # lockf (POSIX record locks) is owned by this process alone: forked
+            # build workers don't inherit it, so a killed build frees it at once.
+            fcntl.lockf(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
             raise BuildError(f"another build of {root} is running") from None
         live = live_generation(root)
         _remove_stale(root, keep={live.name} if live else set())
@@ -393,29 +398,20 @@ def _tasks(sources, chunk_docs: int):
 
 
 def _jsonl_tasks(path: Path, chunk_docs: int):
-    # Mirrors documents._iter_jsonl: same line numbers, same problems.
-    try:
-        handle = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
-    except OSError as exc:
-        yield ("items", [Problem(str(path), f"cannot read file: {exc.strerror or exc}")])
-        return
+    # Read exactly as documents._iter_jsonl reads: same line numbers, same
+    # problems, and an over-long line is skipped without being held whole.
     batch = []
-    with handle:
-        lineno = 0
-        try:
-            for raw in handle:
-                lineno += 1
-                if not raw.strip():
-                    continue
-                batch.append((lineno, raw))
-                if len(batch) >= chunk_docs:
-                    yield ("lines", str(path), batch)
-                    batch = []
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    for item in documents.iter_jsonl_lines(path):
+        if isinstance(item, Problem):
             if batch:
                 yield ("lines", str(path), batch)
                 batch = []
-            yield ("items", [Problem(f"{path}:{lineno + 1}", f"cannot read further: {exc}")])
+            yield ("items", [item])
+            continue
+        batch.append(item)
+        if len(batch) >= chunk_docs:
+            yield ("lines", str(path), batch)
+            batch = []
     if batch:
         yield ("lines", str(path), batch)
 

@@ -17,6 +17,7 @@ characters, so a query cannot reach fields or run expensive expansions.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -33,7 +34,7 @@ from . import cities as gazetteer
 from . import ranking
 from .analysis import char_grams, segment
 from .errors import IndexNotFound, QueryError
-from .highlight import find_spans, highlight, snippets
+from .highlight import highlight, snippets
 from .indexing import MANIFEST, live_generation
 from .schema import BUILTIN_FACETS, FACET_PREFIX
 from .script import to_simplified
@@ -42,8 +43,27 @@ SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_QUERY_CHARS = 1000
 MAX_PAGE = 10_000
-# Seconds a query may spend scoring before it answers with what it has.
-TIME_BUDGET = float(os.environ.get("SEARCH_TIME_BUDGET", 2.0))
+DEFAULT_TIME_BUDGET = 2.0
+
+
+def _time_budget_setting() -> float:
+    raw = os.environ.get("SEARCH_TIME_BUDGET")
+    if raw is None:
+        return DEFAULT_TIME_BUDGET
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (0 < value < 3600):
+        logging.getLogger(__name__).warning(
+            "SEARCH_TIME_BUDGET=%r is not a number of seconds (0 to 3600); using %s",
+            raw, DEFAULT_TIME_BUDGET)
+        return DEFAULT_TIME_BUDGET
+    return value
+
+
+# Seconds a query may spend before it answers with what it has found so far.
+TIME_BUDGET = _time_budget_setting()
 
 # Question and function words: dropped from the ranked part of a query (never
 # from the index, never from quoted phrases) because nearly every document has
@@ -192,7 +212,26 @@ def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
                                             boost=ranking.PROXIMITY_BOOST))
     if not subqueries:
         return None, needles
-    return wq.Or(subqueries), needles
+    # A query repeating itself gives the same subquery many times: once is enough.
+    return wq.Or(list(dict.fromkeys(subqueries))), needles
+
+
+def _without_order(q: wq.Query) -> wq.Query | None:
+    """``q`` with phrases read as their words (AND), for a cheaper match when
+    phrase matching runs out of time; None when nothing would change."""
+    if isinstance(q, wq.Phrase):
+        return wq.And([wq.Term(q.fieldname, w, boost=q.boost) for w in q.words])
+    if isinstance(q, wq.CompoundQuery):
+        subs = [_without_order(sub) for sub in q.subqueries]
+        if all(s is None for s in subs):
+            return None
+        return q.__class__([new or old for new, old in zip(subs, q.subqueries)], boost=q.boost)
+    if isinstance(q, (wq.AndMaybe, wq.AndNot)):
+        a, b = _without_order(q.a), _without_order(q.b)
+        if a is None and b is None:
+            return None
+        return q.__class__(a or q.a, b or q.b)
+    return None
 
 
 def build_query(parsed: ParsedQuery, expansions=()) -> tuple[wq.Query, list[str]]:
@@ -384,10 +423,10 @@ class _BudgetCollector(WrappingCollector):
 
     CHECK_EVERY = 256
 
-    def __init__(self, child, allowed: set[int] | None, budget: float):
+    def __init__(self, child, allowed: set[int] | None, deadline: float):
         super().__init__(child)
         self.allowed = allowed
-        self.deadline = time.monotonic() + budget
+        self.deadline = deadline
 
     def collect_matches(self):
         child, allowed, offset = self.child, self.allowed, self.child.offset
@@ -398,13 +437,17 @@ class _BudgetCollector(WrappingCollector):
                 raise TimeLimit
 
 
-def matching_docs(searcher, q: wq.Query) -> set[int]:
+def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[int]:
     """Every document ``q`` matches, without scoring.
 
     Whoosh's ``docs_for_query`` merges all postings of a large OR through its
     matchers; reading each term's postings straight into a set is several
     times faster, and an OR of terms is what ranked queries are.  A phrase
     inside an OR adds nothing when its words are OR'd beside it.
+
+    Reading postings costs at most one pass over the index; matching phrases
+    document by document has no such bound, so past ``deadline`` (a
+    ``time.monotonic()`` value) that part raises ``TimeLimit``.
     """
     reader = searcher.reader()
     if isinstance(q, wq.Every):
@@ -419,16 +462,24 @@ def matching_docs(searcher, q: wq.Query) -> set[int]:
         for sub in q.subqueries:
             if isinstance(sub, wq.Phrase) and all((sub.fieldname, w) in siblings for w in sub.words):
                 continue
-            docs |= matching_docs(searcher, sub)
+            docs |= matching_docs(searcher, sub, deadline)
         return docs
     if isinstance(q, wq.AndMaybe):
-        return matching_docs(searcher, q.a)
+        return matching_docs(searcher, q.a, deadline)
     if isinstance(q, wq.AndNot):
-        return matching_docs(searcher, q.a) - matching_docs(searcher, q.b)
+        return matching_docs(searcher, q.a, deadline) - matching_docs(searcher, q.b, deadline)
     if isinstance(q, wq.And):
-        parts = sorted((matching_docs(searcher, sub) for sub in q.subqueries), key=len)
+        parts = sorted((matching_docs(searcher, sub, deadline) for sub in q.subqueries), key=len)
         return set.intersection(*parts) if parts else set()
-    return set(searcher.docs_for_query(q))
+    if deadline is None:
+        return set(searcher.docs_for_query(q))
+    # Phrases and spans match document by document: watch the clock as they go.
+    docs = set()
+    for n, docnum in enumerate(searcher.docs_for_query(q)):
+        docs.add(docnum)
+        if n % 64 == 0 and time.monotonic() > deadline:
+            raise TimeLimit
+    return docs
 
 
 def _as_values(value) -> list[str]:
@@ -499,14 +550,14 @@ class SearchIndex:
         expansions = expand(parsed, gen)
         whoosh_q, needles = build_query(parsed, expansions)
         notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
-        partial = False
-        matched = self._matching_docs(searcher, whoosh_q)
-        if not matched and parsed.phrases:
+        deadline = time.monotonic() + TIME_BUDGET
+        matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
+        if not matched and parsed.phrases and not partial:
             # People quote names inside questions; when nothing holds the
             # quoted text exactly, answer for its words and say so.
             loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
             whoosh_q, needles = build_query(loose, expansions)
-            matched = self._matching_docs(searcher, whoosh_q)
+            matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
             if matched:
                 quoted = "、".join(f"“{p}”" for p in parsed.phrases)
                 notices.append(f"no document contains {quoted} exactly; "
@@ -530,8 +581,15 @@ class SearchIndex:
             sort = "newest"   # nothing to rank by: newest first is what a browser expects
         first = (page - 1) * per_page
         if sort == "relevance":
-            ranked, partial = self._ranked(searcher, whoosh_q, filtered if selected else None,
-                                           first + per_page)
+            # Past the deadline, a short grace so a cut-short answer still
+            # shows its best documents.
+            rank_by = max(deadline, time.monotonic() + 0.2 * TIME_BUDGET) if partial else deadline
+            if partial:
+                whoosh_q = _without_order(whoosh_q) or whoosh_q
+            ranked, ranked_partial = self._ranked(
+                searcher, whoosh_q, filtered if selected or partial else None,
+                first + per_page, rank_by)
+            partial = partial or ranked_partial
             page_hits = ranked[first:first + per_page]
         else:
             keys = gen.date_keys()
@@ -678,14 +736,25 @@ class SearchIndex:
         return items
 
     @staticmethod
-    def _matching_docs(searcher, q) -> set[int]:
-        return matching_docs(searcher, q)
+    def _matching_docs(searcher, q, deadline) -> tuple[set[int], bool]:
+        """The documents ``q`` matches, and whether the deadline cut that short
+        (then: those found by a cheaper reading, its words without order)."""
+        try:
+            return matching_docs(searcher, q, deadline), False
+        except TimeLimit:
+            loose = _without_order(q)
+            if loose is None:
+                return set(), True
+            try:
+                return matching_docs(searcher, loose, time.monotonic() + 0.2 * TIME_BUDGET), True
+            except TimeLimit:
+                return set(), True
 
     @staticmethod
-    def _ranked(searcher, q, allowed, limit):
+    def _ranked(searcher, q, allowed, limit, deadline):
         if allowed is not None and not allowed:
             return [], False
-        collector = _BudgetCollector(searcher.collector(limit=limit), allowed, TIME_BUDGET)
+        collector = _BudgetCollector(searcher.collector(limit=limit), allowed, deadline)
         partial = False
         try:
             searcher.search_with_collector(q, collector)

@@ -257,11 +257,6 @@ def test_kill_9_during_a_build_leaves_the_old_index_and_the_next_build_works(tmp
     assert res.total > 0 and all(h.id.startswith(("new/", "shared/")) for h in res.hits)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "search.indexing's parallel build forks its worker pool after taking the build lock with "
-    "fcntl.flock: the workers inherit the lock, outlive a `kill -9` of the main process "
-    "(finishing their chunk), and until then the next build fails with 'another build of "
-    "... is running'"))
 def test_kill_9_of_the_main_build_process_then_an_immediate_rebuild_succeeds(tmp_path):
     index_dir = tmp_path / "index"
     build_index([corpus(tmp_path / "old.jsonl", 20, "old", seed=4)], index_dir)

@@ -1,9 +1,10 @@
 """The command line: a thin shell over the library (``python -m search ...``).
 
-    python -m search index [SOURCE ...] [--index DIR] [--json]
-    python -m search query TEXT [--index DIR] [--city C] [--year Y]
-                       [--sort relevance|newest|oldest] [--page N] [--per-page N] [--json]
-    python -m search serve [--index DIR] [--host H] [--port P]
+    python -m search index [SOURCE ...] [--index DIR] [--json] [--quiet]
+    python -m search query TEXT [--index DIR] [--city C] [--year Y] [--filter FIELD=VALUE]
+                       [--sort relevance|newest|oldest] [--page N] [--per-page N]
+                       [--script orig|simp|trad] [--json]
+    python -m search serve [--index DIR] [--host H] [--port P] [--threads N]
     python -m search explain TEXT [--index DIR] [--doc ID] [--json]
 
 Exit status of ``index``: 0 when every document was indexed, 3 when the index
@@ -21,7 +22,6 @@ import argparse
 import html
 import json
 import os
-import re
 import sys
 
 from .errors import SearchError

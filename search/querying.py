@@ -586,9 +586,10 @@ class SearchIndex:
             rank_by = max(deadline, time.monotonic() + 0.2 * TIME_BUDGET) if partial else deadline
             if partial:
                 whoosh_q = _without_order(whoosh_q) or whoosh_q
-            ranked, ranked_partial = self._ranked(
-                searcher, whoosh_q, filtered if selected or partial else None,
-                first + per_page, rank_by)
+            # Ranked within the matching set, always: Whoosh's ranked AndNot
+            # has been seen to let an excluded document through.
+            ranked, ranked_partial = self._ranked(searcher, whoosh_q, filtered,
+                                                  first + per_page, rank_by)
             partial = partial or ranked_partial
             page_hits = ranked[first:first + per_page]
         else:

@@ -73,6 +73,12 @@ def test_exclusion(index):
     assert only_excluded.total == len(DOCS) - 2
 
 
+@pytest.mark.parametrize("q", ["洛阳 -中心", "洛陽 -呼叫中心", "洛阳 -產業"])
+def test_an_exclusion_that_removes_every_match_leaves_no_hits(index, q):
+    res = index.search(q)
+    assert res.total == 0 and res.hits == [], (q, ids(res))
+
+
 def test_more_query_words_rank_higher_and_not_all_are_required(index):
     res = index.search("贵阳的大数据产业怎么样")
     assert ids(res)[0] == "guiyang.txt"

@@ -65,12 +65,75 @@ def load_jieba() -> None:
         if _jieba_ready:
             return
         jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        jieba.load_userdict(str(USER_DICT))
         extra = os.environ.get("SEARCH_USER_DICT")
-        if extra:
-            jieba.load_userdict(extra)
+        main_dict = Path(jieba.dt.dictionary or Path(jieba.__file__).with_name(jieba.DEFAULT_DICT_NAME))
+        cache = _dictionary_cache_path([main_dict, USER_DICT]
+                                       + ([Path(extra)] if extra else []))
+        if not _load_dictionary_cache(cache):
+            jieba.initialize()
+            jieba.load_userdict(str(USER_DICT))
+            if extra:
+                jieba.load_userdict(extra)
+            _save_dictionary_cache(cache)
         _jieba_ready = True
+
+
+# jieba.initialize() rebuilds its prefix dictionary from a marshal cache and
+# then our user dictionaries are added word by word: together more than a
+# second, paid by every process before its first query.  The finished
+# dictionary is kept in the user's cache folder, keyed by the files it was
+# made from, and read back with the garbage collector paused.
+_CACHE_FORMAT = 1
+
+
+def _dictionary_cache_path(sources: list[Path]) -> Path | None:
+    import hashlib
+    digest = hashlib.sha256(f"{_CACHE_FORMAT} {jieba.__version__}".encode())
+    try:
+        for path in sources:
+            st = path.stat()
+            digest.update(f"|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    except OSError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mixed-script-search" / f"jieba-{digest.hexdigest()[:16]}.pickle"
+
+
+def _load_dictionary_cache(path: Path | None) -> bool:
+    import gc
+    import pickle
+    if path is None or not path.is_file():
+        return False
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with open(path, "rb") as fh:
+            freq, total = pickle.load(fh)
+    except Exception:   # a damaged cache is rebuilt, whatever is wrong with it
+        return False
+    finally:
+        if enabled:
+            gc.enable()
+    if not isinstance(freq, dict) or not isinstance(total, int):
+        return False
+    dt = jieba.dt
+    with dt.lock:
+        dt.FREQ, dt.total, dt.initialized = freq, total, True
+    return True
+
+
+def _save_dictionary_cache(path: Path | None) -> None:
+    import pickle
+    import tempfile
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as fh:
+            pickle.dump((jieba.dt.FREQ, jieba.dt.total), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+    except OSError:
+        pass   # no cache folder to write to: the next process loads jieba's way
 
 
 # ---------------------------------------------------------------------------

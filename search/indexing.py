@@ -56,13 +56,13 @@ from whoosh.columns import VarBytesColumn
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
-from . import documents
+from . import documents, facets
 from .analysis import fast_positions, load_jieba
 from .documents import iter_source
 from .errors import BuildError
 from .metadata import facet_values
 from .model import Document, Problem
-from .schema import FACET_PREFIX, build_schema
+from .schema import BUILTIN_FACETS, FACET_PREFIX, build_schema
 from .script import to_simplified
 from .segment_writer import FieldInfo, TermEncoder, TermsFile, dumps, positions_value
 
@@ -278,6 +278,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
                 how = _build_with_whoosh(ix, sources, report, progress, started, limitmb)
             else:
                 how = _build_parallel(ix, building, sources, report, progress, started, workers)
+            _save_facet_tables(ix, building)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
@@ -300,6 +301,13 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     finally:
         lock_file.close()
     return report
+
+
+def _save_facet_tables(ix, building: Path) -> None:
+    with ix.reader() as reader:
+        names = [n for n in reader.indexed_field_names()
+                 if n in BUILTIN_FACETS or n.startswith(FACET_PREFIX)]
+        facets.save(building, facets.build(reader, names))
 
 
 def _build_with_whoosh(ix, sources, report, progress, started, limitmb) -> dict:

@@ -22,7 +22,6 @@ import os
 import re
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, WrappingCollector
 
 from . import cities as gazetteer
+from . import facets
 from . import ranking
 from .analysis import char_grams, segment
 from .errors import IndexNotFound, QueryError
@@ -358,8 +358,9 @@ class _Generation:
         self.ix = whoosh_index.open_dir(str(path))
         self.lock = threading.Lock()
         self.local = threading.local()
-        self._facets: dict[str, tuple[list[tuple[str, ...]], Counter]] = {}
-        self._date_keys: list[int] | None = None
+        self._facets: dict[str, facets.FacetTable] = {}
+        self._tables: dict | None = None
+        self._date_keys = None
         manifest = path / MANIFEST
         self.manifest = {}
         if manifest.exists():
@@ -380,36 +381,36 @@ class _Generation:
             s = self.local.searcher = self.ix.searcher(weighting=ranking.weighting())
         return s
 
-    def facet_table(self, fieldname: str):
-        """Per document, the values of a facet field; and the values' totals."""
+    def _saved(self) -> dict | None:
+        if self._tables is None:
+            with self.lock:
+                if self._tables is None:
+                    self._tables = facets.load(self.path, self.doc_count) or {}
+        return self._tables or None
+
+    def facet_table(self, fieldname: str) -> facets.FacetTable:
+        """The facet table of a field: saved with the index, or read from it."""
         table = self._facets.get(fieldname)
         if table is None:
-            with self.lock:
-                table = self._facets.get(fieldname)
-                if table is None:
-                    reader = self.searcher().reader()
-                    per_doc: list[tuple[str, ...]] = [()] * reader.doc_count_all()
-                    totals: Counter = Counter()
-                    if fieldname in reader.indexed_field_names():
-                        for raw in reader.lexicon(fieldname):
-                            value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                            ids = list(reader.postings(fieldname, raw).all_ids())
-                            totals[value] = len(ids)
-                            for d in ids:
-                                per_doc[d] = per_doc[d] + (value,)
-                    table = self._facets[fieldname] = (per_doc, totals)
+            saved = self._saved()
+            table = saved["tables"].get(fieldname) if saved else None
+            if table is None:
+                with self.lock:
+                    table = self._facets.get(fieldname)
+                    if table is None:
+                        table = facets.FacetTable.from_postings(self.searcher().reader(), fieldname)
+            self._facets[fieldname] = table
         return table
 
-    def date_keys(self) -> list[int]:
+    def date_keys(self):
         if self._date_keys is None:
-            with self.lock:
-                if self._date_keys is None:
-                    reader = self.searcher().reader()
-                    if reader.doc_count_all() == 0:
-                        self._date_keys = []   # an empty index has no column at all
-                    else:
-                        col = reader.column_reader("date_key")
-                        self._date_keys = [col[d] for d in range(reader.doc_count_all())]
+            saved = self._saved()
+            if saved:
+                self._date_keys = saved["date_keys"]
+            else:
+                with self.lock:
+                    if self._date_keys is None:
+                        self._date_keys = facets.build(self.searcher().reader(), [])["date_keys"]
         return self._date_keys
 
 
@@ -602,7 +603,7 @@ class SearchIndex:
             notices.append("the query took too long; these are the best results found in time")
         hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
         for name, values in selected.items():
-            _, totals = gen.facet_table(self._field(name))
+            totals = gen.facet_table(self._field(name)).totals
             for v in values:
                 if not totals.get(v):
                     notices.append(f"no document in the index has {name} {v}")
@@ -708,24 +709,14 @@ class SearchIndex:
         return name if name in BUILTIN_FACETS else FACET_PREFIX + name
 
     def _allowed(self, gen, name, values) -> set[int]:
-        per_doc, _ = gen.facet_table(self._field(name))
-        wanted = set(values)
-        return {d for d, vals in enumerate(per_doc) if vals and not wanted.isdisjoint(vals)}
+        return gen.facet_table(self._field(name)).docs_with(values)
 
     def _shown_facets(self, gen, selected):
         names = ["city", "year", "month"] + gen.facet_fields
         return names
 
     def _count(self, gen, name, docs: set[int], selected_values) -> list[dict]:
-        per_doc, totals = gen.facet_table(self._field(name))
-        if len(docs) == gen.doc_count:
-            counts = totals
-        else:
-            counts = Counter()
-            for d in docs:
-                vals = per_doc[d]
-                if vals:
-                    counts.update(vals)
+        counts = gen.facet_table(self._field(name)).count(docs)
         items = [{"value": v, "count": c} for v, c in counts.items() if c]
         if name in ("year", "month"):
             items.sort(key=lambda f: f["value"], reverse=True)

@@ -1,5 +1,8 @@
 """The analyzers: offsets into the original script, positions, normalisation."""
 
+import json
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,3 +64,24 @@ def test_any_text_gives_tokens_inside_it(text):
         for t in make()(text, positions=True, chars=True):
             assert 0 <= t.startchar < t.endchar <= len(text)
             assert t.text == to_simplified(text[t.startchar:t.endchar]).lower()
+
+
+def test_the_cached_dictionary_segments_exactly_as_jieba_does(tmp_path):
+    """The second process reads the finished dictionary from the user's cache."""
+    import subprocess
+    import sys
+    script = ("import json, jieba; from search.analysis import segment, load_jieba; load_jieba();"
+              "print(json.dumps([jieba.dt.total, len(jieba.dt.FREQ),"
+              " [w for w, *_ in segment('老赫让小城穆棱的故事走向全国，呼叫中心落戶洛陽')]]))")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True)
+    cached = list((tmp_path / "mixed-script-search").glob("jieba-*.pickle"))
+    assert len(cached) == 1
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, check=True)
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    cached[0].write_bytes(b"damaged")          # a damaged cache is rebuilt, not trusted
+    third = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True)
+    assert json.loads(third.stdout) == json.loads(first.stdout)

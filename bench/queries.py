@@ -58,7 +58,42 @@ def run(index_dir: str, queries: list[dict], rounds: int = 2) -> dict:
             row["total"] = res.total
             row["partial"] = row["partial"] or res.partial
     return {"open_seconds": round(opened - started, 3), "rounds": rounds, "queries": out,
+            "keystrokes": keystrokes(ix, queries),
             "documents": ix.stats()["documents"]}
+
+
+def typed_prefixes(queries: list[dict], limit: int = 100) -> list[str]:
+    """What a reader's search box holds keystroke by keystroke: every prefix of
+    the first ``limit`` queries' text, and of their toneless pinyin."""
+    from search.pinyin import word_syllables
+    from search.script import to_simplified
+    out: list[str] = []
+    for query in queries[:limit]:
+        text = query["q"].replace('"', "").strip()
+        out += [text[:n] for n in range(1, min(len(text), 8) + 1)]
+        head = "".join(c for c in to_simplified(text[:4]) if "\u4e00" <= c <= "\u9fff")
+        spelled = "".join(word_syllables(head)) if head else ""
+        out += [spelled[:n] for n in range(2, min(len(spelled), 12) + 1)]
+    return out
+
+
+def keystrokes(ix, queries: list[dict]) -> dict:
+    """Milliseconds of ``suggest`` per keystroke, each prefix once, once the
+    vocabulary (built in the background on a large index's first keystroke,
+    answering empty until then) is ready; its build time is reported apart."""
+    from search.vocabulary import titles, vocabulary
+    prefixes = typed_prefixes(queries)
+    t0 = time.perf_counter()
+    gen = ix._current()
+    vocabulary(gen)
+    titles(gen)
+    ready = time.perf_counter() - t0
+    ms = []
+    for prefix in prefixes:
+        t0 = time.perf_counter()
+        ix.suggest(prefix)
+        ms.append((time.perf_counter() - t0) * 1000)
+    return {"prefixes": len(prefixes), "ms": ms, "vocabulary_seconds": round(ready, 2)}
 
 
 def main(argv=None) -> int:

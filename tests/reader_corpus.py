@@ -1,4 +1,4 @@
-"""A small corpus for the reader-facing features of issue #8 (pinyin, homophones,
+"""A small corpus for the reader-facing features (pinyin, homophones,
 regional vocabulary, suggestions, display script, related documents, explain).
 
 Documents come in both scripts: Taiwan and mainland words for the same things,

@@ -2,7 +2,7 @@
 
 * The parallel build writes the index Whoosh's own writer writes: the same
   terms, postings, statistics and stored fields, and the same results for the
-  benchmark's queries (the correctness guard of issue #6, on the committed
+  benchmark's queries (on the committed
   sample; ``python -m bench.equivalence`` runs it on 5,000 poems).
 * ``segment`` (jieba's algorithm, our loop) equals ``jieba.tokenize``'s words,
   and the indexing fast path equals the analyzers.

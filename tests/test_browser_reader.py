@@ -1,4 +1,4 @@
-"""Issue #8 in a real browser: suggestions by keyboard, did-you-mean, display script.
+"""Reading aids in a real browser: suggestions by keyboard, did-you-mean, display script.
 
 Same set-up as ``test_browser`` (the production server over the seeds, the
 system Chromium; skipped without it).

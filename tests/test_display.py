@@ -1,4 +1,4 @@
-"""Display script (issue #8): results and documents in their own script, simplified or
+"""Display script: results and documents in their own script, simplified or
 traditional, with the marks kept on the same words."""
 
 from __future__ import annotations

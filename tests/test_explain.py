@@ -1,4 +1,4 @@
-"""Explain and related documents (issue #8)."""
+"""Explain and related documents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pinyin queries (issue #8): full pinyin, initials, mixed input; English stays English."""
+"""Pinyin queries: full pinyin, initials, mixed input; English stays English."""
 
 from __future__ import annotations
 

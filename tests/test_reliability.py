@@ -1,4 +1,4 @@
-"""Reliability (issue #7): bad documents, bad queries, time budgets and hostile input that costs time.
+"""Reliability: bad documents, bad queries, time budgets and hostile input that costs time.
 
 Every bad document is reported with its path and a reason, and every other
 document is indexed; nothing a file holds stops or stalls a build.  Every bad

@@ -1,4 +1,4 @@
-"""Security (issue #7): what a query or a document can do to a page, a URL or the server.
+"""Security: what a query or a document can do to a page, a URL or the server.
 
 ``test_webui.py`` already checks the hostile documents of ``conftest`` (script
 tags, handlers, ``javascript:`` links, ``</mark>``) on every page, and the

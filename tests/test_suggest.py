@@ -1,4 +1,4 @@
-"""Did-you-mean for homophone typos and completions as you type (issue #8)."""
+"""Did-you-mean for homophone typos and completions as you type."""
 
 from __future__ import annotations
 

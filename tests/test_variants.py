@@ -1,4 +1,4 @@
-"""Regional vocabulary (issue #8): 軟體 ↔ 软件, 網路 ↔ 网络, 資訊 ↔ 信息, 隨身碟 ↔ U盘."""
+"""Regional vocabulary: 軟體 ↔ 软件, 網路 ↔ 网络, 資訊 ↔ 信息, 隨身碟 ↔ U盘."""
 
 from __future__ import annotations
 

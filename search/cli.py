@@ -67,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default=DEFAULT_INDEX)
     s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
-    s.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", 8)))
+    s.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", 8)),
+                   help="threads per process (default 8)")
+    s.add_argument("--processes", type=int, default=None,
+                   help="server processes sharing the port (default: $PROCESSES, else the "
+                        "usable cores, at most 4): Python runs one thread at a time per process")
     return p
 
 
@@ -207,20 +211,76 @@ def cmd_explain(args) -> int:
 
 def cmd_serve(args) -> int:
     import logging
+    import socket
 
     from waitress.server import create_server
 
     from webui import create_app
     logging.basicConfig()       # waitress's warnings (a full queue ...) reach stderr
-    app = create_app(index_dir=args.index)
+    processes = args.processes or int(os.environ.get("PROCESSES") or 0) or \
+        min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
     # Bound before saying so: a port in use is an error, not a false "serving";
     # --port 0 takes a free port, and the line says which.
-    server = create_server(app, host=args.host, port=args.port, threads=args.threads,
-                           ident="search")
-    port = getattr(server, "effective_port", args.port)
-    print(f"serving http://{args.host}:{port}/ (index: {args.index})", flush=True)
-    server.run()
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(1024)
+    port = listener.getsockname()[1]
+    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    print(f"serving http://{host}:{port}/ (index: {args.index}, "
+          f"{processes} process{'es' if processes > 1 else ''})", flush=True)
+    children: list[int] = []
+    for _ in range(processes - 1):
+        pid = os.fork()
+        if pid == 0:
+            _become_worker()
+            children = []       # a worker has none of its own to stop
+            break
+        children.append(pid)
+    try:
+        # Each process has its own app, index readers and waitress threads;
+        # the kernel hands each connection to one of them.
+        server = create_server(create_app(index_dir=args.index), sockets=[listener],
+                               threads=args.threads, ident="search")
+        server.run()
+    finally:
+        _stop(children)
     return 0
+
+
+def _become_worker() -> None:
+    import signal
+    _die_with_parent(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+
+
+def _die_with_parent(sig: int) -> None:
+    # A worker whose parent is gone (kill -9) must not keep the port.
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os._exit(0)
+
+
+def _stop(children: list[int]) -> None:
+    import signal
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for pid in children:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -355,3 +356,48 @@ def test_load_16_clients_on_loopback(tmp_path):
     assert p50 < 2000 and p99 < 10_000, (p50, p99)
     log = (tmp_path / "server.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-2000:]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        out += [int(c) for c in children]
+    return out
+
+
+def _port_is_closed(base: str) -> bool:
+    host, port = base.rsplit("//", 1)[1].split(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return False
+    except OSError:
+        return True
+
+
+def test_server_processes_share_the_port_and_end_with_their_parent(tmp_path):
+    index_dir = tmp_path / "index"
+    build_index([corpus(tmp_path / "c.jsonl", 50, "p", seed=9)], index_dir)
+    env = {**os.environ, "PROCESSES": "3"}
+    with serve(index_dir, env=env) as (base, proc):
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        for _ in range(30):
+            assert Client(base).get("/api/stats")[0] == 200
+        # A worker that dies takes nothing down: the others go on answering.
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert Client(base).get("/api/search?q=%E5%91%BC%E5%8F%AB")[0] == 200
+    # kill -9 of the parent: its workers follow, nothing keeps the port.
+    with serve(index_dir, env=env) as (base, proc):
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _port_is_closed(base):
+            time.sleep(0.2)
+        assert _port_is_closed(base)
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                    and "zombie" not in Path(f"/proc/{pid}/status").read_text()]

@@ -1,34 +1,40 @@
-"""Ranking in bulk: the top documents of a ranked query, as Whoosh would rank them.
+"""Ranking in bulk: the top documents of a ranked query, as Whoosh ranks them.
 
-Owns ``rank()``, a drop-in for ``SearchIndex._ranked``: same documents, same
-order, same scores (to the last bit, not just after rounding), computed from
-whole posting lists instead of Whoosh's document-at-a-time matcher trees.
+Owns ``rank()``, a drop-in for ``SearchIndex._ranked``: the same documents in
+the same order with the same scores (bit for bit, not only after rounding),
+computed from posting lists a block at a time instead of through Whoosh's
+document-at-a-time matcher trees.
 
 How it stays equal to Whoosh:
 
-* each term's BM25F score comes from the same expression, the same idf and
-  average length (the searcher's own), the same one-byte length norms and the
-  same float32 term weights;
-* the partial scores are added in the order Whoosh's matcher tree adds them:
-  the tree is built by Whoosh's own ``make_weighted_tree`` /
-  ``make_binary_tree`` from the same size estimates, and small segments use
-  the left-to-right sum of Whoosh's ``ArrayUnionMatcher`` as Whoosh does;
-* a phrase scores the sum of its words' scores (Whoosh's ``SpanNear2``) when
-  its words occur in order within ``slop``.  Positions are read only for the
-  documents that could still reach the top: every phrase is first assumed to
-  match (an upper bound, since all parts add non-negative scores), and
-  documents are checked best bound first until no bound can beat the
-  ``limit``-th exact score.
+* a term's BM25F score is Whoosh's expression on the same inputs: the
+  parameters of the scorer the weighting gives (idf, average field length,
+  B and K1 of the field), the one-byte length norms (``doc_field_length``)
+  and the float32 term weights of the postings;
+* partial scores are added in the order Whoosh's matcher tree adds them: the
+  tree is built with Whoosh's own ``make_weighted_tree``/``make_binary_tree``
+  from the same size estimates, and where Whoosh picks its array matcher
+  (segments of at most 5,000 documents) the sum runs left to right as there;
+* a phrase (``SpanNear2``) scores the sum of its words' scores when each word
+  follows the previous one within ``slop`` positions.
 
-Anything else (other query types, another codec or weighting) goes through
-Whoosh itself, so ``rank()`` always answers.
+How it stays fast: positions are read only where they can matter (every
+phrase is first taken to match, an upper bound since every part adds a
+non-negative score, and documents are checked best bound first until no
+bound can beat the ``limit``-th exact score); and when a query's parts
+include large ones that cannot lift a document into the top on their own
+(their bounds add up to less than a ``limit``-th score already found), only
+the documents of the other parts are scored, reading the large parts only in
+the blocks that hold those documents.
 
-Two places where this is *more* exact than Whoosh's ``TopCollector``, whose
-block-quality pruning can skip a document that belongs in the top ``limit``
-(``WrappingMatcher.replace`` passes its unboosted bound down, and
-``ArrayUnionMatcher.max_quality`` is a max where it should be a sum), and whose
-``AndNotMatcher`` can return an excluded document when the exclusion's first
-posting lies before the first match.  Here every matching document is scored.
+Other query types, codecs or weightings go through Whoosh's own collector.
+
+Where this differs from Whoosh's ``TopCollector``, Whoosh is wrong: once its
+heap is full, ``matcher.replace(minscore)`` rebuilds unions into
+intersections and ``AndMaybe`` matchers whose children were skipped along
+separately, and a document can be scored without one of its parts (so it
+drops out of the top); its ``AndNotMatcher`` returns an excluded document
+when the exclusion's first posting comes before the first match.
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ from __future__ import annotations
 import io
 import pickle
 import struct
+import threading
 import time
-import weakref
 import zlib
+from collections import OrderedDict
 from bisect import bisect_left
 from heapq import nlargest
 from itertools import accumulate, repeat
@@ -46,7 +53,7 @@ from operator import add, mul, neg
 
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
 from whoosh.collectors import TimeLimit, WrappingCollector
 from whoosh.reading import SegmentReader
 from whoosh.util import make_binary_tree, make_weighted_tree
@@ -55,38 +62,46 @@ from whoosh.util.numeric import byte_to_length
 __all__ = ["rank"]
 
 _INT = struct.Struct("!i")
-# Postings between two looks at the clock.
-CHECK_EVERY = 4096
+CHECK_EVERY = 4096      # postings read between two looks at the clock
+PRUNE_FROM = 4096       # postings below which every match is simply scored
+
+
+def _pays(sizes: list[int], need: int) -> bool:
+    """Whether scoring only the documents of the first ``need`` parts (of
+    these sizes) saves much: when the other parts are far larger, they are
+    read only in the blocks that hold those documents instead of whole."""
+    kept = sum(sizes[:need])
+    return 2 * sum(n for n in sizes[need:] if n > 8 * kept) > sum(sizes)
 
 
 class _Unsupported(Exception):
-    """A query or index this module does not reproduce: Whoosh ranks it."""
+    """A query or index not reproduced here: Whoosh ranks it."""
 
 
 class _OutOfTime(Exception):
-    pass
+    """The deadline passed: answer with the documents ranked so far."""
 
 
 def rank(searcher, q, allowed: set[int] | None, limit: int,
          deadline: float) -> tuple[list[tuple[int, float]], bool]:
-    """The top ``limit`` ``(docnum, round(score, 4))`` of ``q`` among ``allowed``
-    (None: every match), best first, ties by docnum; and whether ``deadline``
-    (a ``time.monotonic()`` value) cut the ranking short."""
+    """The best ``limit`` ``(docnum, round(score, 4))`` of ``q`` among
+    ``allowed`` (None: every match), best first and ties by docnum; and
+    whether ``deadline`` (a ``time.monotonic()`` value) cut the ranking short."""
     if allowed is not None and not allowed:
         return [], False
+    top: list[tuple[float, int]] = []
     try:
         ranker = _Ranker(searcher, allowed, limit, deadline)
         plans = [(ranker.plan(q, sub), offset) for sub, offset in searcher.leaf_searchers()]
+        partial = ranker.cut
+        for (seg, root), offset in plans:
+            found, cut = ranker.run(seg, root, offset)
+            top = nlargest(limit, top + found)
+            if cut:
+                partial = True
+                break
     except _Unsupported:
         return _whoosh_rank(searcher, q, allowed, limit, deadline)
-    top: list[tuple[float, int]] = []
-    partial = False
-    for (seg, root), offset in plans:
-        found, cut = ranker.run(seg, root, offset)
-        top = nlargest(limit, top + found)
-        if cut:
-            partial = True
-            break
     return [(-negdoc, round(score, 4)) for score, negdoc in top], partial
 
 
@@ -95,8 +110,8 @@ def rank(searcher, q, allowed: set[int] | None, limit: int,
 
 
 class _BudgetCollector(WrappingCollector):
-    """Collects only allowed documents into ``child``, raising ``TimeLimit``
-    past the deadline (a copy of ``querying._BudgetCollector``)."""
+    """Collects only allowed documents into ``child``; ``TimeLimit`` past the
+    deadline (as ``querying._BudgetCollector``)."""
 
     def __init__(self, child, allowed, deadline):
         super().__init__(child)
@@ -123,28 +138,40 @@ def _whoosh_rank(searcher, q, allowed, limit, deadline):
 
 
 # ---------------------------------------------------------------------------
-# Per segment: length norms (kept while the reader lives) and postings
+# Segments: length norms (kept as long as the reader) and postings
 
 
-_LENGTHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# Length bytes by segment, shared by the readers of all threads: a segment's
+# files never change once written (deletions are kept apart).
+_LENGTHS: "OrderedDict[tuple, dict]" = OrderedDict()
+_LENGTHS_KEPT = 16
+_LENGTHS_LOCK = threading.Lock()
 
 
-def _lengths(reader, fieldname: str) -> bytes | None:
-    """One length byte per document (what ``doc_field_length`` decodes), or
-    None when the field has no length column (Whoosh then uses length 1)."""
-    per_reader = _LENGTHS.get(reader)
-    if per_reader is None:
-        per_reader = _LENGTHS[reader] = {}
-    if fieldname not in per_reader:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+def _lengths(reader, fieldname: str) -> list[int] | None:
+    """The field's length byte of every document (what ``doc_field_length``
+    decodes), or None without a length column (Whoosh then takes length 1).
+    A list: indexing it is faster than indexing bytes."""
+    key = (getattr(reader._storage, "folder", id(reader._storage)),
+           reader._segment.segment_id(), reader.doc_count_all())
+    with _LENGTHS_LOCK:
+        per_segment = _LENGTHS.get(key)
+        if per_segment is None:
+            per_segment = _LENGTHS[key] = {}
+            while len(_LENGTHS) > _LENGTHS_KEPT:
+                _LENGTHS.popitem(last=False)
+        else:
+            _LENGTHS.move_to_end(key)
+    if fieldname not in per_segment:
         col = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         if col is None:
-            per_reader[fieldname] = None
+            per_segment[fieldname] = None
         else:
-            count = min(col._count, reader.doc_count_all())
-            raw = col._dbfile.get(col._basepos, count)
-            per_reader[fieldname] = bytes(raw) + bytes(reader.doc_count_all() - count)
-    return per_reader[fieldname]
+            total = reader.doc_count_all()
+            count = min(col._count, total)
+            # Documents past the column's end read as its default, 0.
+            per_segment[fieldname] = list(col._dbfile.get(col._basepos, count)) + [0] * (total - count)
+    return per_segment[fieldname]
 
 
 class _Segment:
@@ -157,28 +184,177 @@ class _Segment:
         self.doc_count = reader.doc_count_all()
         self.deleted = reader.deleted_docs_set if reader.has_deletions() else None
         self.terms: dict[tuple[str, bytes], _Postings] = {}
+        self.norms: dict[tuple, list[float]] = {}
 
 
 class _Postings:
-    """One term's postings in one segment: unboosted scores, and the blocks
-    (kept for the positions of the few documents a phrase is checked in)."""
+    """A term's postings in a segment: all of them (``full``, read in one
+    pass), or only the blocks that hold some documents (``some``).
 
-    __slots__ = ("scores", "maxids", "blocks", "decode")
+    ``ub`` bounds the term's unboosted score: Whoosh's own ``max_quality``,
+    from the term's highest weight and shortest length."""
 
-    def __init__(self, scores, maxids, blocks, decode):
-        self.scores = scores
-        self.maxids = maxids
+    def __init__(self, ranker, reader, terminfo, fmt, table, ones, lens, ub, neg):
+        self.ranker, self.table, self.ones, self.lens, self.ub = ranker, table, ones, lens, ub
+        self.reader, self.terminfo = reader, terminfo
+        self.deadline = None if neg else ranker.deadline
+        self.decode = fmt.decoder("positions") if fmt.supports("positions") else None
+        self.count = terminfo.doc_frequency()
+        self.all = None
+        self.in_phrase = False      # its dict will be made anyway
+        self.whole = False          # a term of the query: read whole unless pruning
+        self.buf = self.heads = None
+        if terminfo.is_inlined():
+            ids, weights, values = terminfo.inlined_postings()
+            # ListMatcher reads empty (or no) weights as 1.0 each.
+            self.lastids = [ids[-1]]
+            self.blocks = [(tuple(ids), tuple(weights) if weights else None, values)]
+        else:
+            self.lastids = self.blocks = None
+        self.dicts = None
+
+    def _read(self):
+        offset, length = self.terminfo.extent()
+        if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves it unpacked
+            length = length[0]
+        buf = self.buf = self.reader._terms._postfile.get(offset, length)
+        if buf[:4] != WHOOSH3_HEADER_MAGIC:
+            raise _Unsupported
+        return buf
+
+    def _read_heads(self):
+        """Where each block's data is, and its last document."""
+        buf = self.buf or self._read()
+        stream = io.BytesIO(buf)
+        pos, lastids, heads = 4, [], []
+        while True:
+            (size,) = _INT.unpack_from(buf, pos)
+            pos += 4
+            end = pos + abs(size)
+            stream.seek(pos)
+            _, lastid, _, compression, _, _ = pickle.load(stream)
+            heads.append((stream.tell(), end, compression))
+            lastids.append(lastid)
+            if size < 0 or end >= len(buf):
+                break
+            pos = end
+        self.lastids, self.heads, self.blocks = lastids, heads, [None] * len(heads)
+
+    def _block(self, i):
+        block = self.blocks[i]
+        if block is None:
+            start, end, compression = self.heads[i]
+            data = self.buf[start:end]
+            delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+            block = self.blocks[i] = (tuple(accumulate(delta)), weights, values)
+            if self.deadline is not None:
+                self.ranker.tick(len(block[0]), self.deadline)
+        return block
+
+    def _scores(self, ids, weights):
+        lbs = map(self.lens.__getitem__, ids)
+        if weights is None:
+            return map(self.ones.__getitem__, lbs)
+        if isinstance(weights, float):
+            weights = repeat(weights)
+        return map(self.table.__getitem__, zip(weights, lbs))
+
+    def _read_all(self):
+        """Every block, decoded in one pass over the term's postings."""
+        buf = self.buf or self._read()
+        stream = io.BytesIO(buf)
+        pos, blocks, read = 4, [], 0
+        while True:
+            (size,) = _INT.unpack_from(buf, pos)
+            pos += 4
+            end = pos + abs(size)
+            stream.seek(pos)
+            count, _, _, compression, _, _ = pickle.load(stream)
+            data = buf[stream.tell():end]
+            delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+            blocks.append((tuple(accumulate(delta)), weights, values))
+            if size < 0 or end >= len(buf):
+                break
+            pos = end
+            read += count
+            if self.deadline is not None and read >= 1024:
+                self.ranker.tick(read, self.deadline)
+                read = 0
         self.blocks = blocks
-        self.decode = decode
+        self.lastids = [b[0][-1] for b in blocks]
+
+    def full(self) -> dict:
+        if self.all is None:
+            if self.blocks is None or None in self.blocks:
+                self._read_all()
+            out = _Shared()
+            for ids, weights, _ in self.blocks:
+                out.update(zip(ids, self._scores(ids, weights)))
+            if out and max(out.values()) > self.ub:
+                self.ranker.bounds_broken = True
+            self.all = out
+        return self.all
+
+    def add_into(self, out: dict, boost: float) -> None:
+        """Adds the term's (boosted) scores to ``out``'s: ``out[d] + score``,
+        or the score alone where ``out`` has none (Whoosh's union), without
+        making a dict of the term's own."""
+        if self.all is not None:
+            chunks = [(self.all.keys(), self.all.values())]
+        else:
+            if self.blocks is None or None in self.blocks:
+                self._read_all()
+            chunks = ((ids, self._scores(ids, weights)) for ids, weights, _ in self.blocks)
+        get, zero = out.get, repeat(0.0)
+        for ids, scores in chunks:
+            if boost != 1.0:
+                scores = map(mul, scores, repeat(boost))
+            # Each document once per term: out.get reads the value before it changes.
+            out.update(zip(ids, map(add, map(get, ids, zero), scores)))
+
+    def some(self, docs) -> dict:
+        """The scores of ``docs`` that have the term."""
+        if self.all is not None or len(docs) * 8 > self.count or \
+                self.whole and not self.ranker.pruning:
+            scores = self.full()
+            keys = docs & scores.keys()
+            return dict(zip(keys, map(scores.__getitem__, keys)))
+        if self.blocks is None:
+            self._read_heads()
+        if self.dicts is None:
+            self.dicts = [None] * len(self.blocks)
+        lastids, nblocks = self.lastids, len(self.lastids)
+        groups: dict[int, list[int]] = {}
+        for d in docs:
+            i = bisect_left(lastids, d)
+            if i < nblocks:
+                groups.setdefault(i, []).append(d)
+        out = {}
+        for i, group in groups.items():
+            scores = self.dicts[i]
+            if scores is None:
+                ids, weights, _ = self._block(i)
+                scores = self.dicts[i] = dict(zip(ids, self._scores(ids, weights)))
+            for d in group:
+                if d in scores:
+                    out[d] = scores[d]
+        return out
 
     def positions(self, doc: int) -> list[int]:
-        ids, values = self.blocks[bisect_left(self.maxids, doc)]
+        if self.blocks is None:
+            self._read_heads()
+        ids, _, values = self._block(bisect_left(self.lastids, doc))
         return self.decode(values[bisect_left(ids, doc)])
 
 
+class _Shared(dict):
+    """Scores kept for the whole ranking (a term's, a phrase's candidates):
+    never changed in place, where other intermediate results may be."""
+
+
 class _Scores(dict):
-    """BM25F score by ``(weight, length byte)``, computed as Whoosh's
-    ``BM25FScorer._score`` computes it, once per distinct pair."""
+    """BM25F score by ``(weight, length byte)`` as ``BM25FScorer._score``
+    computes it, once per distinct pair."""
 
     def __init__(self, idf, norms, k1):
         super().__init__()
@@ -190,148 +366,236 @@ class _Scores(dict):
         return value
 
 
+class _Ones(dict):
+    """The same for weight 1.0, by length byte alone (most postings)."""
+
+    def __init__(self, scores):
+        super().__init__()
+        self.scores = scores
+
+    def __missing__(self, lb):
+        value = self[lb] = self.scores[(1.0, lb)]
+        return value
+
+
 class _Weights(dict):
-    """A field that is not scorable scores the weight (``WeightScorer``)."""
+    """An unscorable field scores the weight (``WeightScorer``)."""
 
     def __missing__(self, key):
         return key[0]
 
 
 # ---------------------------------------------------------------------------
-# The plan: nodes mirroring the matcher tree Whoosh would build
+# Plans: nodes mirroring the matcher tree Whoosh builds for a segment
 
 
 class _Node:
-    neg = False
+    """``ev(docs)``: the documents matched (within ``docs`` if given) with their
+    scores, or as a set on the excluded side (``neg``).  Unchecked phrases make
+    it an upper bound of the scores and matches, a lower bound on the
+    excluded side, so that what it leaves out is left out for sure."""
 
-    def ev(self, run, docs):
-        """Scores (positive side) or a set (negative side) of the documents
-        matched, restricted to ``docs`` when given: for unchecked phrases an
-        upper bound (positive side) or a lower bound (negative side)."""
-        raise NotImplementedError
+    neg = False
 
     def phrases(self):
         return []
 
+    def __lt__(self, other):
+        # Whoosh's make_weighted_tree sorts (size, matcher) pairs; matchers
+        # never compare less, so equal sizes keep their order.
+        return False
+
 
 class _Null(_Node):
-    def ev(self, run, docs):
+    def __init__(self, neg=False):
+        self.neg = neg
+
+    def ev(self, docs):
         return set() if self.neg else {}
+
+    def ub(self):
+        return 0.0
+
+    def size(self):
+        return 0
 
 
 class _Leaf(_Node):
     def __init__(self, postings, boost, neg):
         self.postings, self.boost, self.neg = postings, boost, neg
 
-    def ev(self, run, docs):
-        scores = self.postings.scores
+    def ev(self, docs):
+        p = self.postings
+        scores = p.full() if docs is None else p.some(docs)
         if self.neg:
-            return set(scores) if docs is None else docs & scores.keys()
-        if docs is not None:
-            keys = docs & scores.keys()
-            scores = dict(zip(keys, map(scores.__getitem__, keys)))
-        if self.boost != 1.0:
-            return dict(zip(scores.keys(), map(mul, scores.values(), repeat(self.boost))))
+            return set(scores)
+        return _boosted(scores, self.boost)
+
+    def ub(self):
+        return self.postings.ub * self.boost
+
+    def size(self):
+        return self.postings.count
+
+
+def _boosted(scores, boost):
+    if boost == 1.0:
         return scores
-
-
-class _Every(_Node):
-    def __init__(self, seg, boost, neg):
-        self.seg, self.boost, self.neg = seg, boost, neg
-
-    def ev(self, run, docs):
-        ids = range(self.seg.doc_count) if docs is None else docs
-        if self.seg.deleted:
-            ids = set(ids) - self.seg.deleted
-        return set(ids) if self.neg else dict.fromkeys(ids, self.boost)
-
-
-class _Wrap(_Node):
-    def __init__(self, child, boost, neg):
-        self.child, self.boost, self.neg = child, boost, neg
-
-    def ev(self, run, docs):
-        got = self.child.ev(run, docs)
-        if self.neg:
-            return got
-        return dict(zip(got.keys(), map(mul, got.values(), repeat(self.boost))))
-
-    def phrases(self):
-        return self.child.phrases()
-
-
-class _Bi(_Node):
-    def __init__(self, a, b, neg=False):
-        self.a, self.b, self.neg = a, b, neg
-
-    def phrases(self):
-        return self.a.phrases() + self.b.phrases()
+    return dict(zip(scores.keys(), map(mul, scores.values(), repeat(boost))))
 
 
 def _sums(a, b, keys):
     return zip(keys, map(add, map(a.__getitem__, keys), map(b.__getitem__, keys)))
 
 
+class _Every(_Node):
+    def __init__(self, seg, boost, neg):
+        self.seg, self.neg = seg, neg
+        self.score = boost or 1.0       # ListMatcher(all_weights=boost)
+
+    def ev(self, docs):
+        ids = set(range(self.seg.doc_count) if docs is None else docs)
+        if self.seg.deleted:
+            ids -= self.seg.deleted
+        return ids if self.neg else dict.fromkeys(ids, self.score)
+
+    def ub(self):
+        return self.score
+
+    def size(self):
+        return self.seg.doc_count
+
+
+class _Wrap(_Node):
+    def __init__(self, child, boost, neg):
+        self.child, self.boost, self.neg = child, boost, neg
+
+    def ev(self, docs):
+        got = self.child.ev(docs)
+        return got if self.neg else _boosted(got, self.boost)
+
+    def phrases(self):
+        return self.child.phrases()
+
+    def ub(self):
+        return self.child.ub() * self.boost
+
+    def size(self):
+        return self.child.size()
+
+
+class _Bi(_Node):
+    def __init__(self, a, b, neg):
+        self.a, self.b, self.neg = a, b, neg
+
+    def phrases(self):
+        return self.a.phrases() + self.b.phrases()
+
+    def ub(self):
+        return self.a.ub() + self.b.ub()
+
+    def size(self):
+        return self.a.size() + self.b.size()
+
+
 class _Union(_Bi):
-    def ev(self, run, docs):
-        a, b = self.a.ev(run, docs), self.b.ev(run, docs)
+    def ev(self, docs):
+        if docs is None and not self.neg:
+            # A term's postings go straight into the other side's sums.
+            a, b = self.a, self.b
+            if type(a) is _Leaf and not a.postings.in_phrase and (
+                    type(b) is not _Leaf or b.postings.in_phrase or a.size() > b.size()):
+                a, b = b, a     # the same sums: a + b == b + a
+            if type(b) is _Leaf and not b.postings.in_phrase:
+                out = a.ev(None)
+                out = dict(out) if type(out) is _Shared else out
+                b.postings.add_into(out, b.boost)
+                return out
+        a, b = self.a.ev(docs), self.b.ev(docs)
         if self.neg:
             return a | b
-        common = a.keys() & b.keys()
-        out = a | b
-        out.update(_sums(a, b, common))
+        if type(a) is _Shared:
+            a, b = b, a         # the same sums: a + b == b + a
+        sums = list(_sums(a, b, a.keys() & b.keys()))
+        out = a if type(a) is not _Shared else dict(a)
+        out.update(b)
+        out.update(sums)
         return out
 
 
 class _Intersection(_Bi):
-    def ev(self, run, docs):
-        a, b = self.a.ev(run, docs), self.b.ev(run, docs)
+    def ev(self, docs):
+        # The rarer side first, the other only where it matched (a + b is b + a).
+        first, second = (self.a, self.b) if self.a.size() <= self.b.size() else (self.b, self.a)
+        a = first.ev(docs)
+        if not a:
+            return a
+        if docs is None and type(second) is _Leaf and second.postings.whole \
+                and not second.postings.ranker.pruning:
+            b = second.ev(None)     # read whole anyway: no need to look up
+        else:
+            b = second.ev(set(a) if docs is None or len(a) < len(docs) else docs)
         if self.neg:
             return a & b
         return dict(_sums(a, b, a.keys() & b.keys()))
 
+    def size(self):
+        return min(self.a.size(), self.b.size())
+
 
 class _AndMaybe(_Bi):
-    def ev(self, run, docs):
-        a = self.a.ev(run, docs)
+    def ev(self, docs):
+        a = self.a.ev(docs)
         if self.neg:
             return a
-        b = self.b.ev(run, docs)
-        out = dict(a)
-        out.update(_sums(a, b, a.keys() & b.keys()))
+        b = self.b.ev(set(a))
+        sums = list(_sums(a, b, b.keys()))
+        out = a if type(a) is not _Shared else dict(a)
+        out.update(sums)
         return out
+
+    def size(self):
+        return self.a.size()
 
 
 class _AndNot(_Bi):
-    # ``b`` is built on the other side (neg flipped): a lower bound of what it
-    # excludes keeps ``a - b`` an upper bound.
-    def ev(self, run, docs):
-        a = self.a.ev(run, docs)
-        gone = a.keys() & self.b.ev(run, docs if docs is not None else set(a))
+    # ``b`` is planned on the other side (neg flipped): a lower bound of what
+    # it excludes keeps this an upper bound.
+    def ev(self, docs):
+        a = self.a.ev(docs)
+        gone = self.b.ev(set(a) if docs is not None or len(a) < 50_000 else None)
+        if not gone:
+            return a
         if self.neg:
             return a - gone
-        return {k: v for k, v in a.items() if k not in gone} if gone else a
+        keys = a.keys() - gone
+        return dict(zip(keys, map(a.__getitem__, keys)))
+
+    def ub(self):
+        return self.a.ub()
+
+    def size(self):
+        return self.a.size()
 
 
 class _ArrayUnion(_Node):
-    """Whoosh's ``ArrayUnionMatcher``: the children's scores (times the Or's
-    boost) summed left to right into 0.0; only positive sums match."""
+    """Whoosh's ``ArrayUnionMatcher``: each child's score times the Or's boost,
+    summed left to right into 0.0 (or 1.0 when unscored); a positive sum matches."""
 
     def __init__(self, children, boost, scored, neg):
         self.children, self.boost, self.scored, self.neg = children, boost, scored, neg
 
-    def ev(self, run, docs):
-        parts = [c.ev(run, docs) for c in self.children]
+    def ev(self, docs):
+        parts = [c.ev(docs) for c in self.children]
         if self.neg:
             return set().union(*parts)
         if not self.scored:
             return dict.fromkeys(set().union(*parts), 1.0)
         out: dict = {}
         for part in parts:
-            if self.boost != 1.0:
-                part = dict(zip(part.keys(), map(mul, part.values(), repeat(self.boost))))
-            common = out.keys() & part.keys()
-            sums = list(_sums(out, part, common))
+            part = _boosted(part, self.boost)
+            # 0.0 + x is x: the first part is taken as it is.
+            sums = list(_sums(out, part, out.keys() & part.keys()))
             out.update(part)
             out.update(sums)
         if out and min(out.values()) <= 0:
@@ -341,31 +605,58 @@ class _ArrayUnion(_Node):
     def phrases(self):
         return [p for c in self.children for p in c.phrases()]
 
+    def ub(self):
+        if not self.scored:
+            return 1.0
+        return sum(c.ub() * self.boost for c in self.children)
+
+    def size(self):
+        return sum(c.size() for c in self.children)
+
 
 class _Phrase(_Node):
-    """Whoosh's ``SpanNear2`` (ordered, mindist 1): the words' summed scores
-    where each next word follows the previous within ``slop`` positions."""
+    """Whoosh's ``SpanNear2`` (ordered, mindist 1) without the outer boost.
+
+    Documents with every word are candidates; a checked candidate goes to
+    ``yes`` or ``no``.  An unchecked one is taken to match (an upper bound),
+    or on the excluded side not to."""
 
     def __init__(self, words, isect, slop, neg):
         self.words, self.isect, self.slop, self.neg = words, isect, slop, neg
-        self.candidates = None      # docs with every word: (unboosted) score
-        self.known: dict[int, bool] = {}
+        self.candidates = None      # documents with every word: summed scores
+        self.yes: set[int] = set()
+        self.no: set[int] = set()
 
-    def ev(self, run, docs):
+    def ev(self, docs):
         if self.candidates is None:
-            self.candidates = self.isect.ev(run, None)
-        cand, known = self.candidates, self.known
-        keys = cand.keys() if docs is None else docs & cand.keys()
-        if self.neg:
-            return {d for d in keys if known.get(d)} if known else set()
-        if docs is None and not known:
-            return cand
-        return {d: cand[d] for d in keys if known.get(d, True)}
+            self.candidates = _Shared(self.isect.ev(None))
+        cand = self.candidates
+        keys = cand.keys() if docs is None else cand.keys() & docs
+        if not self.neg:        # unchecked ones match
+            if not self.no and docs is None:
+                return cand
+            keys -= self.no
+        else:
+            keys &= self.yes
+        return set(keys) if self.neg else dict(zip(keys, map(cand.__getitem__, keys)))
+
+    def resolve(self, docs):
+        for d in docs & self.candidates.keys():
+            if d not in self.yes and d not in self.no:
+                (self.yes if self.check(d) else self.no).add(d)
 
     def phrases(self):
         return [self]
 
+    def ub(self):
+        return self.isect.ub()
+
+    def size(self):
+        return self.isect.size()
+
     def check(self, doc: int) -> bool:
+        """Whether the words occur in order, each 1 to ``slop`` positions after
+        the previous one (only the end of a partial match matters then)."""
         ends = self.words[0].positions(doc)
         slop = self.slop
         for word in self.words[1:]:
@@ -373,8 +664,8 @@ class _Phrase(_Node):
                 return False
             starts = word.positions(doc)
             if slop == 1:
-                ends = [p for p in starts if p - 1 in ends] if len(ends) < 8 else \
-                    sorted(set(starts) & {e + 1 for e in ends})
+                follow = {e + 1 for e in ends}
+                ends = [p for p in starts if p in follow]
             else:
                 ends = [p for p in starts if any(1 <= p - e <= slop for e in ends)]
         return bool(ends)
@@ -386,8 +677,7 @@ class _Phrase(_Node):
 class _Ranker:
     def __init__(self, searcher, allowed, limit, deadline):
         w = searcher.weighting
-        if not isinstance(w, scoring.BM25F) or type(w).scorer is not scoring.BM25F.scorer \
-                or w.use_final:
+        if w is None or w.use_final:
             raise _Unsupported
         self.top = searcher
         self.weighting = w
@@ -395,23 +685,28 @@ class _Ranker:
         self.limit = limit
         self.deadline = deadline
         self.budget = CHECK_EVERY
+        self.cut = False            # a term left unread for lack of time
+        self.monotone = True        # every part adds a score >= 0
+        self.pruning = False        # scoring only the documents that can be in the top
+        self.bounds_broken = False  # a term scored above its bound: prune nothing
+        self.found: list[tuple[float, int]] = []
 
-    # -- planning: the tree Whoosh's ``q.matcher(segment_searcher, context)`` builds
+    # -- the tree ``q.matcher(segment_searcher, collector_context)`` builds
 
     def plan(self, q, subsearcher):
         seg = _Segment(subsearcher)
-        return seg, self._node(q, seg, scored=True, neg=False)
+        return seg, self._node(q, seg, True, False)
 
     def _node(self, q, seg, scored, neg):
         cls = type(q)
-        if q is wq.NullQuery or cls is type(wq.NullQuery):
-            return _Null()
+        if cls is type(wq.NullQuery):
+            return _Null(neg)
         if cls is wq.Term:
-            return self._term(q, seg, neg)
+            return self._term(q.fieldname, q.text, q.boost, seg, neg)
         if cls in (wq.Or, wq.And):
             subs = q.subqueries
             if not subs:
-                return _Null()
+                return _Null(neg)
             if len(subs) == 1:      # Whoosh ignores the compound's boost here
                 return self._node(subs[0], seg, scored, neg)
             nodes = [self._node(s, seg, scored, neg) for s in subs]
@@ -422,34 +717,47 @@ class _Ranker:
             else:
                 if q.matcher_type != q.AUTO_MATCHER or q.scale:
                     raise _Unsupported
-                # Or's AUTO_MATCHER (the collector's context never needs_current).
-                if not (len(subs) < q.TOO_MANY_CLAUSES and (len(subs) == 2 or seg.doc_count > 5000)):
+                # AUTO_MATCHER, for a context that does not need_current.
+                if not (len(subs) < q.TOO_MANY_CLAUSES
+                        and (len(subs) == 2 or seg.doc_count > 5000)):
+                    self._check_boost(q.boost)
                     return _ArrayUnion(nodes, q.boost, scored, neg)
                 tree = make_weighted_tree(lambda a, b: _Union(a, b, neg), [
                     (s.estimate_size(reader), n) for s, n in zip(subs, nodes)])
-            return _Wrap(tree, q.boost, neg) if q.boost != 1.0 else tree
+            return self._wrap(tree, q.boost, neg)
         if cls is wq.AndMaybe:
             return _AndMaybe(self._node(q.a, seg, scored, neg),
                              self._node(q.b, seg, scored, neg), neg)
         if cls is wq.AndNot:
-            # Whoosh matches the exclusion in a boolean (unscored) context.
+            # Whoosh matches the exclusion in an unscored context.
             return _AndNot(self._node(q.a, seg, scored, neg),
                            self._node(q.b, seg, False, not neg), neg)
         if cls is wq.Phrase:
             return self._phrase(q, seg, neg)
         if cls is wq.Every and q.fieldname in (None, "", "*"):
+            self._check_boost(q.boost or 1.0)
             return _Every(seg, q.boost, neg)
         if cls is wq.Prefix and q.text and q.fieldname in seg.reader.schema:
             words = [w for w in q._btexts(seg.reader) if w]
             if not words:
-                return _Null()
+                return _Null(neg)
             if len(words) == 1:     # Whoosh drops the prefix's boost here
-                return self._term(wq.Term(q.fieldname, words[0]), seg, neg)
-            # A constant-score Or: Whoosh unsets the weighting, which only the
+                return self._term(q.fieldname, words[0], 1.0, seg, neg)
+            # Constant score: Whoosh unsets the weighting, which only its
             # array matcher heeds (the terms still score BM25F otherwise).
             return self._node(wq.Or([wq.Term(q.fieldname, w) for w in words], boost=q.boost),
                               seg, scored and not q.constantscore, neg)
         raise _Unsupported
+
+    def _check_boost(self, boost):
+        if not boost > 0:
+            self.monotone = False
+
+    def _wrap(self, node, boost, neg):
+        if boost == 1.0:
+            return node
+        self._check_boost(boost)
+        return _Wrap(node, boost, neg)
 
     def _btext(self, seg, fieldname, text):
         schema = seg.reader.schema
@@ -461,175 +769,225 @@ class _Ranker:
             return None
         return btext if (fieldname, btext) in seg.reader else None
 
-    def _term(self, q, seg, neg):
-        btext = self._btext(seg, q.fieldname, q.text)
-        if btext is None:
-            return _Null()
-        leaf = _Leaf(self._postings(seg, q.fieldname, btext), q.boost, neg)
-        return leaf
+    def _term(self, fieldname, text, boost, seg, neg):
+        btext = self._btext(seg, fieldname, text)
+        postings = None if btext is None else self._postings(seg, fieldname, btext, neg)
+        if postings is None:
+            return _Null(neg)
+        self._check_boost(boost)
+        postings.whole = postings.whole or not neg
+        return _Leaf(postings, boost, neg)
 
     def _phrase(self, q, seg, neg):
         schema = seg.reader.schema
         if q.fieldname not in schema:
-            return _Null()
-        field = schema[q.fieldname]
-        if not field.format or not field.format.supports("positions") \
-                or field.format.supports("characters"):
+            return _Null(neg)
+        fmt = schema[q.fieldname].format
+        if not fmt or not fmt.supports("positions") or fmt.supports("characters"):
             raise _Unsupported
         words = []
         for word in q.words:
             btext = self._btext(seg, q.fieldname, word)
-            if btext is None:
-                return _Null()
-            words.append(self._postings(seg, q.fieldname, btext))
+            postings = None if btext is None else self._postings(seg, q.fieldname, btext, neg)
+            if postings is None:
+                return _Null(neg)
+            words.append(postings)
+            postings.in_phrase = True
         isect = make_binary_tree(lambda a, b: _Intersection(a, b, False),
                                  [_Leaf(p, 1.0, False) for p in words])
-        node = _Phrase(words, isect, q.slop, neg)
-        return _Wrap(node, q.boost, neg) if q.boost != 1.0 else node
+        return self._wrap(_Phrase(words, isect, q.slop, neg), q.boost, neg)
 
-    # -- postings, read whole
+    # -- postings
 
-    def _tick(self, postings: int):
-        self.budget -= postings
-        if self.budget <= 0:
-            self.budget = CHECK_EVERY
-            if time.monotonic() > self.deadline:
-                raise _OutOfTime
-
-    def _postings(self, seg, fieldname, btext) -> _Postings:
+    def _postings(self, seg, fieldname, btext, neg) -> _Postings | None:
+        """The term's postings; None when time ran out, except on the excluded
+        side, which is always read whole (leaving out an exclusion would let
+        excluded documents in, leaving out anything else only loses matches)."""
         key = (fieldname, btext)
         got = seg.terms.get(key)
         if got is not None:
             return got
-        if time.monotonic() > self.deadline:
-            raise _OutOfTime
-        reader, top, w = seg.reader, self.top, self.weighting
-        field = reader.schema[fieldname]
-        terminfo = reader._terms.term_info(fieldname, btext)
-        if terminfo.is_inlined():
-            ids, weights, values = terminfo.inlined_postings()
-            blocks = [(tuple(ids), tuple(weights), values)]
-        else:
-            blocks = self._blocks(reader, terminfo)
+        if not neg and time.monotonic() > self.deadline:
+            self.cut = True
+            return None
+        reader = seg.reader
         lens = _lengths(reader, fieldname)
-        if not field.scorable:
-            table, ones = _Weights(), [1.0] * 256
+        # The scorer Whoosh would use, for its parameters: only BM25F's is
+        # reproduced (the weighting may choose B and K1 by field).
+        scorer = self.weighting.scorer(seg.searcher, fieldname, btext)
+        if type(scorer) is scoring.BM25FScorer:
+            if not scorer.idf >= 0:
+                self.monotone = False
+            table = _Scores(scorer.idf, self._norms(seg, fieldname, lens is None, scorer), scorer.K1)
+            ones = _Ones(table)
+        elif type(scorer) is scoring.WeightScorer:
+            table, ones = _Weights(), dict.fromkeys(range(256), 1.0)
         else:
-            idf = top.idf(fieldname, btext)
-            avgfl = top.avg_field_length(fieldname) or 1
-            k1 = w.K1
-            b = w._field_B.get(fieldname, w.B)
-            if lens is None:
-                lens = bytes(seg.doc_count)
-                norms = [k1 * ((1 - b) + b * 1 / avgfl)] * 256
-            else:
-                norms = [k1 * ((1 - b) + b * byte_to_length(lb) / avgfl) for lb in range(256)]
-            table = _Scores(idf, norms, k1)
-            ones = [table[(1.0, lb)] for lb in range(256)]
-        scores: dict = {}
-        for ids, weights, _ in blocks:
-            lbs = map(lens.__getitem__, ids) if lens is not None else repeat(0, len(ids))
-            if weights is None:
-                scores.update(zip(ids, map(ones.__getitem__, lbs)))
-            elif isinstance(weights, float):
-                scores.update(zip(ids, map(table.__getitem__, zip(repeat(weights), lbs))))
-            else:
-                scores.update(zip(ids, map(table.__getitem__, zip(weights, lbs))))
-        decode = field.format.decoder("positions") if field.format.supports("positions") else None
+            raise _Unsupported
         got = seg.terms[key] = _Postings(
-            scores, [ids[-1] for ids, _, _ in blocks], [(ids, v) for ids, _, v in blocks], decode)
+            self, reader, reader._terms.term_info(fieldname, btext), reader.schema[fieldname].format,
+            table, ones, [0] * seg.doc_count if lens is None else lens, scorer.max_quality(), neg)
         return got
 
-    def _blocks(self, reader, terminfo):
-        """The term's posting blocks as ``(ids, weights, values)``, weights
-        None (all 1.0), one float, or one per posting (``W3LeafMatcher``'s format)."""
-        offset, length = terminfo.extent()
-        if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves it packed
-            length = length[0]
-        buf = reader._terms._postfile.get(offset, length)
-        if buf[:4] != WHOOSH3_HEADER_MAGIC:
-            raise _Unsupported
-        stream = io.BytesIO(buf)
-        pos = 4
-        blocks = []
-        while True:
-            (size,) = _INT.unpack_from(buf, pos)
-            last = size < 0
-            pos += 4
-            end = pos + abs(size)
-            stream.seek(pos)
-            count, _, _, compression, _, _ = pickle.load(stream)
-            data = buf[stream.tell():end]
-            if compression:
-                data = zlib.decompress(data)
-            delta, weights, values = pickle.loads(data)
-            blocks.append((tuple(accumulate(delta)), weights, values))
-            self._tick(count)
-            if last or end >= len(buf):
-                return blocks
-            pos = end
+    def _norms(self, seg, fieldname, no_column, scorer):
+        """``K1 * ((1 - B) + B * fl / avgfl)`` by length byte, as ``bm25()``
+        computes that part of the score."""
+        k1, b, avgfl = scorer.K1, scorer.B, scorer.avgfl
+        key = (fieldname, k1, b, avgfl)
+        norms = seg.norms.get(key)
+        if norms is None:
+            lengths = [1] * 256 if no_column else [byte_to_length(lb) for lb in range(256)]
+            norms = seg.norms[key] = [k1 * ((1 - b) + b * fl / avgfl) for fl in lengths]
+        return norms
+
+    def tick(self, postings, deadline):
+        self.budget -= postings
+        if self.budget <= 0:
+            self.budget = CHECK_EVERY
+            if time.monotonic() > deadline:
+                raise _OutOfTime
 
     # -- running a plan on one segment
 
     def run(self, seg, root, offset) -> tuple[list[tuple[float, int]], bool]:
-        """The segment's top ``limit`` as ``(score, -docnum)`` and whether time ran out."""
+        """The segment's best ``limit`` as ``(score, -docnum)``, and whether time
+        ran out before all were checked."""
+        keep = self.allowed
+        if keep is not None and seg.doc_count != self.top.doc_count_all():
+            keep = {d - offset for d in keep if offset <= d < offset + seg.doc_count}
+        self.found, self.pruning = [], False
         try:
-            bounds = root.ev(self, None)
+            self._run(seg, root, keep, self.monotone)
+            if self.pruning and self.bounds_broken:
+                self.pruning, self.found = False, []
+                self._run(seg, root, keep, False)
         except _OutOfTime:
-            return [], True
-        bounds = self._admit(seg, bounds, offset)
-        limit = self.limit
-        phrases = root.phrases()
-        unsure = set()
-        for p in phrases:
-            if p.candidates:
-                unsure |= bounds.keys() & p.candidates.keys()
-        if unsure:
-            sure = {d: s for d, s in bounds.items() if d not in unsure}
-        else:
-            sure = bounds
-        top = nlargest(limit, zip(sure.values(), map(neg, sure.keys())))
-        if unsure:
-            # Best bound first; a bound that cannot beat the limit-th exact
-            # score ends the search (all parts add non-negative scores).
-            pending = sorted(zip(map(bounds.__getitem__, unsure), map(neg, unsure)), reverse=True)
-            i, step = 0, max(2 * limit, 32)
-            while i < len(pending):
-                if len(top) >= limit and pending[i] < top[-1]:
-                    break
-                if time.monotonic() > self.deadline:
-                    return self._shift(top, offset), True
-                batch = [-d for _, d in pending[i:i + step]]
-                i += step
-                step *= 2
-                docs = set(batch)
-                for p in phrases:
-                    if p.candidates:
-                        known = p.known
-                        for d in docs & p.candidates.keys():
-                            if d not in known:
-                                known[d] = p.check(d)
-                exact = root.ev(self, docs)
-                top = nlargest(limit, top + list(zip(exact.values(), map(neg, exact.keys()))))
-        return self._shift(top, offset), False
+            return self._shift(self.found, offset), True
+        return self._shift(self.found, offset), False
 
-    def _admit(self, seg, scores, offset):
-        keep = None
-        if self.allowed is not None:
-            keep = self.allowed if offset == 0 else \
-                {d - offset for d in self.allowed if offset <= d < offset + seg.doc_count}
-        if keep is not None:
-            keys = scores.keys() & keep
-        else:
-            keys = None
-        if seg.deleted:
-            keys = (keys if keys is not None else scores.keys()) - seg.deleted
-        if keys is None:
-            return scores
-        return dict(zip(keys, map(scores.__getitem__, keys)))
+    def _run(self, seg, root, keep, prune):
+        limit = self.limit
+        docs, bounds = self._candidates(seg, root, keep) if prune else (keep, None)
+        if bounds is None:
+            bounds = root.ev(docs)
+            if seg.deleted:
+                bounds = {d: s for d, s in bounds.items() if d not in seg.deleted}
+        if not bounds:
+            return
+        phrases = [p for p in root.phrases() if p.candidates]
+        # Only documents whose bound reaches the limit-th exact score can be
+        # in the top: first those with the best bounds (a few times limit, as
+        # some bounds are phrases that do not match), then those whose bound
+        # reaches the limit-th exact score found, if that is lower.
+        floor = nlargest(3 * limit, bounds.values())[-1] if self.monotone else float("-inf")
+        seen: set[int] = set()
+        while True:
+            docs = {d for d, s in bounds.items() if s >= floor}
+            docs -= seen
+            seen |= docs
+            if not phrases:     # the bounds are the scores
+                self._add(zip(map(bounds.__getitem__, docs), map(neg, docs)))
+            else:
+                pending = sorted(zip(map(bounds.__getitem__, docs), map(neg, docs)), reverse=True)
+                i, step = 0, max(2 * limit, 32)
+                while i < len(pending):
+                    top = self.found
+                    if self.monotone and len(top) >= limit and pending[i] < top[-1]:
+                        break
+                    if time.monotonic() > self.deadline:
+                        raise _OutOfTime
+                    batch = {-d for _, d in pending[i:i + step]}
+                    i, step = i + step, step * 2
+                    for p in phrases:
+                        p.resolve(batch)
+                    exact = root.ev(batch)
+                    self._add(zip(exact.values(), map(neg, exact.keys())))
+            top = self.found
+            lowest = top[-1][0] if len(top) >= limit else float("-inf")
+            if lowest >= floor:
+                return
+            floor = lowest
+
+    def _add(self, scored):
+        self.found = nlargest(self.limit, self.found + list(scored))
+
+    # -- pruning: which documents can be in the top at all
+
+    def _candidates(self, seg, root, keep):
+        """The documents that can be in the top and their bounds, or ``(keep,
+        None)`` when pruning does not pay.
+
+        The root's score is a sum of parts (an Or's subqueries).  A document
+        whose parts' bounds add up to less than the limit-th best exact score
+        found so far cannot be in the top, so only the documents of the parts
+        with the highest bounds need scoring: the others' postings are read
+        only in the blocks that hold those documents.
+        """
+        parts = self._parts(root, 1.0)
+        total = sum(p.size() for p, _ in parts)
+        if len(parts) < 2 or total < PRUNE_FROM:
+            return keep, None
+        ranked = sorted(((p.ub() * m, i) for i, (p, m) in enumerate(parts)), reverse=True)
+        sizes = [parts[i][0].size() for _, i in ranked]
+        # tails[j]: the most the parts from j on can add, with a margin for
+        # adding in another order.
+        tails = [t * (1 + 1e-9) for t in accumulate(u for u, _ in reversed(ranked))][::-1] + [0.0]
+
+        # A guess first, so that a query where pruning cannot pay costs
+        # nothing more: the limit-th score as high as the bound of the part
+        # that brings the limit-th document.
+        guess = next((u for (u, _), n in zip(ranked, accumulate(sizes)) if n >= self.limit), 0.0)
+        if not _pays(sizes, next(e for e, tail in enumerate(tails) if tail <= guess)):
+            return keep, None
+
+        def docs_of(i):
+            node = parts[i][0]
+            docs = set(node.postings.full() if type(node) is _Leaf else node.ev(None))
+            if keep is not None:
+                docs &= keep
+            return docs - seg.deleted if seg.deleted else docs
+
+        # A limit-th exact score, from the documents of the best parts.
+        docs: set[int] = set()
+        j = 0
+        while j < len(ranked) and len(docs) < self.limit:
+            docs |= docs_of(ranked[j][1])
+            j += 1
+        self.pruning = True
+        floor = self._floor(root, root.ev(docs))
+        need = next((e for e, tail in enumerate(tails) if tail < floor), len(ranked))
+        if not _pays(sizes, need):
+            self.pruning = False
+            return keep, None
+        for _, i in ranked[j:need]:
+            docs |= docs_of(i)
+        return docs, root.ev(docs)
+
+    def _parts(self, node, boost):
+        cls = type(node)
+        if cls is _Union:
+            return self._parts(node.a, boost) + self._parts(node.b, boost)
+        if cls is _Wrap:
+            return self._parts(node.child, boost * node.boost)
+        if cls is _ArrayUnion and node.scored:
+            return [p for c in node.children for p in self._parts(c, boost * node.boost)]
+        if cls is _AndNot:
+            return self._parts(node.a, boost)
+        return [(node, boost)]
+
+    def _floor(self, root, bounds):
+        """The limit-th best exact score among the documents with the best
+        bounds (a score some ``limit`` documents reach), or -inf."""
+        best = nlargest(4 * self.limit, bounds.items(), key=lambda item: item[1])
+        docs = {d for d, _ in best}
+        for p in root.phrases():
+            if p.candidates:
+                p.resolve(docs)
+        exact = root.ev(docs)
+        if len(exact) < self.limit:
+            return float("-inf")
+        return nlargest(self.limit, exact.values())[-1]
 
     @staticmethod
     def _shift(top, offset):
-        if not offset:
-            return top
-        return [(s, negdoc - offset) for s, negdoc in top]
+        return [(s, negdoc - offset) for s, negdoc in top] if offset else top

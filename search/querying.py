@@ -27,10 +27,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.collectors import TimeLimit, WrappingCollector
+from whoosh.collectors import TimeLimit
 
 from . import cities as gazetteer
-from . import facets
+from . import facets, fastrank
 from . import ranking
 from .analysis import char_grams, segment
 from .errors import IndexNotFound, QueryError
@@ -414,30 +414,6 @@ class _Generation:
         return self._date_keys
 
 
-class _BudgetCollector(WrappingCollector):
-    """Collects into ``child`` only the allowed documents, within a time budget.
-
-    Whoosh's own filter and time-limit collectors don't compose (the time
-    limit bypasses the filter) and the time limit starts a thread per query;
-    this checks the clock every few hundred documents instead.
-    """
-
-    CHECK_EVERY = 256
-
-    def __init__(self, child, allowed: set[int] | None, deadline: float):
-        super().__init__(child)
-        self.allowed = allowed
-        self.deadline = deadline
-
-    def collect_matches(self):
-        child, allowed, offset = self.child, self.allowed, self.child.offset
-        for n, sub_docnum in enumerate(child.matches()):
-            if allowed is None or offset + sub_docnum in allowed:
-                child.collect(sub_docnum)
-            if n % self.CHECK_EVERY == 0 and time.monotonic() > self.deadline:
-                raise TimeLimit
-
-
 def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[int]:
     """Every document ``q`` matches, without scoring.
 
@@ -744,16 +720,7 @@ class SearchIndex:
 
     @staticmethod
     def _ranked(searcher, q, allowed, limit, deadline):
-        if allowed is not None and not allowed:
-            return [], False
-        collector = _BudgetCollector(searcher.collector(limit=limit), allowed, deadline)
-        partial = False
-        try:
-            searcher.search_with_collector(q, collector)
-        except TimeLimit:
-            partial = True
-        results = collector.results()
-        return [(hit.docnum, round(hit.score, 4)) for hit in results], partial
+        return fastrank.rank(searcher, q, allowed, limit, deadline)
 
     def _hit(self, searcher, docnum, score, needles, snippet_count) -> Hit:
         stored = searcher.stored_fields(docnum)

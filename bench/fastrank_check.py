@@ -1,0 +1,148 @@
+"""Bulk ranking against Whoosh's: same top documents, and how long each takes.
+
+    python -m bench.fastrank_check INDEX [QUERIES.jsonl] [--limit N] [--rounds R]
+
+For each query of the set (``bench/queries.jsonl`` by default), prepares the
+ranked query as ``SearchIndex.search`` does (expansions, quoted text found
+nowhere read as words, filters as the allowed documents) and ranks it with
+Whoosh's collector (``SearchIndex._ranked``, the old path) and with
+``search.fastrank.rank``, one after the other, for the top 10 and the top 100.
+Rankings are compared with the old path told to keep only matching
+documents (its AndNot matcher can let an excluded one through).  Where they
+differ, both are compared with Whoosh's exhaustive scoring (every match
+scored, no block skipping), which says which one is right.
+
+Prints the number of identical rankings, every difference with its scores,
+and the median/p95/p99/max milliseconds of both paths (ranking alone, top 10,
+best of ``--rounds``).  Exits 1 if the bulk ranking ever differs from
+Whoosh's exhaustive one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LIMITS = (10, 100)
+
+
+def prepare(ix, query: dict):
+    """``(searcher, whoosh query, allowed or None, matched)`` as ``search()`` ranks."""
+    from bench.queries import search_args
+    from search.expansion import expand
+    from search.querying import (TIME_BUDGET, ParsedQuery, _without_order, build_query,
+                                 parse_query)
+    q, kwargs = search_args(query)
+    gen = ix._current()
+    searcher = gen.searcher()
+    parsed = parse_query(q)
+    selected = ix._normalise_filters(gen, kwargs.get("city"), None, kwargs.get("filters"))
+    expansions = expand(parsed, gen)
+    whoosh_q, _ = build_query(parsed, expansions)
+    deadline = time.monotonic() + TIME_BUDGET
+    matched, partial = ix._matching_docs(searcher, whoosh_q, deadline)
+    if not matched and parsed.phrases and not partial:
+        loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
+        whoosh_q, _ = build_query(loose, expansions)
+        matched, partial = ix._matching_docs(searcher, whoosh_q, deadline)
+    filtered = matched
+    for name, values in selected.items():
+        filtered = filtered & ix._allowed(gen, name, values)
+    if partial:
+        whoosh_q = _without_order(whoosh_q) or whoosh_q
+    return searcher, whoosh_q, (filtered if selected or partial else None), filtered
+
+
+def exhaustive(searcher, q, keep: set[int], limit: int):
+    """Whoosh's scores for every match (no block-quality skipping), best first."""
+    hits = [(h.docnum, round(h.score, 4)) for h in searcher.search(q, limit=None)
+            if h.docnum in keep]
+    return hits[:limit]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) -> int:
+    from search import fastrank, open_index
+    from search.querying import SearchIndex
+    ix = open_index(index_dir)
+    old_ms, new_ms, kinds = [], [], []
+    identical = {limit: 0 for limit in LIMITS}
+    wrong = 0
+    compared = 0
+    for query in queries:
+        searcher, q, allowed, matched = prepare(ix, query)
+        if not matched:
+            continue
+        compared += 1
+        for limit in LIMITS:
+            old_t, new_t = [], []
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                old, _ = SearchIndex._ranked(searcher, q, allowed, limit, time.monotonic() + 60)
+                t1 = time.perf_counter()
+                new, new_partial = fastrank.rank(searcher, q, allowed, limit, time.monotonic() + 60)
+                t2 = time.perf_counter()
+                old_t.append((t1 - t0) * 1000)
+                new_t.append((t2 - t1) * 1000)
+            if limit == 10:
+                old_ms.append(min(old_t))
+                new_ms.append(min(new_t))
+                kinds.append((query.get("kind") or "?", query["q"], len(matched)))
+            if any(d not in matched for d, _ in old):
+                old, _ = SearchIndex._ranked(searcher, q, matched if allowed is None else allowed,
+                                             limit, time.monotonic() + 60)
+            if new == old and not new_partial:
+                identical[limit] += 1
+                continue
+            truth = exhaustive(searcher, q, matched, limit)
+            verdict = "new right" if new == truth else "NEW WRONG"
+            if new != truth:
+                wrong += 1
+            print(f"{query.get('qid')} {query['q']!r} top {limit}: {verdict}"
+                  f"{' (old right)' if old == truth else ''}", file=out)
+            print(f"  old only: {[x for x in old if x not in new][:5]}", file=out)
+            print(f"  new only: {[x for x in new if x not in old][:5]}", file=out)
+    print(f"{compared} queries with matches (of {len(queries)}); identical rankings: "
+          + ", ".join(f"top {limit} {identical[limit]}/{compared}" for limit in LIMITS)
+          + f"; bulk ranking differing from Whoosh's exhaustive scoring: {wrong}", file=out)
+    if old_ms:
+        print("ranking ms, top 10   median    p95    p99    max", file=out)
+        for name, ms in (("old (Whoosh)", old_ms), ("new (fastrank)", new_ms)):
+            print(f"  {name:<16} {percentile(ms, 50):8.1f} {percentile(ms, 95):6.1f} "
+                  f"{percentile(ms, 99):6.1f} {max(ms):6.1f}", file=out)
+        ratios = sorted((o / n, k) for o, n, k in zip(old_ms, new_ms, kinds) if n > 0)
+        print(f"  old/new per query: median {percentile([r for r, _ in ratios], 50):.1f}x, "
+              f"min {ratios[0][0]:.1f}x ({ratios[0][1][1]!r}, {ratios[0][1][2]} matches)", file=out)
+        print("by kind (top 10)   queries  matches(median)  old median/p95/max   new median/p95/max",
+              file=out)
+        for kind in sorted({k for k, _, _ in kinds}):
+            rows = [(o, n, m) for o, n, (k, _, m) in zip(old_ms, new_ms, kinds) if k == kind]
+            old_k, new_k = [o for o, _, _ in rows], [n for _, n, _ in rows]
+            print(f"  {kind:<16} {len(rows):7d} {percentile([m for _, _, m in rows], 50):16d}  "
+                  f"{percentile(old_k, 50):6.1f} {percentile(old_k, 95):6.1f} {max(old_k):6.1f}   "
+                  f"{percentile(new_k, 50):6.1f} {percentile(new_k, 95):6.1f} {max(new_k):6.1f}",
+                  file=out)
+    return 1 if wrong else 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.fastrank_check",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("index_dir")
+    p.add_argument("queries", nargs="?", default=str(HERE / "queries.jsonl"))
+    p.add_argument("--limit", type=int, default=None, help="only the first N queries")
+    p.add_argument("--rounds", type=int, default=1, help="time each ranking N times, keep the best")
+    args = p.parse_args(argv)
+    from bench.queries import load_queries
+    return run(args.index_dir, load_queries(args.queries, args.limit), args.rounds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,7 +30,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit
 
 from . import cities as gazetteer
-from . import facets, fastrank
+from . import facets, fastrank, termcache
 from . import ranking
 from .analysis import char_grams, segment
 from .errors import IndexNotFound, QueryError
@@ -360,6 +360,7 @@ class _Generation:
         self.local = threading.local()
         self._facets: dict[str, facets.FacetTable] = {}
         self._tables: dict | None = None
+        self._term_memos: dict = {}
         self._date_keys = None
         manifest = path / MANIFEST
         self.manifest = {}
@@ -379,6 +380,7 @@ class _Generation:
         s = getattr(self.local, "searcher", None)
         if s is None:
             s = self.local.searcher = self.ix.searcher(weighting=ranking.weighting())
+            termcache.share(s, self._term_memos)
         return s
 
     def _saved(self) -> dict | None:

@@ -222,22 +222,28 @@ class _Postings:
             raise _Unsupported
         return buf
 
-    def _read_heads(self):
-        """Where each block's data is, and its last document."""
+    def _headers(self):
+        """``(count, lastid, compression, data start, data end)`` of each block."""
         buf = self.buf or self._read()
         stream = io.BytesIO(buf)
-        pos, lastids, heads = 4, [], []
+        pos = 4
         while True:
             (size,) = _INT.unpack_from(buf, pos)
             pos += 4
             end = pos + abs(size)
             stream.seek(pos)
-            _, lastid, _, compression, _, _ = pickle.load(stream)
-            heads.append((stream.tell(), end, compression))
-            lastids.append(lastid)
+            count, lastid, _, compression, _, _ = pickle.load(stream)
+            yield count, lastid, compression, stream.tell(), end
             if size < 0 or end >= len(buf):
-                break
+                return
             pos = end
+
+    def _read_heads(self):
+        """Where each block's data is, and its last document."""
+        lastids, heads = [], []
+        for _count, lastid, compression, start, end in self._headers():
+            heads.append((start, end, compression))
+            lastids.append(lastid)
         self.lastids, self.heads, self.blocks = lastids, heads, [None] * len(heads)
 
     def _block(self, i):
@@ -261,21 +267,11 @@ class _Postings:
 
     def _read_all(self):
         """Every block, decoded in one pass over the term's postings."""
-        buf = self.buf or self._read()
-        stream = io.BytesIO(buf)
-        pos, blocks, read = 4, [], 0
-        while True:
-            (size,) = _INT.unpack_from(buf, pos)
-            pos += 4
-            end = pos + abs(size)
-            stream.seek(pos)
-            count, _, _, compression, _, _ = pickle.load(stream)
-            data = buf[stream.tell():end]
+        blocks, read = [], 0
+        for count, _lastid, compression, start, end in self._headers():
+            data = self.buf[start:end]
             delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
             blocks.append((tuple(accumulate(delta)), weights, values))
-            if size < 0 or end >= len(buf):
-                break
-            pos = end
             read += count
             if self.deadline is not None and read >= 1024:
                 self.ranker.tick(read, self.deadline)

@@ -40,6 +40,7 @@ when the exclusion's first posting comes before the first match.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import struct
 import threading
@@ -55,11 +56,11 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
 from whoosh.collectors import TimeLimit, WrappingCollector
-from whoosh.reading import SegmentReader
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util import make_binary_tree, make_weighted_tree
 from whoosh.util.numeric import byte_to_length
 
-__all__ = ["rank"]
+__all__ = ["doc_ids", "rank"]
 
 _INT = struct.Struct("!i")
 CHECK_EVERY = 4096      # postings read between two looks at the clock
@@ -100,6 +101,7 @@ def rank(searcher, q, allowed: set[int] | None, limit: int,
             if cut:
                 partial = True
                 break
+        ranker.keep_terms(seg for (seg, _root), _offset in plans)
     except _Unsupported:
         return _whoosh_rank(searcher, q, allowed, limit, deadline)
     return [(-negdoc, round(score, 4)) for score, negdoc in top], partial
@@ -148,12 +150,16 @@ _LENGTHS_KEPT = 16
 _LENGTHS_LOCK = threading.Lock()
 
 
+def _segment_key(reader) -> tuple:
+    return (getattr(reader._storage, "folder", id(reader._storage)),
+            reader._segment.segment_id(), reader.doc_count_all())
+
+
 def _lengths(reader, fieldname: str) -> list[int] | None:
     """The field's length byte of every document (what ``doc_field_length``
     decodes), or None without a length column (Whoosh then takes length 1).
     A list: indexing it is faster than indexing bytes."""
-    key = (getattr(reader._storage, "folder", id(reader._storage)),
-           reader._segment.segment_id(), reader.doc_count_all())
+    key = _segment_key(reader)
     with _LENGTHS_LOCK:
         per_segment = _LENGTHS.get(key)
         if per_segment is None:
@@ -174,6 +180,52 @@ def _lengths(reader, fieldname: str) -> list[int] | None:
     return per_segment[fieldname]
 
 
+def _block_headers(buf):
+    """``(count, lastid, compression, data start, data end)`` of each block of
+    a term's postings as the whoosh3 codec writes them."""
+    stream = io.BytesIO(buf)
+    pos = 4
+    while True:
+        (size,) = _INT.unpack_from(buf, pos)
+        pos += 4
+        end = pos + abs(size)
+        stream.seek(pos)
+        count, lastid, _, compression, _, _ = pickle.load(stream)
+        yield count, lastid, compression, stream.tell(), end
+        if size < 0 or end >= len(buf):
+            return
+        pos = end
+
+
+def doc_ids(reader, fieldname: str, text: str) -> set[int] | None:
+    """Every document holding the term, decoded a block at a time (Whoosh's
+    matcher hands them out one by one, three calls each); None where this
+    reader is not a plain whoosh3 segment without deletions."""
+    if type(reader) is not SegmentReader or not isinstance(reader._codec, W3Codec) \
+            or reader.has_deletions():
+        return None
+    if fieldname not in reader.schema:
+        return set()
+    try:
+        btext = reader.schema[fieldname].to_bytes(text)
+        terminfo = reader._terms.term_info(fieldname, btext)
+    except (KeyError, ValueError, TermNotFound):
+        return set()
+    if terminfo.is_inlined():
+        return set(terminfo.inlined_postings()[0])
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):
+        length = length[0]
+    buf = reader._terms._postfile.get(offset, length)
+    if buf[:4] != WHOOSH3_HEADER_MAGIC:
+        return None
+    out: set[int] = set()
+    for _count, _lastid, compression, start, end in _block_headers(buf):
+        data = buf[start:end]
+        out.update(accumulate(pickle.loads(zlib.decompress(data) if compression else data)[0]))
+    return out
+
+
 class _Segment:
     def __init__(self, searcher):
         reader = searcher.reader()
@@ -183,8 +235,77 @@ class _Segment:
         self.reader = reader
         self.doc_count = reader.doc_count_all()
         self.deleted = reader.deleted_docs_set if reader.has_deletions() else None
+        self.key = _segment_key(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
         self.norms: dict[tuple, list[float]] = {}
+
+
+class _Term:
+    """What a query needs of a term that never changes for the segment (and
+    the weighting and the index's statistics): its terms-file entry, its
+    score table and bound, and once read whole, its decoded postings and
+    scores.  Kept across queries in ``_TERMS``."""
+
+    __slots__ = ("terminfo", "table", "ones", "ub", "blocks", "lastids", "all", "all_over", "cost")
+
+    def __init__(self, terminfo, table, ones, ub):
+        self.terminfo, self.table, self.ones, self.ub = terminfo, table, ones, ub
+        self.blocks = self.lastids = self.all = None
+        self.all_over = False
+        self.cost = 1
+
+
+# Terms by (segment, statistics, weighting, field, term), least recently used
+# first, holding at most TERM_CACHE_POSTINGS decoded postings in all: a
+# question's common words and bigrams come back query after query, and
+# decoding and scoring their postings is most of a ranking.
+_TERMS: "OrderedDict[tuple, _Term]" = OrderedDict()
+_TERMS_LOCK = threading.Lock()
+_terms_held = 0
+
+
+def _term_cache_postings() -> int:
+    raw = os.environ.get("SEARCH_TERM_CACHE", "")
+    try:
+        return max(0, int(raw)) if raw else 1_000_000
+    except ValueError:
+        return 1_000_000
+
+
+TERM_CACHE_POSTINGS = _term_cache_postings()
+
+
+def _cached_term(key) -> _Term | None:
+    with _TERMS_LOCK:
+        got = _TERMS.get(key)
+        if got is not None:
+            _TERMS.move_to_end(key)
+        return got
+
+
+def _keep_term(key, term: _Term, cost: int) -> None:
+    """Remember ``term`` (again) at ``cost`` postings; evict the least used."""
+    global _terms_held
+    with _TERMS_LOCK:
+        old = _TERMS.pop(key, None)
+        if old is not None:
+            _terms_held -= old.cost
+        if cost > TERM_CACHE_POSTINGS:
+            term.blocks = term.lastids = term.all = None
+            cost = 1
+        term.cost = cost
+        _TERMS[key] = term
+        _terms_held += cost
+        while _terms_held > TERM_CACHE_POSTINGS or len(_TERMS) > 4 * TERM_CACHE_POSTINGS // 10 + 1000:
+            _k, gone = _TERMS.popitem(last=False)
+            _terms_held -= gone.cost
+
+
+def _clear_terms() -> None:
+    global _terms_held
+    with _TERMS_LOCK:
+        _TERMS.clear()
+        _terms_held = 0
 
 
 class _Postings:
@@ -194,24 +315,43 @@ class _Postings:
     ``ub`` bounds the term's unboosted score: Whoosh's own ``max_quality``,
     from the term's highest weight and shortest length."""
 
-    def __init__(self, ranker, reader, terminfo, fmt, table, ones, lens, ub, neg):
-        self.ranker, self.table, self.ones, self.lens, self.ub = ranker, table, ones, lens, ub
-        self.reader, self.terminfo = reader, terminfo
+    def __init__(self, ranker, reader, term: _Term, fmt, lens, neg):
+        self.ranker, self.table, self.ones, self.lens, self.ub = \
+            ranker, term.table, term.ones, lens, term.ub
+        self.reader, self.terminfo, self.term = reader, term.terminfo, term
         self.deadline = None if neg else ranker.deadline
         self.decode = fmt.decoder("positions") if fmt.supports("positions") else None
-        self.count = terminfo.doc_frequency()
-        self.all = None
+        self.count = self.terminfo.doc_frequency()
+        self.all, self.all_over = term.all, term.all_over
         self.in_phrase = False      # its dict will be made anyway
         self.whole = False          # a term of the query: read whole unless pruning
         self.buf = self.heads = None
-        if terminfo.is_inlined():
-            ids, weights, values = terminfo.inlined_postings()
+        if term.blocks is not None:
+            self.lastids, self.blocks = term.lastids, term.blocks
+        elif self.terminfo.is_inlined():
+            ids, weights, values = self.terminfo.inlined_postings()
             # ListMatcher reads empty (or no) weights as 1.0 each.
             self.lastids = [ids[-1]]
             self.blocks = [(tuple(ids), tuple(weights) if weights else None, values)]
         else:
             self.lastids = self.blocks = None
         self.dicts = None
+
+    def keep(self, key) -> None:
+        """Remember what this query decoded of the term for the next ones."""
+        term = self.term
+        if term.all is self.all and term.blocks is self.blocks:
+            return
+        whole = self.blocks is not None and None not in self.blocks
+        if not whole and self.all is None:
+            return
+        if whole:
+            term.lastids, term.blocks = self.lastids, self.blocks
+        if self.all is not None:
+            term.all, term.all_over = self.all, self.all_over
+        cost = (self.count if term.blocks is not None else 0) + \
+            (self.count if term.all is not None else 0)
+        _keep_term(key, term, max(1, cost))
 
     def _read(self):
         offset, length = self.terminfo.extent()
@@ -223,20 +363,7 @@ class _Postings:
         return buf
 
     def _headers(self):
-        """``(count, lastid, compression, data start, data end)`` of each block."""
-        buf = self.buf or self._read()
-        stream = io.BytesIO(buf)
-        pos = 4
-        while True:
-            (size,) = _INT.unpack_from(buf, pos)
-            pos += 4
-            end = pos + abs(size)
-            stream.seek(pos)
-            count, lastid, _, compression, _, _ = pickle.load(stream)
-            yield count, lastid, compression, stream.tell(), end
-            if size < 0 or end >= len(buf):
-                return
-            pos = end
+        return _block_headers(self.buf or self._read())
 
     def _read_heads(self):
         """Where each block's data is, and its last document."""
@@ -286,9 +413,10 @@ class _Postings:
             out = _Shared()
             for ids, weights, _ in self.blocks:
                 out.update(zip(ids, self._scores(ids, weights)))
-            if out and max(out.values()) > self.ub:
-                self.ranker.bounds_broken = True
+            self.all_over = bool(out) and max(out.values()) > self.ub
             self.all = out
+        if self.all_over:
+            self.ranker.bounds_broken = True
         return self.all
 
     def add_into(self, out: dict, boost: float) -> None:
@@ -686,6 +814,29 @@ class _Ranker:
         self.pruning = False        # scoring only the documents that can be in the top
         self.bounds_broken = False  # a term scored above its bound: prune nothing
         self.found: list[tuple[float, int]] = []
+        self.stats_key = self._stats_key(searcher, w)
+
+    @staticmethod
+    def _stats_key(searcher, w):
+        """What a term's scores depend on besides the term and its segment:
+        the weighting's parameters and the index's statistics (its set of
+        segments and live documents).  None: not kept across queries."""
+        params = getattr(w, "cache_key", None)
+        if params is None or TERM_CACHE_POSTINGS == 0:
+            return None
+        reader = searcher.reader()
+        try:
+            segments = tuple(_segment_key(r) for r, _offset in reader.leaf_readers())
+        except AttributeError:
+            return None
+        return (type(w), params(), segments, reader.doc_count())
+
+    def keep_terms(self, segments) -> None:
+        if self.stats_key is None:
+            return
+        for seg in segments:
+            for key, postings in seg.terms.items():
+                postings.keep((seg.key, self.stats_key, key))
 
     # -- the tree ``q.matcher(segment_searcher, collector_context)`` builds
 
@@ -808,21 +959,29 @@ class _Ranker:
             return None
         reader = seg.reader
         lens = _lengths(reader, fieldname)
-        # The scorer Whoosh would use, for its parameters: only BM25F's is
-        # reproduced (the weighting may choose B and K1 by field).
-        scorer = self.weighting.scorer(seg.searcher, fieldname, btext)
-        if type(scorer) is scoring.BM25FScorer:
-            if not scorer.idf >= 0:
-                self.monotone = False
-            table = _Scores(scorer.idf, self._norms(seg, fieldname, lens is None, scorer), scorer.K1)
-            ones = _Ones(table)
-        elif type(scorer) is scoring.WeightScorer:
-            table, ones = _Weights(), dict.fromkeys(range(256), 1.0)
-        else:
-            raise _Unsupported
+        shared_key = None if self.stats_key is None else (seg.key, self.stats_key, key)
+        term = None if shared_key is None else _cached_term(shared_key)
+        if term is None:
+            # The scorer Whoosh would use, for its parameters: only BM25F's is
+            # reproduced (the weighting may choose B and K1 by field).
+            scorer = self.weighting.scorer(seg.searcher, fieldname, btext)
+            if type(scorer) is scoring.BM25FScorer:
+                table = _Scores(scorer.idf, self._norms(seg, fieldname, lens is None, scorer),
+                                scorer.K1)
+                ones = _Ones(table)
+            elif type(scorer) is scoring.WeightScorer:
+                table, ones = _Weights(), dict.fromkeys(range(256), 1.0)
+            else:
+                raise _Unsupported
+            term = _Term(reader._terms.term_info(fieldname, btext), table, ones,
+                         scorer.max_quality())
+            if shared_key is not None:
+                _keep_term(shared_key, term, 1)
+        if isinstance(term.table, _Scores) and not term.table.idf >= 0:
+            self.monotone = False
         got = seg.terms[key] = _Postings(
-            self, reader, reader._terms.term_info(fieldname, btext), reader.schema[fieldname].format,
-            table, ones, [0] * seg.doc_count if lens is None else lens, scorer.max_quality(), neg)
+            self, reader, term, reader.schema[fieldname].format,
+            [0] * seg.doc_count if lens is None else lens, neg)
         return got
 
     def _norms(self, seg, fieldname, no_column, scorer):

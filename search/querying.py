@@ -432,6 +432,9 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[i
     if isinstance(q, wq.Every):
         return set(reader.all_doc_ids())
     if isinstance(q, wq.Term):
+        docs = fastrank.doc_ids(reader, q.fieldname, q.text)
+        if docs is not None:
+            return docs
         if (q.fieldname, q.text) not in reader:
             return set()
         return set(reader.postings(q.fieldname, q.text).all_ids())

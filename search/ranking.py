@@ -53,6 +53,12 @@ class MixedScriptBM25F(scoring.BM25F):
         K1 = self._field_K1.get(fieldname, self.K1)
         return scoring.BM25FScorer(searcher, fieldname, text, B, K1, qf=qf)
 
+    def cache_key(self) -> tuple:
+        """Everything a term's score depends on here besides the index: terms'
+        scores are kept across queries under it (``search.fastrank``)."""
+        return (self.B, self.K1, tuple(sorted(self._field_B.items())),
+                tuple(sorted(self._field_K1.items())))
+
     def idf(self, searcher, fieldname, text):
         df = searcher.doc_frequency(fieldname, text)
         n = searcher.doc_count_all()

@@ -273,3 +273,63 @@ def test_pruned_ranking_is_the_same(synthetic_index, monkeypatch):
         check(synthetic_index, text, limits=(1, 10),
               allowed_sets=(None, set(range(0, count, 3))))
     assert sum(pruned) > len(pruned) // 2
+
+
+def test_terms_kept_across_queries_rank_the_same(synthetic_index):
+    # Decoded postings and scores are kept for the next queries: the second
+    # ranking of each query (and of others sharing its terms) reads them.
+    fastrank._clear_terms()
+    for text in QUERIES[:12]:
+        check(synthetic_index, text, limits=(10,))
+    kept = [t for t in fastrank._TERMS.values() if t.all is not None or t.blocks is not None]
+    assert kept, "nothing was kept"
+    for text in QUERIES[:12]:
+        check(synthetic_index, text, limits=(1, 10, 100))
+
+
+def test_kept_terms_stay_within_their_bound(synthetic_index, monkeypatch):
+    monkeypatch.setattr(fastrank, "TERM_CACHE_POSTINGS", 400)
+    fastrank._clear_terms()
+    for text in QUERIES:
+        check(synthetic_index, text, limits=(10,))
+        assert fastrank._terms_held <= 400
+        assert sum(t.cost for t in fastrank._TERMS.values()) == fastrank._terms_held
+    fastrank._clear_terms()
+
+
+def test_kept_terms_never_outlive_their_index(tmp_path):
+    # Same folder, same ids, other text: nothing ranked from the first build.
+    records = corpus(300, seed=11)
+    source = write_jsonl(tmp_path / "a.jsonl", records)
+    build_index([source], tmp_path / "index")
+    ix = open_index(tmp_path / "index")
+    for text in QUERIES[:8]:
+        check(ix, text, limits=(10,))
+    shuffled = corpus(300, seed=12)
+    for a, b in zip(records, shuffled):
+        b["id"] = a["id"]
+    build_index([write_jsonl(tmp_path / "b.jsonl", shuffled)], tmp_path / "index")
+    for text in QUERIES[:8]:
+        check(ix, text, limits=(1, 10))
+
+
+def test_doc_ids_are_whooshs_postings(synthetic_index):
+    reader = synthetic_index._current().searcher().reader()
+    sizes = set()
+    for field in ("body", "grams", "title"):
+        common = [t for _, t in reader.most_frequent_terms(field, 10)]
+        for text in list(reader.lexicon(field))[:400:7] + common:
+            text = text.decode("utf-8")
+            got = fastrank.doc_ids(reader, field, text)
+            assert got == set(reader.postings(field, text).all_ids()), (field, text)
+            sizes.add(len(got) > 128)
+    assert sizes == {True, False}     # terms of one block (or inlined) and of many
+    assert fastrank.doc_ids(reader, "body", "没有这个词") == set()
+    assert fastrank.doc_ids(reader, "no_such_field", "中心") == set()
+
+
+def test_doc_ids_leave_deletions_to_whoosh(segmented_index):
+    with segmented_index.searcher() as searcher:
+        for reader, _ in searcher.reader().leaf_readers():
+            if reader.has_deletions():
+                assert fastrank.doc_ids(reader, "body", "中心") is None

@@ -8,11 +8,44 @@ HTML-escaped; the only live markup in the output is our own ``<mark>``.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from html import escape
 
 from .script import to_simplified
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+# The documents on results pages come back query after query, and converting
+# a passage to simplified script costs more than finding the query's words in
+# it: the latest conversions of longer texts are kept, up to this many
+# characters in all.
+KEEP_CHARS = 4_000_000
+_KEEP_FROM = 64
+_kept: "OrderedDict[str, str]" = OrderedDict()
+_kept_chars = 0
+_kept_lock = threading.Lock()
+
+
+def _simplified(text: str) -> str:
+    """``to_simplified(text)``, remembered for longer texts."""
+    global _kept_chars
+    if len(text) < _KEEP_FROM or len(text) > KEEP_CHARS // 16:
+        return to_simplified(text)
+    with _kept_lock:
+        out = _kept.get(text)
+        if out is not None:
+            _kept.move_to_end(text)
+            return out
+    out = to_simplified(text)
+    with _kept_lock:
+        if text not in _kept:
+            _kept[text] = out
+            _kept_chars += len(text)
+            while _kept_chars > KEEP_CHARS:
+                gone, _ = _kept.popitem(last=False)
+                _kept_chars -= len(gone)
+    return out
 
 
 def find_spans(text: str, needles: list[str], normalised: str | None = None) -> list[tuple[int, int]]:
@@ -23,7 +56,7 @@ def find_spans(text: str, needles: list[str], normalised: str | None = None) -> 
     """
     if not text or not needles:
         return []
-    hay = (normalised if normalised is not None else to_simplified(text)).lower()
+    hay = (normalised if normalised is not None else _simplified(text)).lower()
     spans = []
     for needle in set(needles):
         if not needle:

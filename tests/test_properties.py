@@ -132,6 +132,31 @@ def test_snippets_are_escaped_pieces_of_the_text(text, data):
         assert plain in flat
 
 
+@SETTINGS
+@given(TEXT, st.data())
+def test_kept_conversions_mark_what_fresh_ones_do(text, data):
+    # Highlighting keeps the simplified form of longer texts for the next
+    # query: marks must be the same as from a fresh conversion, and the
+    # memory stays within its bound.
+    from search import highlight as hl
+    text = text * (1 + hl._KEEP_FROM // max(1, len(text)))
+    needles = _needles(text, data)
+    fresh = hl.find_spans(text, needles, normalised=to_simplified(text))
+    assert hl.find_spans(text, needles) == fresh
+    assert hl.find_spans(text, needles) == fresh
+    assert hl._kept_chars <= hl.KEEP_CHARS
+
+
+def test_kept_conversions_stay_within_their_bound(monkeypatch):
+    from search import highlight as hl
+    monkeypatch.setattr(hl, "KEEP_CHARS", 16 * 200)
+    texts = [f"第{n}篇：臺灣的資訊軟體與網路服務。" * 10 for n in range(60)]
+    for text in texts:
+        assert hl.find_spans(text, ["软体"]) == hl.find_spans(text, ["软体"], to_simplified(text))
+        assert hl._kept_chars <= 16 * 200
+    assert texts[-1] in hl._kept and texts[0] not in hl._kept
+
+
 # ---------------------------------------------------------------------------
 # Reading documents: a document or a Problem, never an exception
 

@@ -22,9 +22,11 @@ import os
 import re
 import threading
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit
@@ -41,6 +43,10 @@ from .script import to_simplified
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
+# Values listed per facet: a facet such as author can have thousands among
+# a question's matches, more than anyone reads and costly to send.
+FACET_LIMIT = 100
+MAX_FACET_LIMIT = 10_000
 MAX_QUERY_CHARS = 1000
 MAX_PAGE = 10_000
 DEFAULT_TIME_BUDGET = 2.0
@@ -300,6 +306,8 @@ class SearchResults:
     expansions: list[dict] = field(default_factory=list)
     # A query with homophone typos corrected (落阳 → 洛阳), offered, not run.
     did_you_mean: str | None = None
+    # Per facet, how many values it has among the matches beyond those listed.
+    facets_more: dict[str, int] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -315,6 +323,7 @@ class SearchResults:
             "query": self.query, "total": self.total, "page": self.page,
             "per_page": self.per_page, "sort": self.sort, "filters": self.filters,
             "hits": [h.to_dict() for h in self.hits], "facets": self.facets,
+            "facets_more": self.facets_more,
             "elapsed_ms": round(self.elapsed_ms, 2), "partial": self.partial,
             "notices": self.notices, "expansions": self.expansions,
             "did_you_mean": self.did_you_mean,
@@ -464,6 +473,29 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[i
     return docs
 
 
+def _by_date(keys, docs: set[int], first: int, count: int, newest: bool) -> list[int]:
+    """Documents ``first`` to ``first + count`` of ``docs`` newest (or oldest)
+    first by their date keys, documents without a date last either way, ties
+    by document number: only the ones up to the page are put in order."""
+    if not docs:
+        return []
+    keys = np.frombuffer(keys, dtype=np.int64) if isinstance(keys, array) else np.asarray(keys)
+    numbers = facets.doc_numbers(docs)
+    if len(keys) <= numbers.max():      # an index without dates
+        keys = np.concatenate([keys, np.zeros(numbers.max() + 1 - len(keys), dtype=keys.dtype)])
+    dated = keys[numbers]
+    order = np.where(dated == 0, np.iinfo(np.int64).max, -dated if newest else dated)
+    wanted = min(first + count, len(numbers))
+    if wanted <= 0:
+        return []
+    if wanted < len(numbers):
+        cut = np.partition(order, wanted - 1)[wanted - 1]
+        near = order <= cut
+        numbers, order = numbers[near], order[near]
+    ranked = numbers[np.lexsort((numbers, order))]
+    return ranked[first:first + count].tolist()
+
+
 def _as_values(value) -> list[str]:
     if value is None or value == "":
         return []
@@ -514,15 +546,24 @@ class SearchIndex:
 
     def search(self, q: str = "", *, city=None, year=None, filters: dict | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
-               snippet_count: int = 2) -> SearchResults:
+               snippet_count: int = 2, facet_limit: int = FACET_LIMIT) -> SearchResults:
         """Search: ranked or date-sorted hits, the total, facets and snippets.
 
         ``city`` and ``year`` (one value or a list; ``year`` takes ``2014`` or
         ``2014-09``) and ``filters`` (``{"author": ["李白"]}``, any facet) narrow
         the results: values of one facet combine with OR, facets with AND.
+        Each facet lists its ``facet_limit`` most frequent values (years and
+        months: the latest) and every selected one; ``facets_more`` says how
+        many values each facet has besides.
         """
         started = time.perf_counter()
         sort, page, per_page = self._check_paging(sort, page, per_page)
+        try:
+            facet_limit = int(facet_limit)
+        except (TypeError, ValueError):
+            facet_limit = -1
+        if not 0 <= facet_limit <= MAX_FACET_LIMIT:
+            raise QueryError(f"facet_limit must be a whole number from 0 to {MAX_FACET_LIMIT:,}")
         parsed = parse_query(q)
         gen = self._current()
         searcher = gen.searcher()
@@ -551,13 +592,19 @@ class SearchIndex:
         filtered = matched
         for docs in allowed.values():
             filtered = filtered & docs
-        facets = {}
+        facet_counts, facets_more, numbers = {}, {}, {}
         for name in self._shown_facets(gen, selected):
             base = matched
             for other, docs in allowed.items():
                 if other != name:
                     base = base & docs
-            facets[name] = self._count(gen, name, base, selected.get(name, []))
+            key = frozenset(o for o in allowed if o != name)
+            if key not in numbers and len(base) != gen.doc_count:
+                numbers[key] = facets.doc_numbers(base)
+            facet_counts[name], more = self._count(gen, name, base, selected.get(name, []),
+                                             facet_limit, numbers.get(key))
+            if more:
+                facets_more[name] = more
 
         if sort == "relevance" and parsed.is_empty:
             sort = "newest"   # nothing to rank by: newest first is what a browser expects
@@ -575,11 +622,8 @@ class SearchIndex:
             partial = partial or ranked_partial
             page_hits = ranked[first:first + per_page]
         else:
-            keys = gen.date_keys()
-            # Newest or oldest first, documents without a date last either way.
-            sign = -1 if sort == "newest" else 1
-            order = sorted(filtered, key=lambda d: (keys[d] == 0, sign * keys[d], d))
-            page_hits = [(d, None) for d in order[first:first + per_page]]
+            page_hits = [(d, None) for d in _by_date(gen.date_keys(), filtered, first, per_page,
+                                                     newest=sort == "newest")]
         if partial:
             notices.append("the query took too long; these are the best results found in time")
         hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
@@ -591,7 +635,8 @@ class SearchIndex:
         from .suggest import did_you_mean
         return SearchResults(
             query=parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
-            hits=hits, facets=facets, filters=selected, partial=partial, notices=notices,
+            hits=hits, facets=facet_counts, facets_more=facets_more, filters=selected,
+            partial=partial, notices=notices,
             expansions=[e.to_dict() for e in expansions],
             did_you_mean=did_you_mean(parsed, gen),
             elapsed_ms=(time.perf_counter() - started) * 1000)
@@ -696,17 +741,14 @@ class SearchIndex:
         names = ["city", "year", "month"] + gen.facet_fields
         return names
 
-    def _count(self, gen, name, docs: set[int], selected_values) -> list[dict]:
-        counts = gen.facet_table(self._field(name)).count(docs)
-        items = [{"value": v, "count": c} for v, c in counts.items() if c]
-        if name in ("year", "month"):
-            items.sort(key=lambda f: f["value"], reverse=True)
-        else:
-            items.sort(key=lambda f: (-f["count"], f["value"]))
-        for v in selected_values:
-            if v not in counts:
-                items.append({"value": v, "count": 0})
-        return items
+    def _count(self, gen, name, docs: set[int], selected_values, limit,
+               numbers) -> tuple[list[dict], int]:
+        """The facet's values among ``docs`` (at most ``limit``, and the
+        selected ones), and how many values are left out."""
+        top, more = gen.facet_table(self._field(name)).top(
+            docs, limit, by_value=name in ("year", "month"), numbers=numbers,
+            always=selected_values)
+        return [{"value": v, "count": c} for v, c in top], more
 
     @staticmethod
     def _matching_docs(searcher, q, deadline) -> tuple[set[int], bool]:

@@ -1,5 +1,8 @@
 """The query path on small corpora: cross-script, phrases, exclusion, ranking, facets."""
 
+import random
+from collections import Counter
+
 import pytest
 
 from search import QueryError, build_index, open_index, parse_query
@@ -146,3 +149,76 @@ def test_json_record_fields_become_facets_and_filters(tmp_path):
     # Metadata is searchable too.
     assert ids(ix.search("蘇軾")) == ["p3"]
     assert res.hits[0].source.endswith(("poems.jsonl:1", "poems.jsonl:2"))
+
+
+def _poems_with_many_authors(count=400, seed=4):
+    rng = random.Random(seed)
+    authors = [f"作者{n:03d}" for n in range(60)]
+    lines = ["明月照高楼", "春风又绿江南岸", "白日依山尽", "明月几时有", "江南好风景"]
+    records = []
+    for n in range(count):
+        # Skewed: a few authors write most poems, ties in the tail.
+        author = authors[min(int(rng.expovariate(0.08)), 59)]
+        records.append({"id": f"m{n}", "title": rng.choice(lines), "author": author,
+                        "dynasty": rng.choice(["唐", "宋", "元"]),
+                        "date": f"{rng.randint(1990, 2020)}-{rng.randint(1, 12):02d}-01",
+                        "text": rng.choice(lines) + "，" + rng.choice(lines)})
+    return records
+
+
+def test_facets_list_their_top_values_and_count_the_rest(tmp_path):
+    records = _poems_with_many_authors()
+    write_jsonl(tmp_path / "poems.jsonl", records)
+    build_index([tmp_path / "poems.jsonl"], tmp_path / "ix")
+    ix = open_index(tmp_path / "ix")
+    everything = ix.search("明月", per_page=100, facet_limit=10_000)
+    full = everything.facets["author"]
+    # Counts as the stored records give them, for the documents that match.
+    matched = set()
+    for page in range(1, everything.pages + 1):
+        matched |= set(ids(ix.search("明月", per_page=100, page=page)))
+    expected = Counter(r["author"] for r in records if r["id"] in matched)
+    assert {f["value"]: f["count"] for f in full} == expected
+    assert [(-f["count"], f["value"]) for f in full] == sorted((-c, v) for v, c in expected.items())
+    assert "author" not in everything.facets_more
+
+    res = ix.search("明月", facet_limit=5)
+    assert res.facets["author"] == full[:5]
+    assert res.facets_more["author"] == len(full) - 5
+    # Years: the latest first, cut the same way.
+    years = everything.facets["year"]
+    assert len(years) > 5
+    assert [y["value"] for y in years] == sorted((y["value"] for y in years), reverse=True)
+    assert res.facets["year"] == years[:5]
+    # A selected value is listed even when it is not among the top ones.
+    rare = full[-1]["value"]
+    picked = ix.search("明月", facet_limit=5, filters={"author": [rare]})
+    listed = {f["value"]: f["count"] for f in picked.facets["author"]}
+    assert listed[rare] == expected[rare] and len(listed) == 6
+    assert picked.facets_more["author"] == len(full) - 6
+    # And across the API boundary the limit is checked.
+    for bad in (-1, "many", 10_001):
+        with pytest.raises(QueryError):
+            ix.search("明月", facet_limit=bad)
+
+
+def test_date_order_pages_through_every_document_once(tmp_path):
+    records = _poems_with_many_authors(300, seed=8)
+    for r in records[::7]:
+        del r["date"]           # undated: last, newest or oldest first
+    write_jsonl(tmp_path / "poems.jsonl", records)
+    build_index([tmp_path / "poems.jsonl"], tmp_path / "ix")
+    ix = open_index(tmp_path / "ix")
+    for sort in ("newest", "oldest"):
+        seen = []
+        for page in range(1, 5):
+            seen += [(h.id, h.date) for h in ix.search("明月", sort=sort, per_page=100, page=page).hits]
+        total = ix.search("明月").total
+        assert len(seen) == total == len({i for i, _ in seen})
+        dates = [d for _, d in seen]
+        dated = [d for d in dates if d]
+        assert dates == dated + [None] * (len(dates) - len(dated))
+        assert dated == sorted(dated, reverse=sort == "newest")
+        # Pages cut anywhere agree with the whole order.
+        assert [h.id for h in ix.search("明月", sort=sort, per_page=7, page=3).hits] == \
+            [i for i, _ in seen[14:21]]

@@ -528,7 +528,8 @@ def test_document_page_rejects_bad_bytes_and_long_query(client):
 # The JSON API
 
 RESULT_KEYS = {"query", "total", "page", "per_page", "sort", "filters", "hits", "facets",
-               "elapsed_ms", "partial", "notices", "expansions", "did_you_mean"}
+               "elapsed_ms", "partial", "notices", "expansions", "did_you_mean",
+               "facets_more"}
 HIT_KEYS = {"id", "title", "score", "date", "cities", "snippet", "source"}
 DOC_KEYS = {"id", "title", "title_html", "body", "body_html", "date", "cities", "city_forms",
             "source", "fields"}
@@ -551,6 +552,18 @@ def test_api_search_is_the_library_dict(client, ix):
     assert _without_time(data) == json.loads(json.dumps(_without_time(expected)))
     # UTF-8 as text, not \u escapes: readable with curl.
     assert "洛陽" in resp.get_data(as_text=True)
+
+
+def test_api_and_page_cut_long_facets(corpus_client, cix):
+    full = cix.search("", facet_limit=10_000).facets["city"]
+    assert len(full) > 2
+    data = corpus_client.get("/api/search?facet_limit=2").get_json()
+    assert data["facets"]["city"] == full[:2]
+    assert data["facets_more"]["city"] == len(full) - 2
+    bad = corpus_client.get("/api/search?facet_limit=lots")
+    assert bad.status_code == 400 and "facet_limit" in bad.get_json()["error"]
+    page = corpus_client.get("/?facet_limit=2").get_data(as_text=True)
+    assert f"另有 {len(full) - 2} 个未列出" in page
 
 
 def test_api_search_parameters(corpus_client, cix):
@@ -840,13 +853,15 @@ def test_search_kwargs_mapping():
     args = MultiDict([("q", "洛阳"), ("city", "洛阳"), ("city", "贵阳"), ("year", "2014"),
                       ("year", "2014-09"), ("f.author", "李白"), ("f.author", "杜甫"),
                       ("f.city", "北京"), ("f.month", "2015-01"), ("f.dynasty", "唐"),
-                      ("sort", "newest"), ("page", "3"), ("per_page", "20"), ("utm", "x")])
+                      ("sort", "newest"), ("page", "3"), ("per_page", "20"), ("utm", "x"),
+                      ("facet_limit", "5")])
     assert search_kwargs(args) == {
         "q": "洛阳", "city": ["洛阳", "贵阳", "北京"], "year": ["2014", "2014-09", "2015-01"],
         "filters": {"author": ["李白", "杜甫"], "dynasty": ["唐"]},
-        "sort": "newest", "page": "3", "per_page": "20"}
+        "sort": "newest", "page": "3", "per_page": "20", "facet_limit": "5"}
     assert search_kwargs(MultiDict()) == {"q": "", "city": None, "year": None, "filters": {},
-                                          "sort": "relevance", "page": 1, "per_page": 10}
+                                          "sort": "relevance", "page": 1, "per_page": 10,
+                                          "facet_limit": 100}
 
 
 def test_state_round_trips_through_urls(corpus_client, cix):
@@ -864,4 +879,5 @@ def test_state_round_trips_through_urls(corpus_client, cix):
         again = search_kwargs(MultiDict(parse_qsl(urlsplit(state.url()).query)))
     # Canonical values (洛阳, the month as a year parameter) and nothing lost.
     assert again == {"q": "呼叫中心", "city": ["洛阳"], "year": ["2014-09"],
-                     "filters": {"author": ["李白"]}, "sort": "oldest", "page": 1, "per_page": "5"}
+                     "filters": {"author": ["李白"]}, "sort": "oldest", "page": 1, "per_page": "5",
+                     "facet_limit": 100}

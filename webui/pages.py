@@ -143,7 +143,7 @@ def _expansions(res, state: SearchState, script: str) -> list[dict]:
 def _facet_groups(res, state: SearchState) -> list[dict]:
     """The facet boxes beside the results, in display order.
 
-    Each: ``{"name", "label", "top", "more", "loose_months"}`` where values
+    Each: ``{"name", "label", "top", "more", "left", "loose_months"}`` where values
     are ``{"value", "count", "selected", "url"}``; a chosen year's value has
     ``months``, shown nested under it.
     """
@@ -153,7 +153,8 @@ def _facet_groups(res, state: SearchState) -> list[dict]:
         items = res.facets.get(name) or []
         if not items:
             continue
-        group = {"name": name, "label": FACET_LABELS.get(name, name), "loose_months": []}
+        group = {"name": name, "label": FACET_LABELS.get(name, name), "loose_months": [],
+                 "left": res.facets_more.get(name, 0)}
         group["top"], group["more"] = _split(_values(name, items, state))
         if name == "year":
             # Months appear once a year is chosen (or a month on its own).

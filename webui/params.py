@@ -25,6 +25,7 @@ from urllib.parse import unquote_to_bytes, urlencode
 from flask import url_for
 
 from search import QueryError
+from search.querying import FACET_LIMIT
 
 FILTER_PREFIX = "f."
 DEFAULT_SORT = "relevance"
@@ -70,7 +71,8 @@ def search_kwargs(args, query_string: bytes | str = b"") -> dict:
     * ``f.<facet>``: repeatable, any other facet of the index (``f.author=李白``;
       ``f.city``/``f.year``/``f.month`` are the same as ``city``/``year``);
     * ``sort``: relevance (default), newest, oldest;
-    * ``page`` (default 1), ``per_page`` (default 10).
+    * ``page`` (default 1), ``per_page`` (default 10);
+    * ``facet_limit``: values listed per facet (default 100).
 
     Missing or empty parameters take their defaults; unknown parameters
     (``utm_source`` ...) are ignored.
@@ -100,6 +102,7 @@ def search_kwargs(args, query_string: bytes | str = b"") -> dict:
         "sort": args.get("sort") or DEFAULT_SORT,
         "page": args.get("page") or 1,
         "per_page": args.get("per_page") or DEFAULT_PER_PAGE,
+        "facet_limit": args.get("facet_limit") or FACET_LIMIT,
     }
 
 

@@ -425,6 +425,31 @@ class _Generation:
         return self._date_keys
 
 
+# Every document of the latest readers: browsing without a query starts from
+# all of them, and making a set of a few hundred thousand numbers costs more
+# than the rest of the page.
+_EVERY: "dict[tuple, frozenset[int]]" = {}
+_EVERY_LOCK = threading.Lock()
+
+
+def _every_document(reader) -> frozenset[int]:
+    if reader.has_deletions():
+        return frozenset(reader.all_doc_ids())
+    try:
+        key = tuple((r._segment.segment_id(), r.doc_count_all()) for r, _ in reader.leaf_readers())
+    except AttributeError:
+        return frozenset(range(reader.doc_count_all()))
+    with _EVERY_LOCK:
+        docs = _EVERY.get(key)
+    if docs is None:
+        docs = frozenset(range(reader.doc_count_all()))
+        with _EVERY_LOCK:
+            if len(_EVERY) >= 2:
+                _EVERY.pop(next(iter(_EVERY)))
+            _EVERY[key] = docs
+    return docs
+
+
 def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[int]:
     """Every document ``q`` matches, without scoring.
 
@@ -439,7 +464,7 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[i
     """
     reader = searcher.reader()
     if isinstance(q, wq.Every):
-        return set(reader.all_doc_ids())
+        return _every_document(reader)
     if isinstance(q, wq.Term):
         docs = fastrank.doc_ids(reader, q.fieldname, q.text)
         if docs is not None:
@@ -461,7 +486,7 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[i
         return matching_docs(searcher, q.a, deadline) - matching_docs(searcher, q.b, deadline)
     if isinstance(q, wq.And):
         parts = sorted((matching_docs(searcher, sub, deadline) for sub in q.subqueries), key=len)
-        return set.intersection(*parts) if parts else set()
+        return parts[0].intersection(*parts[1:]) if parts else set()
     if deadline is None:
         return set(searcher.docs_for_query(q))
     # Phrases and spans match document by document: watch the clock as they go.
@@ -480,7 +505,8 @@ def _by_date(keys, docs: set[int], first: int, count: int, newest: bool) -> list
     if not docs:
         return []
     keys = np.frombuffer(keys, dtype=np.int64) if isinstance(keys, array) else np.asarray(keys)
-    numbers = facets.doc_numbers(docs)
+    # Every document (browsing without a query): no need to list the set.
+    numbers = np.arange(len(keys)) if len(docs) == len(keys) else facets.doc_numbers(docs)
     if len(keys) <= numbers.max():      # an index without dates
         keys = np.concatenate([keys, np.zeros(numbers.max() + 1 - len(keys), dtype=keys.dtype)])
     dated = keys[numbers]
@@ -606,8 +632,10 @@ class SearchIndex:
             if more:
                 facets_more[name] = more
 
-        if sort == "relevance" and parsed.is_empty:
-            sort = "newest"   # nothing to rank by: newest first is what a browser expects
+        if sort == "relevance" and not (parsed.words or parsed.phrases):
+            # Nothing to rank by (no query, or only words to leave out):
+            # newest first is what a browser expects.
+            sort = "newest"
         first = (page - 1) * per_page
         if sort == "relevance":
             # Past the deadline, a short grace so a cut-short answer still

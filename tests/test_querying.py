@@ -222,3 +222,6 @@ def test_date_order_pages_through_every_document_once(tmp_path):
         # Pages cut anywhere agree with the whole order.
         assert [h.id for h in ix.search("明月", sort=sort, per_page=7, page=3).hits] == \
             [i for i, _ in seen[14:21]]
+    # Only words to leave out: nothing to rank by, so browsing order.
+    only_not = ix.search("-明月")
+    assert only_not.sort == "newest" and only_not.total == len(records) - total

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import marshal
 import multiprocessing
 import os
@@ -56,13 +57,15 @@ from whoosh.columns import VarBytesColumn
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
-from . import documents, facets
+from . import documents, facets, vocabulary
 from .analysis import fast_positions, load_jieba
 from .documents import iter_source
 from .errors import BuildError
 from .metadata import facet_values
 from .model import Document, Problem
 from .schema import BUILTIN_FACETS, FACET_PREFIX, build_schema
+
+log = logging.getLogger(__name__)
 from .script import to_simplified
 from .segment_writer import FieldInfo, TermEncoder, TermsFile, dumps, positions_value
 
@@ -278,7 +281,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
                 how = _build_with_whoosh(ix, sources, report, progress, started, limitmb)
             else:
                 how = _build_parallel(ix, building, sources, report, progress, started, workers)
-            _save_facet_tables(ix, building)
+            _save_tables(ix, building)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
@@ -303,11 +306,27 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     return report
 
 
-def _save_facet_tables(ix, building: Path) -> None:
+def _save_tables(ix, building: Path) -> None:
+    """Facet tables and the vocabulary, saved beside the index: the second
+    in a forked process while this one does the first (both read the index
+    whole).  Without the vocabulary file, queries build it when first needed."""
+    child = None
+    if hasattr(os, "fork"):
+        child = multiprocessing.get_context("fork").Process(
+            target=vocabulary.save, args=(building, ix), name="search-vocabulary", daemon=True)
+        child.start()
     with ix.reader() as reader:
         names = [n for n in reader.indexed_field_names()
                  if n in BUILTIN_FACETS or n.startswith(FACET_PREFIX)]
         facets.save(building, facets.build(reader, names))
+    if child is None:
+        vocabulary.save(building, ix)
+        return
+    child.join()
+    if child.exitcode != 0:
+        (building / (vocabulary.FILE + ".part")).unlink(missing_ok=True)
+        log.warning("saving the vocabulary failed (exit code %s); queries will build it",
+                    child.exitcode)
 
 
 def _build_with_whoosh(ix, sources, report, progress, started, limitmb) -> dict:

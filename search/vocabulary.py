@@ -1,8 +1,10 @@
 """The index's own vocabulary: its words with their frequencies, their pinyin, its titles.
 
 What pinyin queries and the suggestions of the search box are answered from.
-Nothing of it is stored at index time: it is read from the index's lexicon
-(the ``body`` and ``title`` fields) and stored titles when first needed, and
+The build saves it beside the index (``vocabulary.pickle``, written by
+``save``): read from the index's lexicon (the ``body`` and ``title`` fields)
+and stored titles.  An index without the file (or with one that does not
+agree with it) gets it built from the same sources when first needed.  It is
 kept per index generation (a rebuilt index gets a new one).
 
 * ``Vocabulary``: Han words of 2 to 8 characters and Latin words (``call``),
@@ -25,8 +27,11 @@ W3 codec (as ``segment_writer`` writes it), else through ``iter_field``.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
+import os
+import pickle
 import re
 import struct
 import threading
@@ -34,6 +39,8 @@ import weakref
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from itertools import accumulate
+from pathlib import Path
 
 from . import pinyin
 from .script import to_simplified
@@ -113,14 +120,55 @@ def _w3_frequencies(reader, fieldname, min_df, keep=None):
     return out
 
 
+class Strings:
+    """A sorted list of strings kept as one string and the ends of its items.
+
+    A few hundred thousand words and titles as separate ``str`` objects cost
+    over a hundred megabytes in every server process; as one string, a few.
+    Indexing and ``bisect`` work as on a list.
+    """
+
+    __slots__ = ("blob", "ends")
+
+    def __init__(self, items=()):
+        items = list(items)
+        self.blob = "".join(items)
+        self.ends = array("I", accumulate(map(len, items)))
+
+    def __len__(self):
+        return len(self.ends)
+
+    def __getitem__(self, i):
+        if i < 0:
+            i += len(self.ends)
+        end = self.ends[i]
+        return self.blob[self.ends[i - 1] if i else 0:end]
+
+    def __iter__(self):
+        blob, start = self.blob, 0
+        for end in self.ends:
+            yield blob[start:end]
+            start = end
+
+    def __eq__(self, other):
+        return isinstance(other, Strings) and self.blob == other.blob and self.ends == other.ends
+
+    def __getstate__(self):
+        return (self.blob, self.ends)
+
+    def __setstate__(self, state):
+        self.blob, self.ends = state
+
+
 class Vocabulary:
     """Words of the index by frequency, by prefix and by pinyin (see the module)."""
 
     def __init__(self, freqs: dict[str, int]):
-        self.words = sorted(freqs)
-        self.freq = array("I", (freqs[w] for w in self.words))
+        words = sorted(freqs)
+        self.words = Strings(words)
+        self.freq = array("I", (freqs[w] for w in words))
         han, pin, ini = [], [], []
-        for i, word in enumerate(self.words):
+        for i, word in enumerate(words):
             if _HAN_WORD.fullmatch(word):
                 syl = pinyin.word_syllables(word)
                 if len(syl) == len(word):
@@ -133,7 +181,7 @@ class Vocabulary:
         by_freq = sorted(range(len(han)), key=lambda j: -freq[han[j]])
         for name, keys in (("pin", pin), ("ini", ini)):
             order = sorted(by_freq, key=keys.__getitem__)
-            setattr(self, f"{name}_keys", [keys[j] for j in order])
+            setattr(self, f"{name}_keys", Strings(keys[j] for j in order))
             setattr(self, f"{name}_words", array("I", (han[j] for j in order)))
 
     def __len__(self):
@@ -197,9 +245,10 @@ class Titles:
             norm = to_simplified(title).lower()
             counts[norm] += 1
             shown.setdefault(norm, Counter())[title] += 1
-        self.keys = sorted(counts)
-        self.count = [counts[k] for k in self.keys]
-        self.display = [shown[k].most_common(1)[0][0] for k in self.keys]
+        keys = sorted(counts)
+        self.keys = Strings(keys)
+        self.count = array("I", (counts[k] for k in keys))
+        self.display = Strings(shown[k].most_common(1)[0][0] for k in keys)
 
     def __len__(self):
         return len(self.keys)
@@ -228,6 +277,48 @@ def build_titles(reader) -> Titles:
             if not reader.is_deleted(docnum):
                 yield reader.stored_fields(docnum).get("title", "")
     return Titles(read())
+
+
+# ---------------------------------------------------------------------------
+# Saved with the index
+
+FILE = "vocabulary.pickle"
+FORMAT = 1
+
+
+def save(generation: Path, ix) -> None:
+    """Write the vocabulary and titles of the index being built in ``generation``."""
+    with ix.reader() as reader:
+        doc_count = reader.doc_count_all()
+        data = {"format": FORMAT, "doc_count": doc_count,
+                "vocabulary": build_vocabulary(reader, doc_count), "titles": build_titles(reader)}
+    partial = generation / (FILE + ".part")
+    with open(partial, "wb") as fh:
+        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, generation / FILE)
+
+
+def load(generation: Path, doc_count: int) -> dict | None:
+    """``{"vocabulary", "titles"}`` saved with ``generation``, or None."""
+    path = generation / FILE
+    if not path.exists():
+        return None
+    enabled = gc.isenabled()
+    gc.disable()        # many small objects: the collector would run over and over
+    try:
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+    if not isinstance(data, dict) or data.get("format") != FORMAT \
+            or data.get("doc_count") != doc_count \
+            or not isinstance(data.get("vocabulary"), Vocabulary) \
+            or not isinstance(data.get("titles"), Titles):
+        return None
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -286,12 +377,25 @@ def _slot(gen) -> dict:
                 # (Whoosh copies a segment's term and posting files into
                 # memory for each reader: about 0.5 GB for the 333k poems).
                 ix, doc_count, turn = gen.ix, gen.doc_count, threading.Lock()
+                path, saved = Path(gen.path), {}
+
+                def from_file(part):
+                    with turn:
+                        if "data" not in saved:
+                            saved["data"] = load(path, doc_count)
+                        return (saved["data"] or {}).get(part)
 
                 def vocab():
+                    got = from_file("vocabulary")
+                    if got is not None:
+                        return got
                     with turn, ix.reader() as reader:
                         return build_vocabulary(reader, doc_count)
 
                 def titles():
+                    got = from_file("titles")
+                    if got is not None:
+                        return got
                     with turn, ix.reader() as reader:
                         return build_titles(reader)
                 slot = _slots[gen] = {"vocabulary": _Lazy(vocab), "titles": _Lazy(titles)}

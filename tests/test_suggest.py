@@ -144,3 +144,50 @@ def test_words_of_the_language_are_not_typos(tmp_path):
     ix = open_index(tmp_path / "ix")
     assert ix.search("优点").did_you_mean is None
     assert ix.search("右点").did_you_mean == "有点"
+
+
+def test_vocabulary_is_saved_with_the_index_and_rebuilt_without_it(tmp_path):
+    from helpers import write_jsonl
+    from search import build_index, open_index
+    from search import vocabulary as V
+    write_jsonl(tmp_path / "a" / "d.jsonl", [
+        {"id": str(n), "title": title, "text": text} for n, (title, text) in enumerate(
+            [("洛阳牡丹", "洛阳的牡丹花会。"), ("贵阳数据", "贵阳的大数据中心。"),
+             ("牡丹江", "牡丹江的呼叫中心。")])])
+    build_index([tmp_path / "a"], tmp_path / "ix")
+    gen_path = open_index(tmp_path / "ix")._current().path
+    saved = V.load(gen_path, 3)
+    assert saved is not None
+    with open_index(tmp_path / "ix")._current().ix.reader() as reader:
+        built = V.build_vocabulary(reader, 3)
+        titles = V.build_titles(reader)
+    assert vars(saved["vocabulary"]) == vars(built)
+    assert vars(saved["titles"]) == vars(titles)
+    # Answered from the file: suggestions at once, the same as built.
+    ix = open_index(tmp_path / "ix")
+    answers = {q: ix.suggest(q) for q in ("luoy", "mdj", "牡丹", "gui")}
+    assert answers["luoy"][:1] == ["洛阳"] and "牡丹江" in answers["mdj"]
+    # A damaged or foreign file is not trusted: the vocabulary is built instead.
+    for damage in (b"not a pickle", None):
+        if damage is None:
+            assert V.load(gen_path, 4) is None      # another document count
+            continue
+        (gen_path / V.FILE).write_bytes(damage)
+        assert V.load(gen_path, 3) is None
+        assert {q: open_index(tmp_path / "ix").suggest(q) for q in answers} == answers
+
+
+def test_strings_behave_as_the_sorted_list():
+    import pickle
+    from bisect import bisect_left
+
+    from search.vocabulary import Strings
+    items = sorted(["", "a", "洛阳", "洛阳市", "牡丹江", "𠀀字", "zz"])
+    table = Strings(items)
+    assert len(table) == len(items) and list(table) == items
+    assert [table[i] for i in range(-len(items), len(items))] == items + items
+    for probe in ["", "洛", "洛阳", "洛阳市场", "牡", "\U0010ffff", "a"]:
+        assert bisect_left(table, probe) == bisect_left(items, probe)
+    assert pickle.loads(pickle.dumps(table)) == table
+    with pytest.raises(IndexError):
+        table[len(items)]

@@ -230,6 +230,8 @@ def cmd_serve(args) -> int:
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
     print(f"serving http://{host}:{port}/ (index: {args.index}, "
           f"{processes} process{'es' if processes > 1 else ''})", flush=True)
+    if processes > 1:
+        _preload(args.index)
     children: list[int] = []
     for _ in range(processes - 1):
         pid = os.fork()
@@ -247,6 +249,30 @@ def cmd_serve(args) -> int:
     finally:
         _stop(children)
     return 0
+
+
+def _preload(index_dir) -> None:
+    """Load what every process reads alike before forking them, so that they
+    share those pages instead of each holding a copy: jieba's dictionary,
+    OpenCC's and pinyin's tables, the gazetteer, and the index's saved facet
+    tables, vocabulary and length norms.  Index readers are not shared (their
+    files' offsets would be): each process opens its own."""
+    import gc
+
+    from . import open_index, vocabulary
+    from .errors import IndexNotFound
+    try:
+        ix = open_index(index_dir)
+        gen = ix._current()
+        ix.search("中文 luoyang 落阳")      # segmentation, pinyin, did-you-mean, facets, norms
+        ix.suggest("luo")
+        vocabulary.load(gen.path, gen.doc_count)
+        gen.searcher().close()
+    except IndexNotFound:
+        pass                    # served once built: each process then loads its own
+    gc.collect()
+    # What is loaded now is never freed: keep the collector off those pages.
+    gc.freeze()
 
 
 def _become_worker() -> None:

@@ -881,3 +881,21 @@ def test_state_round_trips_through_urls(corpus_client, cix):
     assert again == {"q": "呼叫中心", "city": ["洛阳"], "year": ["2014-09"],
                      "filters": {"author": ["李白"]}, "sort": "oldest", "page": 1, "per_page": "5",
                      "facet_limit": 100}
+
+
+def test_facet_links_are_the_state_with_one_filter_more():
+    # add_url builds links from cached parts: the same URL as the long way.
+    from itertools import product
+
+    from webui import create_app
+    from webui.params import SearchState, _unique
+    app = create_app(index_dir="/nonexistent")
+    states = [SearchState(q=q, filters=f, sort=s, page=p, per_page=n, script=sc)
+              for q, f, s, p, n, sc in product(
+                  ["", "呼叫 中心&x=1"], [(), (("city", "洛阳"),), (("author", "李 白"), ("month", "2014-09"))],
+                  [None, "newest"], [1, 3], [None, 20], [None, "trad"])]
+    with app.test_request_context("/"):
+        for state, (facet, value) in product(states, [("city", "贵阳"), ("author", "李 白"),
+                                                      ("year", "2014"), ("month", "2014-09")]):
+            slow = state.with_(filters=_unique(state.filters + ((facet, value),))).url()
+            assert state.add_url(facet, value) == slow, (state, facet, value)

@@ -20,6 +20,7 @@ kept apart from ``search_kwargs``, and ``SearchState.script`` carries it on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from urllib.parse import unquote_to_bytes, urlencode
 
 from flask import url_for
@@ -218,8 +219,22 @@ class SearchState:
             changes["page"] = 1     # any other change starts from the first page
         return replace(self, **changes)
 
+    @cached_property
+    def _add_parts(self) -> tuple[str, str, str]:
+        """The URL of this state on page 1 around where a new filter goes:
+        a results page links a hundred facet values, each one filter more."""
+        first = self.with_()
+        head = [("q", first.q)] if first.q else []
+        head += [(_param_name(f), v) for f, v in first.filters]
+        tail = first.pairs()[len(head):]
+        return url_for("pages.search"), urlencode(head), urlencode(tail)
+
     def add_url(self, facet: str, value: str) -> str:
-        return self.with_(filters=_unique(self.filters + ((facet, value),))).url()
+        if (facet, value) in self.filters:
+            return self.with_().url()
+        base, head, tail = self._add_parts
+        new = urlencode([(_param_name(facet), value)])
+        return base + "?" + "&".join(part for part in (head, new, tail) if part)
 
     def remove_url(self, facet: str, value: str) -> str:
         return self.with_(filters=tuple(p for p in self.filters if p != (facet, value))).url()

@@ -213,6 +213,14 @@ def doc_ids(reader, fieldname: str, text: str) -> set[int] | None:
         return set()
     if terminfo.is_inlined():
         return set(terminfo.inlined_postings()[0])
+    with _TERMS_LOCK:
+        kept = _DECODED.get((_segment_key(reader), fieldname, btext))
+        blocks = None if kept is None else kept.blocks
+    if blocks is not None:
+        out: set[int] = set()
+        for ids, _weights, _values in blocks:
+            out.update(ids)
+        return out
     offset, length = terminfo.extent()
     if isinstance(length, tuple):
         length = length[0]
@@ -262,6 +270,9 @@ class _Term:
 _TERMS: "OrderedDict[tuple, _Term]" = OrderedDict()
 _TERMS_LOCK = threading.Lock()
 _terms_held = 0
+# The kept terms whose postings are decoded, by (segment, field, term): what
+# the matching set of a query reads, whatever the weighting.
+_DECODED: "dict[tuple, _Term]" = {}
 
 
 def _term_cache_postings() -> int:
@@ -296,15 +307,21 @@ def _keep_term(key, term: _Term, cost: int) -> None:
         term.cost = cost
         _TERMS[key] = term
         _terms_held += cost
+        if term.blocks is not None:
+            _DECODED[(key[0], *key[2])] = term
         while _terms_held > TERM_CACHE_POSTINGS or len(_TERMS) > 4 * TERM_CACHE_POSTINGS // 10 + 1000:
-            _k, gone = _TERMS.popitem(last=False)
+            gone_key, gone = _TERMS.popitem(last=False)
             _terms_held -= gone.cost
+            short = (gone_key[0], *gone_key[2])
+            if _DECODED.get(short) is gone:
+                del _DECODED[short]
 
 
 def _clear_terms() -> None:
     global _terms_held
     with _TERMS_LOCK:
         _TERMS.clear()
+        _DECODED.clear()
         _terms_held = 0
 
 

@@ -283,6 +283,13 @@ def test_terms_kept_across_queries_rank_the_same(synthetic_index):
         check(synthetic_index, text, limits=(10,))
     kept = [t for t in fastrank._TERMS.values() if t.all is not None or t.blocks is not None]
     assert kept, "nothing was kept"
+    # Matching sets read kept postings too: the same documents as Whoosh's.
+    reader = synthetic_index._current().searcher().reader()
+    decoded = list(fastrank._DECODED)
+    assert decoded
+    for _segment, field, btext in decoded:
+        text = btext.decode("utf-8")
+        assert fastrank.doc_ids(reader, field, text) == set(reader.postings(field, text).all_ids())
     for text in QUERIES[:12]:
         check(synthetic_index, text, limits=(1, 10, 100))
 

@@ -23,6 +23,15 @@ dictionary and HMM model, so the words are exactly ``jieba.tokenize``'s
 (``segment_reference``; checked on whole corpora by ``bench/verify_segment.py``
 and on samples by ``tests/test_bench.py``), at about a third of the cost.
 
+The route through the dictionary (the slowest part in Python) can be taken by
+rjieba (jieba-rs) when it is installed (``pip install .[fast]``): it is given
+jieba's own dictionary word by word, so it finds the same words with the same
+frequencies, and only its route is used (no HMM: its HMM differs from jieba's
+on a few runs of single characters, so those still go to jieba's, as above).
+``SEARCH_SEGMENTER=jieba`` turns it off, ``=rjieba`` requires it; ``segmenter()``
+says which is in use and the build records it in the index.  The words are
+checked equal to ``jieba.tokenize``'s on whole corpora the same way.
+
 Indexing uses ``word_positions`` and ``gram_positions``: the terms and positions
 the analyzers produce, without building a Whoosh ``Token`` per word.
 """
@@ -145,6 +154,27 @@ _JIEBA_HAN = re.compile("([\u4E00-\u9FD5]+)")
 _HMM_CACHE_MAX = 200_000
 
 
+def _router_class():
+    """rjieba's ``Jieba`` when it is to route the cut, else None (``SEARCH_SEGMENTER``)."""
+    wanted = (os.environ.get("SEARCH_SEGMENTER") or "auto").strip().lower()
+    if wanted not in ("auto", "jieba", "rjieba"):
+        raise ValueError(f"SEARCH_SEGMENTER must be auto, jieba or rjieba, not {wanted!r}")
+    if wanted == "jieba":
+        return None
+    try:
+        import rjieba
+    except ImportError:
+        if wanted == "rjieba":
+            raise
+        return None
+    return rjieba.Jieba
+
+
+def segmenter() -> str:
+    """``"jieba"`` or ``"rjieba+jieba-hmm"``: what segments text in this process."""
+    return "jieba" if _router_class() is None else "rjieba+jieba-hmm"
+
+
 class _CutState:
     """jieba's dictionary as the fast cut reads it; rebuilt if jieba's changes."""
 
@@ -152,6 +182,16 @@ class _CutState:
         dt = jieba.dt
         self.freq = dt.FREQ
         self.total = dt.total
+        self.router = None
+        router = _router_class()
+        if router is not None:
+            # jieba's dictionary, word for word (the prefixes jieba keeps at
+            # frequency 0 are not words): the same DAG and the same scores.
+            self.router = router.empty()
+            add = self.router.add_word
+            for word, f in dt.FREQ.items():
+                if f:
+                    add(word, f, None)
         logtotal = log(dt.total)
         # log(freq) - logtotal per word, filled on first use (the same float
         # jieba computes on every call).
@@ -265,6 +305,8 @@ def _cut_han(sentence: str, state: _CutState) -> list[str]:
     backwards (ties to the longer word, as ``max`` on ``(score, end)`` does),
     then the route's words with runs of single characters handed to the HMM.
     """
+    if state.router is not None:
+        return _cut_routed(sentence, state)
     n = len(sentence)
     freq_get = state.freq.get
     logp = state.logp
@@ -305,6 +347,24 @@ def _cut_han(sentence: str, state: _CutState) -> list[str]:
                 buf = ""
             out.append(sentence[x:y])
         x = y
+    if buf:
+        _flush(buf, out, state)
+    return out
+
+
+def _cut_routed(sentence: str, state: _CutState) -> list[str]:
+    """``_cut_han`` with the route taken by rjieba (``cut`` without HMM gives
+    the route's words) and runs of single characters handed to jieba's HMM."""
+    out: list[str] = []
+    buf = ""
+    for word in state.router.cut(sentence, hmm=False):
+        if len(word) == 1:
+            buf += word
+        else:
+            if buf:
+                _flush(buf, out, state)
+                buf = ""
+            out.append(word)
     if buf:
         _flush(buf, out, state)
     return out

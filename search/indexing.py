@@ -58,7 +58,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
 from . import documents, facets, vocabulary
-from .analysis import fast_positions, load_jieba
+from .analysis import fast_positions, load_jieba, segmenter
 from .documents import iter_source
 from .errors import BuildError
 from .metadata import facet_values
@@ -291,9 +291,11 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
         manifest = {
             "generation": generation, "documents": report.indexed,
             "sources": sources, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "seconds": round(report.seconds, 3), "segmenter": "jieba",
+            "seconds": round(report.seconds, 3), "segmenter": segmenter(),
             "segmentation": ("jieba's dictionary and HMM, search.analysis's exact "
-                             "re-implementation of jieba.tokenize"),
+                             "re-implementation of jieba.tokenize"
+                             + (", the dictionary route taken by rjieba"
+                                if segmenter() != "jieba" else "")),
             "builder": how,
             "versions": _versions(), "skipped": len(report.skipped),
         }

@@ -34,7 +34,7 @@ from whoosh.collectors import TimeLimit
 from . import cities as gazetteer
 from . import facets, fastrank, termcache
 from . import ranking
-from .analysis import char_grams, segment
+from .analysis import char_grams, segment, segmenter
 from .errors import IndexNotFound, QueryError
 from .highlight import highlight, snippets
 from .indexing import MANIFEST, live_generation
@@ -376,8 +376,13 @@ class _Generation:
         if manifest.exists():
             import json
             self.manifest = json.loads(manifest.read_text())
-        self.facet_fields = [n[len(FACET_PREFIX):] for n in self.ix.schema.names()
-                             if n.startswith(FACET_PREFIX)]
+        built_by = self.manifest.get("segmenter")
+        if built_by and built_by != segmenter():
+            # The words are the same either way (both are checked equal to
+            # jieba.tokenize); this says that a check on this index is due.
+            logging.getLogger(__name__).warning(
+                "the index at %s was segmented by %s, queries here by %s (SEARCH_SEGMENTER)",
+                path, built_by, segmenter())
         with self.ix.searcher() as s:
             self.doc_count = s.doc_count_all()
             self.facet_fields = sorted(

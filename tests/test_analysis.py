@@ -85,3 +85,37 @@ def test_the_cached_dictionary_segments_exactly_as_jieba_does(tmp_path):
     third = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                            text=True, check=True)
     assert json.loads(third.stdout) == json.loads(first.stdout)
+
+
+def _segment_with(monkeypatch, which, texts):
+    from search import analysis
+    monkeypatch.setenv("SEARCH_SEGMENTER", which)
+    monkeypatch.setattr(analysis, "_state", None)
+    try:
+        return analysis.segmenter(), [analysis.segment(to_simplified(t)) for t in texts]
+    finally:
+        monkeypatch.setattr(analysis, "_state", None)
+
+
+def test_rjieba_route_gives_jiebas_words(monkeypatch):
+    # rjieba only takes the route through jieba's own dictionary; runs of
+    # single characters still go to jieba's HMM (rjieba's HMM differs on
+    # a few, as "常在不欠" shows: rjieba's own HMM makes 常在 one word).
+    pytest.importorskip("rjieba")
+    from search.analysis import segment_reference
+    from tests.synthetic import seed_sentences
+    texts = list(seed_sentences()) + [
+        "常在不欠", "青白常在眼", "床前明月光，疑是地上霜。", "牡丹江的呼叫中心有哪些企业",
+        "在什麼時候的印度已經有將近5萬人可以流利的是用梵語？", "COVID-19 疫情 3.5 萬人", "𠀀𠀁字 㐀㐁"]
+    name, routed = _segment_with(monkeypatch, "rjieba", texts)
+    assert name == "rjieba+jieba-hmm"
+    plain_name, plain = _segment_with(monkeypatch, "jieba", texts)
+    assert plain_name == "jieba"
+    assert routed == plain == [segment_reference(to_simplified(t)) for t in texts]
+
+
+def test_segmenter_setting_is_checked(monkeypatch):
+    from search import analysis
+    monkeypatch.setenv("SEARCH_SEGMENTER", "fastest")
+    with pytest.raises(ValueError, match="SEARCH_SEGMENTER"):
+        analysis.segmenter()

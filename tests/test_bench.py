@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from bench.compare import differences
 from bench.equivalence import compare_queries
 from bench.queries import load_queries
-from search.analysis import (gram_analyzer, gram_positions, segment, segment_reference,
+from search.analysis import (gram_analyzer, gram_positions, segment, segment_reference, segmenter,
                              word_analyzer, word_positions)
 from search.indexing import MANIFEST, build_index, live_generation
 from search.script import to_simplified
@@ -89,7 +89,7 @@ def test_parallel_build_writes_what_whooshs_writer_writes(mixed_sources, referen
     assert report.skipped, "the awkward file has lines to skip"
     assert differences(ref_dir, out) == []
     manifest = json.loads((live_generation(out) / MANIFEST).read_text())
-    assert manifest["segmenter"] == "jieba"
+    assert manifest["segmenter"] == segmenter()
     assert manifest["builder"]["method"] == "parallel"
     assert manifest["builder"]["workers"] == workers
 

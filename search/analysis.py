@@ -170,6 +170,11 @@ def _router_class():
     return rjieba.Jieba
 
 
+def prepare_router() -> None:
+    """Have the rjieba route ready now, where it is to be used (see ``_CutState``)."""
+    _cut_state().start_router(wait=True)
+
+
 def segmenter() -> str:
     """``"jieba"`` or ``"rjieba+jieba-hmm"``: what segments text in this process."""
     return "jieba" if _router_class() is None else "rjieba+jieba-hmm"
@@ -182,16 +187,6 @@ class _CutState:
         dt = jieba.dt
         self.freq = dt.FREQ
         self.total = dt.total
-        self.router = None
-        router = _router_class()
-        if router is not None:
-            # jieba's dictionary, word for word (the prefixes jieba keeps at
-            # frequency 0 are not words): the same DAG and the same scores.
-            self.router = router.empty()
-            add = self.router.add_word
-            for word, f in dt.FREQ.items():
-                if f:
-                    add(word, f, None)
         logtotal = log(dt.total)
         # log(freq) - logtotal per word, filled on first use (the same float
         # jieba computes on every call).
@@ -199,6 +194,37 @@ class _CutState:
         self.logtotal = logtotal
         self.unknown = 0.0 - logtotal        # a character that is no word: log(1) - logtotal
         self.hmm: dict[str, tuple[str, ...]] = {}
+        self.router = None
+        self._router_class = _router_class()
+        self._router_lock = threading.Lock()
+        self._router_thread: threading.Thread | None = None
+        self._router_pid = 0
+
+    def start_router(self, wait: bool = False) -> None:
+        """Give rjieba jieba's dictionary (half a second), in the background:
+        until it is ready, jieba's route is taken (the same words), so a
+        process's first query does not wait for it."""
+        if self._router_class is None or self.router is not None:
+            return
+        with self._router_lock:
+            # A forked process (a build worker) does not have its parent's thread.
+            if self._router_thread is None or self._router_pid != os.getpid():
+                self._router_pid = os.getpid()
+                self._router_thread = threading.Thread(
+                    target=self._build_router, name="search-rjieba", daemon=True)
+                self._router_thread.start()
+        if wait:
+            self._router_thread.join()
+
+    def _build_router(self) -> None:
+        # jieba's dictionary, word for word (the prefixes jieba keeps at
+        # frequency 0 are not words): the same DAG and the same scores.
+        router = self._router_class.empty()
+        add = router.add_word
+        for word, f in list(self.freq.items()):
+            if f:
+                add(word, f, None)
+        self.router = router
 
     def current(self) -> bool:
         dt = jieba.dt
@@ -307,6 +333,8 @@ def _cut_han(sentence: str, state: _CutState) -> list[str]:
     """
     if state.router is not None:
         return _cut_routed(sentence, state)
+    if state._router_pid != os.getpid():
+        state.start_router()
     n = len(sentence)
     freq_get = state.freq.get
     logp = state.logp

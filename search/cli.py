@@ -259,8 +259,9 @@ def _preload(index_dir) -> None:
     files' offsets would be): each process opens its own."""
     import gc
 
-    from . import open_index, vocabulary
+    from . import analysis, open_index, vocabulary
     from .errors import IndexNotFound
+    analysis.prepare_router()
     try:
         ix = open_index(index_dir)
         gen = ix._current()

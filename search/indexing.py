@@ -58,7 +58,7 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
 from . import documents, facets, vocabulary
-from .analysis import fast_positions, load_jieba, segmenter
+from .analysis import fast_positions, load_jieba, prepare_router, segmenter
 from .documents import iter_source
 from .errors import BuildError
 from .metadata import facet_values
@@ -679,6 +679,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
     pool = None
     if workers > 1:
         load_jieba()                      # loaded once, shared with forked workers
+        prepare_router()
         from .cities import gazetteer
         gazetteer()
         pool = _pool_context().Pool(workers, initializer=_worker_init)

@@ -92,6 +92,8 @@ def _segment_with(monkeypatch, which, texts):
     monkeypatch.setenv("SEARCH_SEGMENTER", which)
     monkeypatch.setattr(analysis, "_state", None)
     try:
+        analysis.prepare_router()
+        assert (analysis._cut_state().router is not None) == (which == "rjieba")
         return analysis.segmenter(), [analysis.segment(to_simplified(t)) for t in texts]
     finally:
         monkeypatch.setattr(analysis, "_state", None)

@@ -36,6 +36,7 @@ import re
 import struct
 import threading
 import weakref
+import zlib
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -293,8 +294,8 @@ def save(generation: Path, ix) -> None:
         data = {"format": FORMAT, "doc_count": doc_count,
                 "vocabulary": build_vocabulary(reader, doc_count), "titles": build_titles(reader)}
     partial = generation / (FILE + ".part")
-    with open(partial, "wb") as fh:
-        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    # Compressed: the index on disk stays smaller than a plain Whoosh one.
+    partial.write_bytes(zlib.compress(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), 6))
     os.replace(partial, generation / FILE)
 
 
@@ -331,9 +332,8 @@ def _read(generation: Path, doc_count: int) -> dict | None:
     enabled = gc.isenabled()
     gc.disable()        # many small objects: the collector would run over and over
     try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        data = pickle.loads(zlib.decompress(path.read_bytes()))
+    except (OSError, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return None
     finally:
         if enabled:

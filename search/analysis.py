@@ -152,6 +152,8 @@ def _save_dictionary_cache(path: Path | None) -> None:
 # Han characters are cut one by one, as jieba does).
 _JIEBA_HAN = re.compile("([\u4E00-\u9FD5]+)")
 _HMM_CACHE_MAX = 200_000
+# Characters a process segments before rjieba is given the dictionary.
+ROUTER_AFTER_CHARS = 200_000
 
 
 def _router_class():
@@ -199,6 +201,7 @@ class _CutState:
         self._router_lock = threading.Lock()
         self._router_thread: threading.Thread | None = None
         self._router_pid = 0
+        self.segmented = 0          # characters cut by jieba's route in this process
 
     def start_router(self, wait: bool = False) -> None:
         """Give rjieba jieba's dictionary (half a second), in the background:
@@ -334,7 +337,11 @@ def _cut_han(sentence: str, state: _CutState) -> list[str]:
     if state.router is not None:
         return _cut_routed(sentence, state)
     if state._router_pid != os.getpid():
-        state.start_router()
+        # Giving rjieba the dictionary holds the interpreter for half a
+        # second: worth it for a build, not for a process's first queries.
+        state.segmented += len(sentence)
+        if state.segmented > ROUTER_AFTER_CHARS:
+            state.start_router()
     n = len(sentence)
     freq_get = state.freq.get
     logp = state.logp

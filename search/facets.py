@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import gc
 import pickle
-import threading
 from array import array
 from collections import Counter
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
+
+from .saved import ReadOnce
 
 FILE = "facets.pickle"
 FORMAT = 1
@@ -163,31 +164,6 @@ def save(generation: Path, data: dict) -> None:
         pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-# The latest files read, by path and version: a server's processes are
-# forked after the first read (``search serve``), and share its pages.
-_LOADED: dict = {}
-_LOADED_LOCK = threading.Lock()
-
-
-def load(generation: Path, doc_count: int) -> dict | None:
-    """What the build saved in ``generation`` (see ``_read``); the same object
-    for every caller while the file is unchanged."""
-    try:
-        st = (generation / FILE).stat()
-    except OSError:
-        return None
-    key = (str(generation), doc_count, st.st_mtime_ns, st.st_size)
-    with _LOADED_LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
-    data = _read(generation, doc_count)
-    with _LOADED_LOCK:
-        while len(_LOADED) >= 2:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = data
-    return data
-
-
 def _read(generation: Path, doc_count: int) -> dict | None:
     """The tables saved with ``generation``, or None (an index built before
     they were saved, or one that does not agree with the index)."""
@@ -211,3 +187,7 @@ def _read(generation: Path, doc_count: int) -> dict | None:
             or data.get("doc_count") != doc_count:
         return None
     return data
+
+
+# What the build saved in a generation (see ``_read``), read once per file version.
+load = ReadOnce(FILE, _read)

@@ -44,6 +44,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from . import pinyin
+from .saved import ReadOnce
 from .script import to_simplified
 
 SMALL_INDEX = 5_000
@@ -299,31 +300,6 @@ def save(generation: Path, ix) -> None:
     os.replace(partial, generation / FILE)
 
 
-# The latest files read, by path and version: a server's processes are
-# forked after the first read (``search serve``), and share its pages.
-_LOADED: dict = {}
-_LOADED_LOCK = threading.Lock()
-
-
-def load(generation: Path, doc_count: int) -> dict | None:
-    """What the build saved in ``generation`` (see ``_read``); the same object
-    for every caller while the file is unchanged."""
-    try:
-        st = (generation / FILE).stat()
-    except OSError:
-        return None
-    key = (str(generation), doc_count, st.st_mtime_ns, st.st_size)
-    with _LOADED_LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
-    data = _read(generation, doc_count)
-    with _LOADED_LOCK:
-        while len(_LOADED) >= 2:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = data
-    return data
-
-
 def _read(generation: Path, doc_count: int) -> dict | None:
     """``{"vocabulary", "titles"}`` saved with ``generation``, or None."""
     path = generation / FILE
@@ -344,6 +320,10 @@ def _read(generation: Path, doc_count: int) -> dict | None:
             or not isinstance(data.get("titles"), Titles):
         return None
     return data
+
+
+# What the build saved in a generation (see ``_read``), read once per file version.
+load = ReadOnce(FILE, _read)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""Files the build saves beside an index (facet tables, vocabulary), read once.
+
+Every searcher of a generation, and every server process forked after the
+first read (``search serve``), gets the same object while the file is
+unchanged; the latest two versions of each file are kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+
+class ReadOnce:
+    """``read(generation, doc_count)`` of the file ``name``, memoised by its path and version."""
+
+    def __init__(self, name: str, read: Callable[[Path, int], dict | None]):
+        self.name, self.read = name, read
+        self._loaded: dict = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, generation: Path, doc_count: int) -> dict | None:
+        try:
+            st = (generation / self.name).stat()
+        except OSError:
+            return None
+        key = (str(generation), doc_count, st.st_mtime_ns, st.st_size)
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key]
+        data = self.read(generation, doc_count)
+        with self._lock:
+            while len(self._loaded) >= 2:
+                self._loaded.pop(next(iter(self._loaded)))
+            self._loaded[key] = data
+        return data

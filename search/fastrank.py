@@ -83,11 +83,16 @@ class _OutOfTime(Exception):
     """The deadline passed: answer with the documents ranked so far."""
 
 
-def rank(searcher, q, allowed: set[int] | None, limit: int,
-         deadline: float) -> tuple[list[tuple[int, float]], bool]:
+def rank(searcher, q, allowed: set[int] | None, limit: int, deadline: float,
+         matched: set[int] | None = None) -> tuple[list[tuple[int, float]], bool]:
     """The best ``limit`` ``(docnum, round(score, 4))`` of ``q`` among
     ``allowed`` (None: every match), best first and ties by docnum; and
-    whether ``deadline`` (a ``time.monotonic()`` value) cut the ranking short."""
+    whether ``deadline`` (a ``time.monotonic()`` value) cut the ranking short.
+
+    ``matched``, with ``allowed`` None: ``q``'s matching set, when the caller
+    has it.  Ranking every match is faster than ranking within a set, and is
+    the same here; Whoosh's own path (for queries not reproduced here) is
+    given the set, as its ``AndNot`` can let an excluded document through."""
     if allowed is not None and not allowed:
         return [], False
     top: list[tuple[float, int]] = []
@@ -103,7 +108,7 @@ def rank(searcher, q, allowed: set[int] | None, limit: int,
                 break
         ranker.keep_terms(seg for (seg, _root), _offset in plans)
     except _Unsupported:
-        return _whoosh_rank(searcher, q, allowed, limit, deadline)
+        return _whoosh_rank(searcher, q, matched if allowed is None else allowed, limit, deadline)
     return [(-negdoc, round(score, 4)) for score, negdoc in top], partial
 
 

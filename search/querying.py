@@ -650,8 +650,12 @@ class SearchIndex:
                 whoosh_q = _without_order(whoosh_q) or whoosh_q
             # Ranked within the matching set, always: Whoosh's ranked AndNot
             # has been seen to let an excluded document through.
-            ranked, ranked_partial = self._ranked(searcher, whoosh_q, filtered,
-                                                  first + per_page, rank_by)
+            # Without filters, the matching set is every match of the query:
+            # ranking them all skips looking each one up.
+            unfiltered = filtered is matched and not partial
+            ranked, ranked_partial = self._ranked(
+                searcher, whoosh_q, None if unfiltered else filtered, first + per_page, rank_by,
+                matched if unfiltered else None)
             partial = partial or ranked_partial
             page_hits = ranked[first:first + per_page]
         else:
@@ -799,8 +803,8 @@ class SearchIndex:
                 return set(), True
 
     @staticmethod
-    def _ranked(searcher, q, allowed, limit, deadline):
-        return fastrank.rank(searcher, q, allowed, limit, deadline)
+    def _ranked(searcher, q, allowed, limit, deadline, matched=None):
+        return fastrank.rank(searcher, q, allowed, limit, deadline, matched)
 
     def _hit(self, searcher, docnum, score, needles, snippet_count) -> Hit:
         stored = searcher.stored_fields(docnum)

@@ -247,6 +247,17 @@ def test_unsupported_queries_go_through_whoosh(synthetic_index):
         assert _rank_all(searcher, q, None, 10, fallback=True) == _old(searcher, q, keep, 10)
 
 
+def test_whooshs_path_ranks_within_the_matching_set_given(synthetic_index):
+    searcher = synthetic_index._current().searcher()
+    q = wq.DisjunctionMax([wq.Term("body", "呼叫"), wq.Term("title", "中心")])
+    every = set(searcher.docs_for_query(q))
+    matched = set(sorted(every)[::2])
+    ranked, partial = fastrank.rank(searcher, q, None, 1000, time.monotonic() + FAR, matched)
+    assert not partial and ranked
+    assert {d for d, _ in ranked} == matched
+    assert ranked == _old(searcher, q, matched, 1000)
+
+
 def test_empty_allowed_set(synthetic_index):
     searcher = synthetic_index._current().searcher()
     q, _ = build_query(parse_query("呼叫中心"))

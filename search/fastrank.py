@@ -47,11 +47,11 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from bisect import bisect_left
+from functools import reduce
 from heapq import nlargest
-from itertools import accumulate, repeat
-from operator import add, mul, neg
+from itertools import accumulate
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
@@ -162,8 +162,7 @@ def _segment_key(reader) -> tuple:
 
 def _lengths(reader, fieldname: str) -> list[int] | None:
     """The field's length byte of every document (what ``doc_field_length``
-    decodes), or None without a length column (Whoosh then takes length 1).
-    A list: indexing it is faster than indexing bytes."""
+    decodes), or None without a length column (Whoosh then takes length 1)."""
     key = _segment_key(reader)
     with _LENGTHS_LOCK:
         per_segment = _LENGTHS.get(key)
@@ -181,7 +180,9 @@ def _lengths(reader, fieldname: str) -> list[int] | None:
             total = reader.doc_count_all()
             count = min(col._count, total)
             # Documents past the column's end read as its default, 0.
-            per_segment[fieldname] = list(col._dbfile.get(col._basepos, count)) + [0] * (total - count)
+            lens = np.zeros(total, np.uint8)
+            lens[:count] = np.frombuffer(col._dbfile.get(col._basepos, count), np.uint8)
+            per_segment[fieldname] = lens
     return per_segment[fieldname]
 
 
@@ -220,12 +221,9 @@ def doc_ids(reader, fieldname: str, text: str) -> set[int] | None:
         return set(terminfo.inlined_postings()[0])
     with _TERMS_LOCK:
         kept = _DECODED.get((_segment_key(reader), fieldname, btext))
-        blocks = None if kept is None else kept.blocks
-    if blocks is not None:
-        out: set[int] = set()
-        for ids, _weights, _values in blocks:
-            out.update(ids)
-        return out
+        whole = None if kept is None else kept.whole
+    if whole is not None:
+        return set(whole[0].tolist())
     offset, length = terminfo.extent()
     if isinstance(length, tuple):
         length = length[0]
@@ -247,25 +245,131 @@ class _Segment:
         self.searcher = searcher
         self.reader = reader
         self.doc_count = reader.doc_count_all()
-        self.deleted = reader.deleted_docs_set if reader.has_deletions() else None
+        self.deleted = _ids(reader.deleted_docs_set) if reader.has_deletions() else None
         self.key = _segment_key(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
         self.norms: dict[tuple, list[float]] = {}
 
 
+# ---------------------------------------------------------------------------
+# Scored documents as two numpy arrays: ids (int64, ascending, distinct) and
+# their float64 scores.  Every sum below is one IEEE addition of the same two
+# doubles Whoosh adds (a + b is b + a, bit for bit), so the scores stay exact.
+
+_NO_IDS = np.empty(0, np.int64)
+_NO_SCORES = np.empty(0, np.float64)
+_NONE = (_NO_IDS, _NO_SCORES)
+
+
+def _ids(docs) -> np.ndarray:
+    """A set (or any collection) of document numbers as sorted ids."""
+    if isinstance(docs, np.ndarray):
+        return docs
+    out = np.fromiter(docs, np.int64, len(docs))
+    out.sort()
+    return out
+
+
+def _pick(hits, docs: np.ndarray):
+    """``hits`` restricted to ``docs``."""
+    ids, scores = hits
+    if not len(ids) or not len(docs):
+        return _NONE
+    if len(docs) < len(ids):
+        pos = np.searchsorted(ids, docs)
+        np.minimum(pos, len(ids) - 1, out=pos)
+        hit = ids[pos] == docs
+        return docs[hit], scores[pos[hit]]
+    pos = np.searchsorted(docs, ids)
+    np.minimum(pos, len(docs) - 1, out=pos)
+    hit = docs[pos] == ids
+    return ids[hit], scores[hit]
+
+
+def _within(ids: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Whether each of ``ids`` is in ``docs`` (both sorted)."""
+    if not len(docs):
+        return np.zeros(len(ids), bool)
+    pos = np.searchsorted(docs, ids)
+    np.minimum(pos, len(docs) - 1, out=pos)
+    return docs[pos] == ids
+
+
+def _union(a, b):
+    """Documents of either; where both, the sum of their scores."""
+    if not len(a[0]):
+        return b
+    if not len(b[0]):
+        return a
+    ids = np.concatenate((a[0], b[0]))
+    # Two ascending runs: the stable sort merges them in one pass.
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    scores = np.concatenate((a[1], b[1]))[order]
+    twice = np.flatnonzero(ids[1:] == ids[:-1])
+    if len(twice):
+        scores[twice] = scores[twice] + scores[twice + 1]
+        keep = np.ones(len(ids), bool)
+        keep[twice + 1] = False
+        ids, scores = ids[keep], scores[keep]
+    return ids, scores
+
+
+def _meet(a, b):
+    """Documents of both, with the sum of their scores."""
+    small, large = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+    if not len(small[0]) or not len(large[0]):
+        return _NONE
+    pos = np.searchsorted(large[0], small[0])
+    np.minimum(pos, len(large[0]) - 1, out=pos)
+    hit = large[0][pos] == small[0]
+    return small[0][hit], small[1][hit] + large[1][pos[hit]]
+
+
+def _boosted(hits, boost):
+    if boost == 1.0:
+        return hits
+    return hits[0], hits[1] * boost
+
+
+# ---------------------------------------------------------------------------
+# Terms
+
+
 class _Term:
     """What a query needs of a term that never changes for the segment (and
     the weighting and the index's statistics): its terms-file entry, its
-    score table and bound, and once read whole, its decoded postings and
-    scores.  Kept across queries in ``_TERMS``."""
+    scoring, its bound, and what has been read of its postings: all of them
+    (``whole``: ids and scores) or some blocks (``parts``).  Kept across
+    queries in ``_TERMS``.  Numpy arrays, never changed once made: the
+    threads of a server share them."""
 
-    __slots__ = ("terminfo", "table", "ones", "ub", "blocks", "lastids", "all", "all_over", "cost")
+    __slots__ = ("terminfo", "ones", "norms", "idf", "k1", "plain", "ub",
+                 "heads", "parts", "whole", "over", "cost")
 
-    def __init__(self, terminfo, table, ones, ub):
-        self.terminfo, self.table, self.ones, self.ub = terminfo, table, ones, ub
-        self.blocks = self.lastids = self.all = None
-        self.all_over = False
+    def __init__(self, terminfo, ones, norms, idf, k1, plain, ub):
+        self.terminfo, self.ones, self.norms, self.idf, self.k1, self.plain, self.ub = \
+            terminfo, ones, norms, idf, k1, plain, ub
+        self.heads = None       # (last id of each block, [(start, end, compression)], buf)
+        self.parts: dict[int, tuple] = {}   # block number: (ids, scores, values)
+        self.whole = None       # (ids, scores, index of each block's first posting)
+        self.over = False       # a score above ub (bounds then prune nothing)
         self.cost = 1
+
+    def held(self) -> int:
+        return (len(self.whole[0]) if self.whole is not None else 0) + \
+            sum(len(p[0]) for p in self.parts.values())
+
+    def scores(self, ids: np.ndarray, weights, lens: np.ndarray) -> np.ndarray:
+        """BM25F as ``BM25FScorer._score`` computes it (the same operations in
+        the same order, on doubles), or the weight itself (``WeightScorer``)."""
+        if weights is None:
+            return self.ones[lens[ids]]
+        tf = np.full(len(ids), weights) if isinstance(weights, float) \
+            else np.asarray(weights, np.float64)
+        if self.plain:
+            return tf
+        return self.idf * ((tf * (self.k1 + 1)) / (tf + self.norms[lens[ids]]))
 
 
 # Terms by (segment, statistics, weighting, field, term), least recently used
@@ -275,17 +379,17 @@ class _Term:
 _TERMS: "OrderedDict[tuple, _Term]" = OrderedDict()
 _TERMS_LOCK = threading.Lock()
 _terms_held = 0
-# The kept terms whose postings are decoded, by (segment, field, term): what
-# the matching set of a query reads, whatever the weighting.
+# The kept terms read whole, by (segment, field, term): what the matching set
+# of a query reads, whatever the weighting.
 _DECODED: "dict[tuple, _Term]" = {}
 
 
 def _term_cache_postings() -> int:
     raw = os.environ.get("SEARCH_TERM_CACHE", "")
     try:
-        return max(0, int(raw)) if raw else 1_000_000
+        return max(0, int(raw)) if raw else 4_000_000
     except ValueError:
-        return 1_000_000
+        return 4_000_000
 
 
 TERM_CACHE_POSTINGS = _term_cache_postings()
@@ -299,20 +403,20 @@ def _cached_term(key) -> _Term | None:
         return got
 
 
-def _keep_term(key, term: _Term, cost: int) -> None:
-    """Remember ``term`` (again) at ``cost`` postings; evict the least used."""
+def _keep_term(key, term: _Term) -> None:
+    """Remember ``term`` (again) at what it holds; evict the least used."""
     global _terms_held
     with _TERMS_LOCK:
         old = _TERMS.pop(key, None)
         if old is not None:
             _terms_held -= old.cost
+        cost = max(1, term.held())
         if cost > TERM_CACHE_POSTINGS:
-            term.blocks = term.lastids = term.all = None
-            cost = 1
+            term.whole, term.parts, cost = None, {}, 1
         term.cost = cost
         _TERMS[key] = term
         _terms_held += cost
-        if term.blocks is not None:
+        if term.whole is not None:
             _DECODED[(key[0], *key[2])] = term
         while _terms_held > TERM_CACHE_POSTINGS or len(_TERMS) > 4 * TERM_CACHE_POSTINGS // 10 + 1000:
             gone_key, gone = _TERMS.popitem(last=False)
@@ -330,6 +434,11 @@ def _clear_terms() -> None:
         _terms_held = 0
 
 
+def _decode(data: bytes, compression):
+    delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+    return np.cumsum(np.array(delta, np.int64)), weights, values
+
+
 class _Postings:
     """A term's postings in a segment: all of them (``full``, read in one
     pass), or only the blocks that hold some documents (``some``).
@@ -338,197 +447,105 @@ class _Postings:
     from the term's highest weight and shortest length."""
 
     def __init__(self, ranker, reader, term: _Term, fmt, lens, neg):
-        self.ranker, self.table, self.ones, self.lens, self.ub = \
-            ranker, term.table, term.ones, lens, term.ub
-        self.reader, self.terminfo, self.term = reader, term.terminfo, term
-        self.deadline = None if neg else ranker.deadline
+        self.ranker, self.reader, self.term, self.lens = ranker, reader, term, lens
         self.decode = fmt.decoder("positions") if fmt.supports("positions") else None
-        self.count = self.terminfo.doc_frequency()
-        self.all, self.all_over = term.all, term.all_over
-        self.in_phrase = False      # its dict will be made anyway
+        self.ub = term.ub
+        self.deadline = None if neg else ranker.deadline
+        self.count = term.terminfo.doc_frequency()
+        self.in_phrase = False      # its positions will be read
         self.whole = False          # a term of the query: read whole unless pruning
-        self.buf = self.heads = None
-        if term.blocks is not None:
-            self.lastids, self.blocks = term.lastids, term.blocks
-        elif self.terminfo.is_inlined():
-            ids, weights, values = self.terminfo.inlined_postings()
-            # ListMatcher reads empty (or no) weights as 1.0 each.
-            self.lastids = [ids[-1]]
-            self.blocks = [(tuple(ids), tuple(weights) if weights else None, values)]
-        else:
-            self.lastids = self.blocks = None
-        self.dicts = None
+        self.changed = False        # read more than its _Term held
 
-    def keep(self, key) -> None:
-        """Remember what this query decoded of the term for the next ones."""
+    def _tick(self, n):
+        if self.deadline is not None:
+            self.ranker.tick(n, self.deadline)
+
+    def _heads(self):
         term = self.term
-        if term.all is self.all and term.blocks is self.blocks:
-            return
-        whole = self.blocks is not None and None not in self.blocks
-        if not whole and self.all is None:
-            return
-        if whole:
-            term.lastids, term.blocks = self.lastids, self.blocks
-        if self.all is not None:
-            term.all, term.all_over = self.all, self.all_over
-        cost = (self.count if term.blocks is not None else 0) + \
-            (self.count if term.all is not None else 0)
-        _keep_term(key, term, max(1, cost))
+        if term.heads is None:
+            terminfo = term.terminfo
+            if terminfo.is_inlined():
+                term.heads = (np.array(terminfo.inlined_postings()[0][-1:], np.int64), [None], None)
+            else:
+                offset, length = terminfo.extent()
+                if isinstance(length, tuple):   # W3TermInfo.from_bytes leaves it unpacked
+                    length = length[0]
+                buf = self.reader._terms._postfile.get(offset, length)
+                if buf[:4] != WHOOSH3_HEADER_MAGIC:
+                    raise _Unsupported
+                lastids, heads = [], []
+                for _count, lastid, compression, start, end in _block_headers(buf):
+                    heads.append((start, end, compression))
+                    lastids.append(lastid)
+                term.heads = (np.array(lastids, np.int64), heads, buf)
+        return term.heads
 
-    def _read(self):
-        offset, length = self.terminfo.extent()
-        if isinstance(length, tuple):       # W3TermInfo.from_bytes leaves it unpacked
-            length = length[0]
-        buf = self.buf = self.reader._terms._postfile.get(offset, length)
-        if buf[:4] != WHOOSH3_HEADER_MAGIC:
-            raise _Unsupported
-        return buf
+    def _raw(self, i):
+        """Block ``i`` decoded: ids, weights and position values."""
+        _lastids, heads, buf = self._heads()
+        if buf is None:         # inlined in the terms file
+            ids, weights, values = self.term.terminfo.inlined_postings()
+            # ListMatcher reads empty (or no) weights as 1.0 each.
+            return np.array(ids, np.int64), tuple(weights) if weights else None, values
+        start, end, compression = heads[i]
+        return _decode(buf[start:end], compression)
 
-    def _headers(self):
-        return _block_headers(self.buf or self._read())
+    def _block(self, i, values=False):
+        """Block ``i``: ids, scores and (if ``values``, else maybe None)
+        position values."""
+        term = self.term
+        got = term.parts.get(i)
+        if got is None and term.whole is not None:
+            ids, scores, firsts = term.whole
+            end = firsts[i + 1] if i + 1 < len(firsts) else len(ids)
+            got = (ids[firsts[i]:end], scores[firsts[i]:end], None)
+        if got is None:
+            ids, weights, vals = self._raw(i)
+            got = term.parts[i] = (ids, term.scores(ids, weights, self.lens), vals)
+            self._tick(len(ids))
+            self.changed = True
+        elif values and got[2] is None:
+            got = term.parts[i] = (got[0], got[1], self._raw(i)[2])
+        return got
 
-    def _read_heads(self):
-        """Where each block's data is, and its last document."""
-        lastids, heads = [], []
-        for _count, lastid, compression, start, end in self._headers():
-            heads.append((start, end, compression))
-            lastids.append(lastid)
-        self.lastids, self.heads, self.blocks = lastids, heads, [None] * len(heads)
-
-    def _block(self, i):
-        block = self.blocks[i]
-        if block is None:
-            start, end, compression = self.heads[i]
-            data = self.buf[start:end]
-            delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-            block = self.blocks[i] = (tuple(accumulate(delta)), weights, values)
-            if self.deadline is not None:
-                self.ranker.tick(len(block[0]), self.deadline)
-        return block
-
-    def _scores(self, ids, weights):
-        lbs = map(self.lens.__getitem__, ids)
-        if weights is None:
-            return map(self.ones.__getitem__, lbs)
-        if isinstance(weights, float):
-            weights = repeat(weights)
-        return map(self.table.__getitem__, zip(weights, lbs))
-
-    def _read_all(self):
-        """Every block, decoded in one pass over the term's postings."""
-        blocks, read = [], 0
-        for count, _lastid, compression, start, end in self._headers():
-            data = self.buf[start:end]
-            delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-            blocks.append((tuple(accumulate(delta)), weights, values))
-            read += count
-            if self.deadline is not None and read >= 1024:
-                self.ranker.tick(read, self.deadline)
-                read = 0
-        self.blocks = blocks
-        self.lastids = [b[0][-1] for b in blocks]
-
-    def full(self) -> dict:
-        if self.all is None:
-            if self.blocks is None or None in self.blocks:
-                self._read_all()
-            out = _Shared()
-            for ids, weights, _ in self.blocks:
-                out.update(zip(ids, self._scores(ids, weights)))
-            self.all_over = bool(out) and max(out.values()) > self.ub
-            self.all = out
-        if self.all_over:
+    def full(self):
+        term = self.term
+        if term.whole is None:
+            nblocks = len(self._heads()[1])
+            blocks = [self._block(i) for i in range(nblocks)]
+            ids = np.concatenate([b[0] for b in blocks])
+            scores = np.concatenate([b[1] for b in blocks])
+            firsts = np.cumsum([0] + [len(b[0]) for b in blocks[:-1]])
+            term.over = bool(len(scores)) and float(scores.max()) > term.ub
+            # Position values are read again when asked for: kept, they would
+            # cost more than the ids and scores.
+            term.whole = (ids, scores, firsts)
+            term.parts = {}
+            self.changed = True
+        if term.over:
             self.ranker.bounds_broken = True
-        return self.all
+        return term.whole[0], term.whole[1]
 
-    def add_into(self, out: dict, boost: float) -> None:
-        """Adds the term's (boosted) scores to ``out``'s: ``out[d] + score``,
-        or the score alone where ``out`` has none (Whoosh's union), without
-        making a dict of the term's own."""
-        if self.all is not None:
-            chunks = [(self.all.keys(), self.all.values())]
-        else:
-            if self.blocks is None or None in self.blocks:
-                self._read_all()
-            chunks = ((ids, self._scores(ids, weights)) for ids, weights, _ in self.blocks)
-        get, zero = out.get, repeat(0.0)
-        for ids, scores in chunks:
-            if boost != 1.0:
-                scores = map(mul, scores, repeat(boost))
-            # Each document once per term: out.get reads the value before it changes.
-            out.update(zip(ids, map(add, map(get, ids, zero), scores)))
-
-    def some(self, docs) -> dict:
+    def some(self, docs: np.ndarray):
         """The scores of ``docs`` that have the term."""
-        if self.all is not None or len(docs) * 8 > self.count or \
+        term = self.term
+        if term.whole is not None or len(docs) * 8 > self.count or \
                 self.whole and not self.ranker.pruning:
-            scores = self.full()
-            keys = docs & scores.keys()
-            return dict(zip(keys, map(scores.__getitem__, keys)))
-        if self.blocks is None:
-            self._read_heads()
-        if self.dicts is None:
-            self.dicts = [None] * len(self.blocks)
-        lastids, nblocks = self.lastids, len(self.lastids)
-        groups: dict[int, list[int]] = {}
-        for d in docs:
-            i = bisect_left(lastids, d)
-            if i < nblocks:
-                groups.setdefault(i, []).append(d)
-        out = {}
-        for i, group in groups.items():
-            scores = self.dicts[i]
-            if scores is None:
-                ids, weights, _ = self._block(i)
-                scores = self.dicts[i] = dict(zip(ids, self._scores(ids, weights)))
-            for d in group:
-                if d in scores:
-                    out[d] = scores[d]
-        return out
+            return _pick(self.full(), docs)
+        lastids = self._heads()[0]
+        blocks = np.searchsorted(lastids, docs)
+        wanted = np.unique(blocks[blocks < len(lastids)]).tolist()
+        if not wanted:
+            return _NONE
+        got = [self._block(i) for i in wanted]
+        if len(got) == 1:
+            return _pick(got[0][:2], docs)
+        return _pick((np.concatenate([b[0] for b in got]),
+                      np.concatenate([b[1] for b in got])), docs)
 
     def positions(self, doc: int) -> list[int]:
-        if self.blocks is None:
-            self._read_heads()
-        ids, _, values = self._block(bisect_left(self.lastids, doc))
-        return self.decode(values[bisect_left(ids, doc)])
-
-
-class _Shared(dict):
-    """Scores kept for the whole ranking (a term's, a phrase's candidates):
-    never changed in place, where other intermediate results may be."""
-
-
-class _Scores(dict):
-    """BM25F score by ``(weight, length byte)`` as ``BM25FScorer._score``
-    computes it, once per distinct pair."""
-
-    def __init__(self, idf, norms, k1):
-        super().__init__()
-        self.idf, self.norms, self.k1 = idf, norms, k1
-
-    def __missing__(self, key):
-        tf, lb = key
-        value = self[key] = self.idf * ((tf * (self.k1 + 1)) / (tf + self.norms[lb]))
-        return value
-
-
-class _Ones(dict):
-    """The same for weight 1.0, by length byte alone (most postings)."""
-
-    def __init__(self, scores):
-        super().__init__()
-        self.scores = scores
-
-    def __missing__(self, lb):
-        value = self[lb] = self.scores[(1.0, lb)]
-        return value
-
-
-class _Weights(dict):
-    """An unscorable field scores the weight (``WeightScorer``)."""
-
-    def __missing__(self, key):
-        return key[0]
+        ids, _, values = self._block(int(np.searchsorted(self._heads()[0], doc)), values=True)
+        return self.decode(values[int(np.searchsorted(ids, doc))])
 
 
 # ---------------------------------------------------------------------------
@@ -536,10 +553,11 @@ class _Weights(dict):
 
 
 class _Node:
-    """``ev(docs)``: the documents matched (within ``docs`` if given) with their
-    scores, or as a set on the excluded side (``neg``).  Unchecked phrases make
-    it an upper bound of the scores and matches, a lower bound on the
-    excluded side, so that what it leaves out is left out for sure."""
+    """``ev(docs)``: the documents matched (within ``docs``, sorted ids, if
+    given) as ``(ids, scores)``, or their ids alone on the excluded side
+    (``neg``).  Unchecked phrases make it an upper bound of the scores and
+    matches, a lower bound on the excluded side, so that what it leaves out
+    is left out for sure."""
 
     neg = False
 
@@ -557,7 +575,7 @@ class _Null(_Node):
         self.neg = neg
 
     def ev(self, docs):
-        return set() if self.neg else {}
+        return _NO_IDS if self.neg else _NONE
 
     def ub(self):
         return 0.0
@@ -572,10 +590,8 @@ class _Leaf(_Node):
 
     def ev(self, docs):
         p = self.postings
-        scores = p.full() if docs is None else p.some(docs)
-        if self.neg:
-            return set(scores)
-        return _boosted(scores, self.boost)
+        hits = p.full() if docs is None else p.some(docs)
+        return hits[0] if self.neg else _boosted(hits, self.boost)
 
     def ub(self):
         return self.postings.ub * self.boost
@@ -584,26 +600,16 @@ class _Leaf(_Node):
         return self.postings.count
 
 
-def _boosted(scores, boost):
-    if boost == 1.0:
-        return scores
-    return dict(zip(scores.keys(), map(mul, scores.values(), repeat(boost))))
-
-
-def _sums(a, b, keys):
-    return zip(keys, map(add, map(a.__getitem__, keys), map(b.__getitem__, keys)))
-
-
 class _Every(_Node):
     def __init__(self, seg, boost, neg):
         self.seg, self.neg = seg, neg
         self.score = boost or 1.0       # ListMatcher(all_weights=boost)
 
     def ev(self, docs):
-        ids = set(range(self.seg.doc_count) if docs is None else docs)
-        if self.seg.deleted:
-            ids -= self.seg.deleted
-        return ids if self.neg else dict.fromkeys(ids, self.score)
+        ids = np.arange(self.seg.doc_count, dtype=np.int64) if docs is None else docs
+        if self.seg.deleted is not None:
+            ids = ids[~_within(ids, self.seg.deleted)]
+        return ids if self.neg else (ids, np.full(len(ids), float(self.score)))
 
     def ub(self):
         return self.score
@@ -646,27 +652,10 @@ class _Bi(_Node):
 
 class _Union(_Bi):
     def ev(self, docs):
-        if docs is None and not self.neg:
-            # A term's postings go straight into the other side's sums.
-            a, b = self.a, self.b
-            if type(a) is _Leaf and not a.postings.in_phrase and (
-                    type(b) is not _Leaf or b.postings.in_phrase or a.size() > b.size()):
-                a, b = b, a     # the same sums: a + b == b + a
-            if type(b) is _Leaf and not b.postings.in_phrase:
-                out = a.ev(None)
-                out = dict(out) if type(out) is _Shared else out
-                b.postings.add_into(out, b.boost)
-                return out
         a, b = self.a.ev(docs), self.b.ev(docs)
         if self.neg:
-            return a | b
-        if type(a) is _Shared:
-            a, b = b, a         # the same sums: a + b == b + a
-        sums = list(_sums(a, b, a.keys() & b.keys()))
-        out = a if type(a) is not _Shared else dict(a)
-        out.update(b)
-        out.update(sums)
-        return out
+            return np.union1d(a, b)
+        return _union(a, b)
 
 
 class _Intersection(_Bi):
@@ -674,16 +663,17 @@ class _Intersection(_Bi):
         # The rarer side first, the other only where it matched (a + b is b + a).
         first, second = (self.a, self.b) if self.a.size() <= self.b.size() else (self.b, self.a)
         a = first.ev(docs)
-        if not a:
+        if not len(a if self.neg else a[0]):
             return a
         if docs is None and type(second) is _Leaf and second.postings.whole \
                 and not second.postings.ranker.pruning:
             b = second.ev(None)     # read whole anyway: no need to look up
         else:
-            b = second.ev(set(a) if docs is None or len(a) < len(docs) else docs)
+            ids = a if self.neg else a[0]
+            b = second.ev(ids if docs is None or len(ids) < len(docs) else docs)
         if self.neg:
-            return a & b
-        return dict(_sums(a, b, a.keys() & b.keys()))
+            return np.intersect1d(a, b, assume_unique=True)
+        return _meet(a, b)
 
     def size(self):
         return min(self.a.size(), self.b.size())
@@ -694,11 +684,13 @@ class _AndMaybe(_Bi):
         a = self.a.ev(docs)
         if self.neg:
             return a
-        b = self.b.ev(set(a))
-        sums = list(_sums(a, b, b.keys()))
-        out = a if type(a) is not _Shared else dict(a)
-        out.update(sums)
-        return out
+        b = self.b.ev(a[0])
+        if not len(b[0]):
+            return a
+        scores = a[1].copy()
+        pos = np.searchsorted(a[0], b[0])       # b's documents are a's
+        scores[pos] = scores[pos] + b[1]
+        return a[0], scores
 
     def size(self):
         return self.a.size()
@@ -709,13 +701,12 @@ class _AndNot(_Bi):
     # it excludes keeps this an upper bound.
     def ev(self, docs):
         a = self.a.ev(docs)
-        gone = self.b.ev(set(a) if docs is not None or len(a) < 50_000 else None)
-        if not gone:
+        ids = a if self.neg else a[0]
+        gone = self.b.ev(ids if docs is not None or len(ids) < 50_000 else None)
+        if not len(gone):
             return a
-        if self.neg:
-            return a - gone
-        keys = a.keys() - gone
-        return dict(zip(keys, map(a.__getitem__, keys)))
+        keep = ~_within(ids, gone)
+        return ids[keep] if self.neg else (ids[keep], a[1][keep])
 
     def ub(self):
         return self.a.ub()
@@ -734,18 +725,17 @@ class _ArrayUnion(_Node):
     def ev(self, docs):
         parts = [c.ev(docs) for c in self.children]
         if self.neg:
-            return set().union(*parts)
+            return reduce(np.union1d, parts, _NO_IDS)
         if not self.scored:
-            return dict.fromkeys(set().union(*parts), 1.0)
-        out: dict = {}
+            ids = reduce(np.union1d, [p[0] for p in parts], _NO_IDS)
+            return ids, np.ones(len(ids))
+        out = _NONE
         for part in parts:
-            part = _boosted(part, self.boost)
             # 0.0 + x is x: the first part is taken as it is.
-            sums = list(_sums(out, part, out.keys() & part.keys()))
-            out.update(part)
-            out.update(sums)
-        if out and min(out.values()) <= 0:
-            out = {k: v for k, v in out.items() if v > 0}
+            out = _union(out, _boosted(part, self.boost))
+        if len(out[1]) and out[1].min() <= 0:
+            keep = out[1] > 0
+            out = out[0][keep], out[1][keep]
         return out
 
     def phrases(self):
@@ -775,19 +765,17 @@ class _Phrase(_Node):
 
     def ev(self, docs):
         if self.candidates is None:
-            self.candidates = _Shared(self.isect.ev(None))
-        cand = self.candidates
-        keys = cand.keys() if docs is None else cand.keys() & docs
+            self.candidates = self.isect.ev(None)
+        cand = self.candidates if docs is None else _pick(self.candidates, docs)
         if not self.neg:        # unchecked ones match
-            if not self.no and docs is None:
-                return cand
-            keys -= self.no
-        else:
-            keys &= self.yes
-        return set(keys) if self.neg else dict(zip(keys, map(cand.__getitem__, keys)))
+            if self.no:
+                keep = ~_within(cand[0], _ids(self.no))
+                cand = cand[0][keep], cand[1][keep]
+            return cand
+        return cand[0][_within(cand[0], _ids(self.yes))]
 
-    def resolve(self, docs):
-        for d in docs & self.candidates.keys():
+    def resolve(self, docs: np.ndarray):
+        for d in _pick(self.candidates, docs)[0].tolist():
             if d not in self.yes and d not in self.no:
                 (self.yes if self.check(d) else self.no).add(d)
 
@@ -827,7 +815,7 @@ class _Ranker:
             raise _Unsupported
         self.top = searcher
         self.weighting = w
-        self.allowed = allowed
+        self.allowed = None if allowed is None else _ids(allowed)
         self.limit = limit
         self.deadline = deadline
         self.budget = CHECK_EVERY
@@ -858,7 +846,8 @@ class _Ranker:
             return
         for seg in segments:
             for key, postings in seg.terms.items():
-                postings.keep((seg.key, self.stats_key, key))
+                if postings.changed:
+                    _keep_term((seg.key, self.stats_key, key), postings.term)
 
     # -- the tree ``q.matcher(segment_searcher, collector_context)`` builds
 
@@ -987,23 +976,25 @@ class _Ranker:
             # The scorer Whoosh would use, for its parameters: only BM25F's is
             # reproduced (the weighting may choose B and K1 by field).
             scorer = self.weighting.scorer(seg.searcher, fieldname, btext)
+            terminfo = reader._terms.term_info(fieldname, btext)
             if type(scorer) is scoring.BM25FScorer:
-                table = _Scores(scorer.idf, self._norms(seg, fieldname, lens is None, scorer),
-                                scorer.K1)
-                ones = _Ones(table)
+                norms = self._norms(seg, fieldname, lens is None, scorer)
+                idf, k1 = scorer.idf, scorer.K1
+                # BM25FScorer._score at weight 1.0, by length byte.
+                ones = np.array([idf * ((1.0 * (k1 + 1)) / (1.0 + n)) for n in norms])
+                term = _Term(terminfo, ones, np.array(norms), idf, k1, False,
+                             scorer.max_quality())
             elif type(scorer) is scoring.WeightScorer:
-                table, ones = _Weights(), dict.fromkeys(range(256), 1.0)
+                term = _Term(terminfo, np.ones(256), None, 0.0, 0.0, True, scorer.max_quality())
             else:
                 raise _Unsupported
-            term = _Term(reader._terms.term_info(fieldname, btext), table, ones,
-                         scorer.max_quality())
             if shared_key is not None:
-                _keep_term(shared_key, term, 1)
-        if isinstance(term.table, _Scores) and not term.table.idf >= 0:
+                _keep_term(shared_key, term)
+        if not term.plain and not term.idf >= 0:
             self.monotone = False
         got = seg.terms[key] = _Postings(
             self, reader, term, reader.schema[fieldname].format,
-            [0] * seg.doc_count if lens is None else lens, neg)
+            np.zeros(seg.doc_count, np.uint8) if lens is None else lens, neg)
         return got
 
     def _norms(self, seg, fieldname, no_column, scorer):
@@ -1030,8 +1021,9 @@ class _Ranker:
         """The segment's best ``limit`` as ``(score, -docnum)``, and whether time
         ran out before all were checked."""
         keep = self.allowed
-        if keep is not None and seg.doc_count != self.top.doc_count_all():
-            keep = {d - offset for d in keep if offset <= d < offset + seg.doc_count}
+        if keep is not None:
+            if seg.doc_count != self.top.doc_count_all():
+                keep = keep[(keep >= offset) & (keep < offset + seg.doc_count)] - offset
         self.found, self.pruning = [], False
         try:
             self._run(seg, root, keep, self.monotone)
@@ -1047,25 +1039,27 @@ class _Ranker:
         docs, bounds = self._candidates(seg, root, keep) if prune else (keep, None)
         if bounds is None:
             bounds = root.ev(docs)
-            if seg.deleted:
-                bounds = {d: s for d, s in bounds.items() if d not in seg.deleted}
-        if not bounds:
+            if seg.deleted is not None:
+                live = ~_within(bounds[0], seg.deleted)
+                bounds = bounds[0][live], bounds[1][live]
+        ids, scores = bounds
+        if not len(ids):
             return
-        phrases = [p for p in root.phrases() if p.candidates]
+        phrases = [p for p in root.phrases() if p.candidates is not None and len(p.candidates[0])]
         # Only documents whose bound reaches the limit-th exact score can be
         # in the top: first those with the best bounds (a few times limit, as
         # some bounds are phrases that do not match), then those whose bound
         # reaches the limit-th exact score found, if that is lower.
-        floor = nlargest(3 * limit, bounds.values())[-1] if self.monotone else float("-inf")
-        seen: set[int] = set()
+        floor = _nth_largest(scores, 3 * limit) if self.monotone else float("-inf")
+        seen = np.zeros(len(ids), bool)
         while True:
-            docs = {d for d, s in bounds.items() if s >= floor}
-            docs -= seen
-            seen |= docs
+            new = scores >= floor
+            new &= ~seen
+            seen |= new
             if not phrases:     # the bounds are the scores
-                self._add(zip(map(bounds.__getitem__, docs), map(neg, docs)))
+                self._add(zip(scores[new].tolist(), (-ids[new]).tolist()))
             else:
-                pending = sorted(zip(map(bounds.__getitem__, docs), map(neg, docs)), reverse=True)
+                pending = sorted(zip(scores[new].tolist(), (-ids[new]).tolist()), reverse=True)
                 i, step = 0, max(2 * limit, 32)
                 while i < len(pending):
                     top = self.found
@@ -1073,12 +1067,12 @@ class _Ranker:
                         break
                     if time.monotonic() > self.deadline:
                         raise _OutOfTime
-                    batch = {-d for _, d in pending[i:i + step]}
+                    batch = _ids({-d for _, d in pending[i:i + step]})
                     i, step = i + step, step * 2
                     for p in phrases:
                         p.resolve(batch)
                     exact = root.ev(batch)
-                    self._add(zip(exact.values(), map(neg, exact.keys())))
+                    self._add(zip(exact[1].tolist(), (-exact[0]).tolist()))
             top = self.found
             lowest = top[-1][0] if len(top) >= limit else float("-inf")
             if lowest >= floor:
@@ -1119,16 +1113,16 @@ class _Ranker:
 
         def docs_of(i):
             node = parts[i][0]
-            docs = set(node.postings.full() if type(node) is _Leaf else node.ev(None))
+            docs = node.postings.full()[0] if type(node) is _Leaf else node.ev(None)[0]
             if keep is not None:
-                docs &= keep
-            return docs - seg.deleted if seg.deleted else docs
+                docs = docs[_within(docs, keep)]
+            return docs[~_within(docs, seg.deleted)] if seg.deleted is not None else docs
 
         # A limit-th exact score, from the documents of the best parts.
-        docs: set[int] = set()
+        docs = _NO_IDS
         j = 0
         while j < len(ranked) and len(docs) < self.limit:
-            docs |= docs_of(ranked[j][1])
+            docs = np.union1d(docs, docs_of(ranked[j][1]))
             j += 1
         self.pruning = True
         floor = self._floor(root, root.ev(docs))
@@ -1136,8 +1130,8 @@ class _Ranker:
         if not _pays(sizes, need):
             self.pruning = False
             return keep, None
-        for _, i in ranked[j:need]:
-            docs |= docs_of(i)
+        if need > j:
+            docs = reduce(np.union1d, [docs_of(i) for _, i in ranked[j:need]], docs)
         return docs, root.ev(docs)
 
     def _parts(self, node, boost):
@@ -1155,16 +1149,25 @@ class _Ranker:
     def _floor(self, root, bounds):
         """The limit-th best exact score among the documents with the best
         bounds (a score some ``limit`` documents reach), or -inf."""
-        best = nlargest(4 * self.limit, bounds.items(), key=lambda item: item[1])
-        docs = {d for d, _ in best}
+        ids, scores = bounds
+        if len(ids) > 4 * self.limit:
+            best = np.argpartition(scores, len(ids) - 4 * self.limit)[len(ids) - 4 * self.limit:]
+            ids = np.sort(ids[best])
         for p in root.phrases():
-            if p.candidates:
-                p.resolve(docs)
-        exact = root.ev(docs)
+            if p.candidates is not None:
+                p.resolve(ids)
+        exact = root.ev(ids)[1]
         if len(exact) < self.limit:
             return float("-inf")
-        return nlargest(self.limit, exact.values())[-1]
+        return _nth_largest(exact, self.limit)
 
     @staticmethod
     def _shift(top, offset):
         return [(s, negdoc - offset) for s, negdoc in top] if offset else top
+
+
+def _nth_largest(values: np.ndarray, n: int) -> float:
+    """The ``n``-th largest of ``values`` (the smallest, if fewer)."""
+    if len(values) <= n:
+        return float(values.min())
+    return float(np.partition(values, len(values) - n)[len(values) - n])

@@ -292,7 +292,7 @@ def test_terms_kept_across_queries_rank_the_same(synthetic_index):
     fastrank._clear_terms()
     for text in QUERIES[:12]:
         check(synthetic_index, text, limits=(10,))
-    kept = [t for t in fastrank._TERMS.values() if t.all is not None or t.blocks is not None]
+    kept = [t for t in fastrank._TERMS.values() if t.whole is not None or t.parts]
     assert kept, "nothing was kept"
     # Matching sets read kept postings too: the same documents as Whoosh's.
     reader = synthetic_index._current().searcher().reader()

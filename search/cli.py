@@ -217,6 +217,7 @@ def cmd_serve(args) -> int:
 
     from webui import create_app
     logging.basicConfig()       # waitress's warnings (a full queue ...) reach stderr
+    _few_malloc_arenas()
     processes = args.processes or int(os.environ.get("PROCESSES") or 0) or \
         min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
     # Bound before saying so: a port in use is an error, not a false "serving";
@@ -274,6 +275,22 @@ def _preload(index_dir) -> None:
     gc.collect()
     # What is loaded now is never freed: keep the collector off those pages.
     gc.freeze()
+
+
+def _few_malloc_arenas(arenas: int = 2) -> None:
+    """Let the request threads share ``arenas`` malloc arenas (glibc gives
+    each thread its own, up to eight per core): per-thread arenas each keep
+    their own free memory, which cost a served process about a third more
+    memory under load for no measurable speed.  ``MALLOC_ARENA_MAX`` in the
+    environment wins; elsewhere than glibc this does nothing."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    try:
+        import ctypes
+        m_arena_max = -8
+        ctypes.CDLL(None).mallopt(m_arena_max, arenas)
+    except (OSError, AttributeError):
+        pass
 
 
 def _become_worker() -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import docsets
 from .saved import ReadOnce
 
 FILE = "facets.pickle"
@@ -42,6 +43,8 @@ class FacetTable:
         self.index_of = {v: i for i, v in enumerate(values)}
         self.totals = Counter({v: len(d) for v, d in zip(values, docs_by_value)})
         self._first = np.asarray(first, dtype=np.int32)
+        self._more_docs = np.array(sorted(more), dtype=np.int64)
+        self._docs_of: dict[int, np.ndarray] = {}     # value index: its documents
         self._totals = np.array([len(d) for d in docs_by_value], dtype=np.int64)
         # The lexicon's order; facets of dates list their values newest first.
         self._in_order = all(a < b for a, b in zip(values, values[1:]))
@@ -65,38 +68,37 @@ class FacetTable:
                     more.setdefault(d, []).append(i)
         return cls(values, docs_by_value, first, {d: tuple(v) for d, v in more.items()})
 
-    def counts(self, docs: set[int], numbers: np.ndarray | None = None) -> np.ndarray:
-        """How many of ``docs`` have each value, by value index.  ``numbers``:
-        the same documents as an array (``doc_numbers(docs)``), made once
-        when several facets count one set."""
+    def counts(self, docs) -> np.ndarray:
+        """How many of ``docs`` (a document set, ``search.docsets``) have each
+        value, by value index."""
+        docs = docsets.of(docs)
         if len(docs) == len(self.first):
             return self._totals
-        if numbers is None:
-            numbers = doc_numbers(docs)
-        firsts = self._first[numbers]
+        firsts = self._first[docs]
         counts = np.bincount(firsts[firsts != NO_VALUE], minlength=len(self.values))
         if self.more:
-            extra = self.more.keys() & docs if len(docs) > len(self.more) else \
-                [d for d in docs if d in self.more]
-            for i in chain.from_iterable(self.more[d] for d in extra):
+            if len(docs) > len(self._more_docs):
+                extra = self._more_docs[docsets.within(self._more_docs, docs)]
+            else:
+                extra = docs[docsets.within(docs, self._more_docs)]
+            for i in chain.from_iterable(self.more[d] for d in extra.tolist()):
                 counts[i] += 1
         return counts
 
-    def count(self, docs: set[int]) -> Counter:
+    def count(self, docs) -> Counter:
         """How many of ``docs`` have each value."""
         counts = self.counts(docs)
         found = np.flatnonzero(counts)
         return Counter(dict(zip(map(self.values.__getitem__, found.tolist()),
                                 counts[found].tolist())))
 
-    def top(self, docs: set[int], limit: int, by_value: bool = False,
-            numbers: np.ndarray | None = None,
+    def top(self, docs, limit: int, by_value: bool = False,
             always: list[str] = ()) -> tuple[list[tuple[str, int]], int]:
         """The ``limit`` values most of ``docs`` have, as ``(value, count)``,
         most first and ties by value (``by_value``: greatest value first, as
         dates are listed), then the ``always`` values not among them (with
         their counts, maybe 0); and how many values ``docs`` have besides."""
-        counts = self.counts(docs, numbers)
+        counts = self.counts(docs)
         found = np.flatnonzero(counts)
         if by_value:
             if self._in_order:
@@ -121,14 +123,18 @@ class FacetTable:
                 extra += count > 0
         return out, len(found) - len(shown) - extra
 
-    def docs_with(self, wanted) -> set[int]:
-        """The documents having any of the ``wanted`` values."""
-        out: set[int] = set()
+    def docs_with(self, wanted) -> np.ndarray:
+        """The documents having any of the ``wanted`` values (a document set)."""
+        parts = []
         for v in wanted:
             i = self.index_of.get(v)
             if i is not None:
-                out.update(self.docs_by_value[i])
-        return out
+                docs = self._docs_of.get(i)
+                if docs is None:
+                    docs = self._docs_of[i] = docsets.of(self.docs_by_value[i])
+                    docs.flags.writeable = False
+                parts.append(docs)
+        return docsets.union(parts, len(self.first))
 
     def values_of(self, doc: int) -> tuple[str, ...]:
         i = self.first[doc]
@@ -141,11 +147,6 @@ class FacetTable:
 
     def __setstate__(self, state):
         self.__init__(*state)
-
-
-def doc_numbers(docs: set[int]) -> np.ndarray:
-    """A set of document numbers as an index array."""
-    return np.array(list(docs), dtype=np.int64)
 
 
 def build(reader, fieldnames) -> dict:

@@ -60,6 +60,8 @@ from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util import make_binary_tree, make_weighted_tree
 from whoosh.util.numeric import byte_to_length
 
+from . import docsets
+
 __all__ = ["doc_ids", "rank"]
 
 _INT = struct.Struct("!i")
@@ -93,7 +95,7 @@ def rank(searcher, q, allowed: set[int] | None, limit: int, deadline: float,
     has it.  Ranking every match is faster than ranking within a set, and is
     the same here; Whoosh's own path (for queries not reproduced here) is
     given the set, as its ``AndNot`` can let an excluded document through."""
-    if allowed is not None and not allowed:
+    if allowed is not None and not len(allowed):
         return [], False
     top: list[tuple[float, int]] = []
     try:
@@ -135,6 +137,8 @@ class _BudgetCollector(WrappingCollector):
 
 
 def _whoosh_rank(searcher, q, allowed, limit, deadline):
+    if isinstance(allowed, np.ndarray):
+        allowed = set(allowed.tolist())
     collector = _BudgetCollector(searcher.collector(limit=limit), allowed, deadline)
     partial = False
     try:
@@ -203,38 +207,36 @@ def _block_headers(buf):
         pos = end
 
 
-def doc_ids(reader, fieldname: str, text: str) -> set[int] | None:
-    """Every document holding the term, decoded a block at a time (Whoosh's
-    matcher hands them out one by one, three calls each); None where this
-    reader is not a plain whoosh3 segment without deletions."""
+def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
+    """Every document holding the term (a document set, ``search.docsets``),
+    decoded a block at a time (Whoosh's matcher hands them out one by one,
+    three calls each); None where this reader is not a plain whoosh3
+    segment without deletions."""
     if type(reader) is not SegmentReader or not isinstance(reader._codec, W3Codec) \
             or reader.has_deletions():
         return None
     if fieldname not in reader.schema:
-        return set()
+        return docsets.NONE
     try:
         btext = reader.schema[fieldname].to_bytes(text)
         terminfo = reader._terms.term_info(fieldname, btext)
     except (KeyError, ValueError, TermNotFound):
-        return set()
+        return docsets.NONE
     if terminfo.is_inlined():
-        return set(terminfo.inlined_postings()[0])
+        return np.array(terminfo.inlined_postings()[0], np.int64)
     with _TERMS_LOCK:
         kept = _DECODED.get((_segment_key(reader), fieldname, btext))
         whole = None if kept is None else kept.whole
     if whole is not None:
-        return set(whole[0].tolist())
+        return whole[0]
     offset, length = terminfo.extent()
     if isinstance(length, tuple):
         length = length[0]
     buf = reader._terms._postfile.get(offset, length)
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
         return None
-    out: set[int] = set()
-    for _count, _lastid, compression, start, end in _block_headers(buf):
-        data = buf[start:end]
-        out.update(accumulate(pickle.loads(zlib.decompress(data) if compression else data)[0]))
-    return out
+    return np.concatenate([_decode(buf[start:end], compression)[0]
+                           for _count, _lastid, compression, start, end in _block_headers(buf)])
 
 
 class _Segment:
@@ -245,7 +247,7 @@ class _Segment:
         self.searcher = searcher
         self.reader = reader
         self.doc_count = reader.doc_count_all()
-        self.deleted = _ids(reader.deleted_docs_set) if reader.has_deletions() else None
+        self.deleted = docsets.of(reader.deleted_docs_set) if reader.has_deletions() else None
         self.key = _segment_key(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
         self.norms: dict[tuple, list[float]] = {}
@@ -256,18 +258,9 @@ class _Segment:
 # their float64 scores.  Every sum below is one IEEE addition of the same two
 # doubles Whoosh adds (a + b is b + a, bit for bit), so the scores stay exact.
 
-_NO_IDS = np.empty(0, np.int64)
+_NO_IDS = docsets.NONE
 _NO_SCORES = np.empty(0, np.float64)
 _NONE = (_NO_IDS, _NO_SCORES)
-
-
-def _ids(docs) -> np.ndarray:
-    """A set (or any collection) of document numbers as sorted ids."""
-    if isinstance(docs, np.ndarray):
-        return docs
-    out = np.fromiter(docs, np.int64, len(docs))
-    out.sort()
-    return out
 
 
 def _pick(hits, docs: np.ndarray):
@@ -284,15 +277,6 @@ def _pick(hits, docs: np.ndarray):
     np.minimum(pos, len(docs) - 1, out=pos)
     hit = docs[pos] == ids
     return ids[hit], scores[hit]
-
-
-def _within(ids: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """Whether each of ``ids`` is in ``docs`` (both sorted)."""
-    if not len(docs):
-        return np.zeros(len(ids), bool)
-    pos = np.searchsorted(docs, ids)
-    np.minimum(pos, len(docs) - 1, out=pos)
-    return docs[pos] == ids
 
 
 def _union(a, b):
@@ -387,9 +371,9 @@ _DECODED: "dict[tuple, _Term]" = {}
 def _term_cache_postings() -> int:
     raw = os.environ.get("SEARCH_TERM_CACHE", "")
     try:
-        return max(0, int(raw)) if raw else 4_000_000
+        return max(0, int(raw)) if raw else 2_000_000
     except ValueError:
-        return 4_000_000
+        return 2_000_000
 
 
 TERM_CACHE_POSTINGS = _term_cache_postings()
@@ -519,6 +503,7 @@ class _Postings:
             term.over = bool(len(scores)) and float(scores.max()) > term.ub
             # Position values are read again when asked for: kept, they would
             # cost more than the ids and scores.
+            ids.flags.writeable = scores.flags.writeable = False
             term.whole = (ids, scores, firsts)
             term.parts = {}
             self.changed = True
@@ -608,7 +593,7 @@ class _Every(_Node):
     def ev(self, docs):
         ids = np.arange(self.seg.doc_count, dtype=np.int64) if docs is None else docs
         if self.seg.deleted is not None:
-            ids = ids[~_within(ids, self.seg.deleted)]
+            ids = ids[~docsets.within(ids, self.seg.deleted)]
         return ids if self.neg else (ids, np.full(len(ids), float(self.score)))
 
     def ub(self):
@@ -705,7 +690,7 @@ class _AndNot(_Bi):
         gone = self.b.ev(ids if docs is not None or len(ids) < 50_000 else None)
         if not len(gone):
             return a
-        keep = ~_within(ids, gone)
+        keep = ~docsets.within(ids, gone)
         return ids[keep] if self.neg else (ids[keep], a[1][keep])
 
     def ub(self):
@@ -769,10 +754,10 @@ class _Phrase(_Node):
         cand = self.candidates if docs is None else _pick(self.candidates, docs)
         if not self.neg:        # unchecked ones match
             if self.no:
-                keep = ~_within(cand[0], _ids(self.no))
+                keep = ~docsets.within(cand[0], docsets.of(self.no))
                 cand = cand[0][keep], cand[1][keep]
             return cand
-        return cand[0][_within(cand[0], _ids(self.yes))]
+        return cand[0][docsets.within(cand[0], docsets.of(self.yes))]
 
     def resolve(self, docs: np.ndarray):
         for d in _pick(self.candidates, docs)[0].tolist():
@@ -815,7 +800,7 @@ class _Ranker:
             raise _Unsupported
         self.top = searcher
         self.weighting = w
-        self.allowed = None if allowed is None else _ids(allowed)
+        self.allowed = None if allowed is None else docsets.of(allowed)
         self.limit = limit
         self.deadline = deadline
         self.budget = CHECK_EVERY
@@ -1040,7 +1025,7 @@ class _Ranker:
         if bounds is None:
             bounds = root.ev(docs)
             if seg.deleted is not None:
-                live = ~_within(bounds[0], seg.deleted)
+                live = ~docsets.within(bounds[0], seg.deleted)
                 bounds = bounds[0][live], bounds[1][live]
         ids, scores = bounds
         if not len(ids):
@@ -1067,7 +1052,7 @@ class _Ranker:
                         break
                     if time.monotonic() > self.deadline:
                         raise _OutOfTime
-                    batch = _ids({-d for _, d in pending[i:i + step]})
+                    batch = docsets.of({-d for _, d in pending[i:i + step]})
                     i, step = i + step, step * 2
                     for p in phrases:
                         p.resolve(batch)
@@ -1115,8 +1100,8 @@ class _Ranker:
             node = parts[i][0]
             docs = node.postings.full()[0] if type(node) is _Leaf else node.ev(None)[0]
             if keep is not None:
-                docs = docs[_within(docs, keep)]
-            return docs[~_within(docs, seg.deleted)] if seg.deleted is not None else docs
+                docs = docs[docsets.within(docs, keep)]
+            return docs[~docsets.within(docs, seg.deleted)] if seg.deleted is not None else docs
 
         # A limit-th exact score, from the documents of the best parts.
         docs = _NO_IDS

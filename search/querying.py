@@ -32,7 +32,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit
 
 from . import cities as gazetteer
-from . import facets, fastrank, termcache
+from . import docsets, facets, fastrank, termcache
 from . import ranking
 from .analysis import char_grams, segment, segmenter
 from .errors import IndexNotFound, QueryError
@@ -430,38 +430,22 @@ class _Generation:
         return self._date_keys
 
 
-# Every document of the latest readers: browsing without a query starts from
-# all of them, and making a set of a few hundred thousand numbers costs more
-# than the rest of the page.
-_EVERY: "dict[tuple, frozenset[int]]" = {}
-_EVERY_LOCK = threading.Lock()
-
-
-def _every_document(reader) -> frozenset[int]:
+def _every_document(reader) -> np.ndarray:
+    """Every live document (browsing without a query starts from them)."""
     if reader.has_deletions():
-        return frozenset(reader.all_doc_ids())
-    try:
-        key = tuple((r._segment.segment_id(), r.doc_count_all()) for r, _ in reader.leaf_readers())
-    except AttributeError:
-        return frozenset(range(reader.doc_count_all()))
-    with _EVERY_LOCK:
-        docs = _EVERY.get(key)
-    if docs is None:
-        docs = frozenset(range(reader.doc_count_all()))
-        with _EVERY_LOCK:
-            if len(_EVERY) >= 2:
-                _EVERY.pop(next(iter(_EVERY)))
-            _EVERY[key] = docs
-    return docs
+        return docsets.of(reader.all_doc_ids())
+    return np.arange(reader.doc_count_all(), dtype=np.int64)
 
 
-def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[int]:
-    """Every document ``q`` matches, without scoring.
+def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.ndarray:
+    """Every document ``q`` matches, without scoring, as a document set
+    (``search.docsets``: ascending document numbers).
 
     Whoosh's ``docs_for_query`` merges all postings of a large OR through its
-    matchers; reading each term's postings straight into a set is several
-    times faster, and an OR of terms is what ranked queries are.  A phrase
-    inside an OR adds nothing when its words are OR'd beside it.
+    matchers; reading each term's postings a block at a time (or as the
+    ranking keeps them) is many times faster, and an OR of terms is what
+    ranked queries are.  A phrase inside an OR adds nothing when its words
+    are OR'd beside it.
 
     Reading postings costs at most one pass over the index; matching phrases
     document by document has no such bound, so past ``deadline`` (a
@@ -475,43 +459,42 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> set[i
         if docs is not None:
             return docs
         if (q.fieldname, q.text) not in reader:
-            return set()
-        return set(reader.postings(q.fieldname, q.text).all_ids())
+            return docsets.NONE
+        return docsets.of(reader.postings(q.fieldname, q.text).all_ids())
     if isinstance(q, wq.Or):
         siblings = {(t.fieldname, t.text) for t in q.subqueries if isinstance(t, wq.Term)}
-        docs: set[int] = set()
-        for sub in q.subqueries:
-            if isinstance(sub, wq.Phrase) and all((sub.fieldname, w) in siblings for w in sub.words):
-                continue
-            docs |= matching_docs(searcher, sub, deadline)
-        return docs
+        return docsets.union([
+            matching_docs(searcher, sub, deadline) for sub in q.subqueries
+            if not (isinstance(sub, wq.Phrase)
+                    and all((sub.fieldname, w) in siblings for w in sub.words))],
+            reader.doc_count_all())
     if isinstance(q, wq.AndMaybe):
         return matching_docs(searcher, q.a, deadline)
     if isinstance(q, wq.AndNot):
-        return matching_docs(searcher, q.a, deadline) - matching_docs(searcher, q.b, deadline)
+        return docsets.minus(matching_docs(searcher, q.a, deadline),
+                             matching_docs(searcher, q.b, deadline))
     if isinstance(q, wq.And):
-        parts = sorted((matching_docs(searcher, sub, deadline) for sub in q.subqueries), key=len)
-        return parts[0].intersection(*parts[1:]) if parts else set()
+        return docsets.intersection([matching_docs(searcher, sub, deadline)
+                                     for sub in q.subqueries])
     if deadline is None:
-        return set(searcher.docs_for_query(q))
+        return docsets.of(searcher.docs_for_query(q))
     # Phrases and spans match document by document: watch the clock as they go.
-    docs = set()
+    docs = []
     for n, docnum in enumerate(searcher.docs_for_query(q)):
-        docs.add(docnum)
+        docs.append(docnum)
         if n % 64 == 0 and time.monotonic() > deadline:
             raise TimeLimit
-    return docs
+    return docsets.of(docs)
 
 
-def _by_date(keys, docs: set[int], first: int, count: int, newest: bool) -> list[int]:
+def _by_date(keys, docs: np.ndarray, first: int, count: int, newest: bool) -> list[int]:
     """Documents ``first`` to ``first + count`` of ``docs`` newest (or oldest)
     first by their date keys, documents without a date last either way, ties
     by document number: only the ones up to the page are put in order."""
-    if not docs:
+    if not len(docs):
         return []
     keys = np.frombuffer(keys, dtype=np.int64) if isinstance(keys, array) else np.asarray(keys)
-    # Every document (browsing without a query): no need to list the set.
-    numbers = np.arange(len(keys)) if len(docs) == len(keys) else facets.doc_numbers(docs)
+    numbers = docs
     if len(keys) <= numbers.max():      # an index without dates
         keys = np.concatenate([keys, np.zeros(numbers.max() + 1 - len(keys), dtype=keys.dtype)])
     dated = keys[numbers]
@@ -606,13 +589,13 @@ class SearchIndex:
         notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
         deadline = time.monotonic() + TIME_BUDGET
         matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
-        if not matched and parsed.phrases and not partial:
+        if not len(matched) and parsed.phrases and not partial:
             # People quote names inside questions; when nothing holds the
             # quoted text exactly, answer for its words and say so.
             loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
             whoosh_q, needles = build_query(loose, expansions)
             matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
-            if matched:
+            if len(matched):
                 quoted = "、".join(f"“{p}”" for p in parsed.phrases)
                 notices.append(f"no document contains {quoted} exactly; "
                                "showing documents with its words")
@@ -621,19 +604,17 @@ class SearchIndex:
         # so its other values stay visible (multi-select facets).
         allowed = {name: self._allowed(gen, name, values) for name, values in selected.items()}
         filtered = matched
-        for docs in allowed.values():
-            filtered = filtered & docs
-        facet_counts, facets_more, numbers = {}, {}, {}
+        if allowed:
+            filtered = docsets.intersection([matched, *allowed.values()])
+        facet_counts, facets_more, bases = {}, {}, {}
         for name in self._shown_facets(gen, selected):
-            base = matched
-            for other, docs in allowed.items():
-                if other != name:
-                    base = base & docs
             key = frozenset(o for o in allowed if o != name)
-            if key not in numbers and len(base) != gen.doc_count:
-                numbers[key] = facets.doc_numbers(base)
+            base = bases.get(key)
+            if base is None:
+                base = bases[key] = docsets.intersection(
+                    [matched] + [allowed[o] for o in key]) if key else matched
             facet_counts[name], more = self._count(gen, name, base, selected.get(name, []),
-                                             facet_limit, numbers.get(key))
+                                                   facet_limit)
             if more:
                 facets_more[name] = more
 
@@ -771,24 +752,23 @@ class SearchIndex:
     def _field(name: str) -> str:
         return name if name in BUILTIN_FACETS else FACET_PREFIX + name
 
-    def _allowed(self, gen, name, values) -> set[int]:
+    def _allowed(self, gen, name, values) -> np.ndarray:
         return gen.facet_table(self._field(name)).docs_with(values)
 
     def _shown_facets(self, gen, selected):
         names = ["city", "year", "month"] + gen.facet_fields
         return names
 
-    def _count(self, gen, name, docs: set[int], selected_values, limit,
-               numbers) -> tuple[list[dict], int]:
+    def _count(self, gen, name, docs: np.ndarray, selected_values,
+               limit) -> tuple[list[dict], int]:
         """The facet's values among ``docs`` (at most ``limit``, and the
         selected ones), and how many values are left out."""
         top, more = gen.facet_table(self._field(name)).top(
-            docs, limit, by_value=name in ("year", "month"), numbers=numbers,
-            always=selected_values)
+            docs, limit, by_value=name in ("year", "month"), always=selected_values)
         return [{"value": v, "count": c} for v, c in top], more
 
     @staticmethod
-    def _matching_docs(searcher, q, deadline) -> tuple[set[int], bool]:
+    def _matching_docs(searcher, q, deadline) -> tuple[np.ndarray, bool]:
         """The documents ``q`` matches, and whether the deadline cut that short
         (then: those found by a cheaper reading, its words without order)."""
         try:
@@ -796,11 +776,11 @@ class SearchIndex:
         except TimeLimit:
             loose = _without_order(q)
             if loose is None:
-                return set(), True
+                return docsets.NONE, True
             try:
                 return matching_docs(searcher, loose, time.monotonic() + 0.2 * TIME_BUDGET), True
             except TimeLimit:
-                return set(), True
+                return docsets.NONE, True
 
     @staticmethod
     def _ranked(searcher, q, allowed, limit, deadline, matched=None):

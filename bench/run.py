@@ -9,7 +9,7 @@
 2. Queries: every query of ``bench/queries.jsonl`` as a complete results page
    (``bench.queries``), and the time from a fresh process's start to its
    first answer.
-3. Server: ``python -m search serve`` (waitress, as ``make serve`` runs it)
+3. Server: ``python -m search serve`` (gunicorn, as ``make serve`` runs it)
    under a bounded load (wrk if installed, else ``bench.load``): 16 clients
    for 30 s over the queries' API and HTML pages.
 

@@ -4,7 +4,7 @@
     python -m search query TEXT [--index DIR] [--city C] [--year Y] [--filter FIELD=VALUE]
                        [--sort relevance|newest|oldest] [--page N] [--per-page N]
                        [--script orig|simp|trad] [--json]
-    python -m search serve [--index DIR] [--host H] [--port P] [--threads N]
+    python -m search serve [--index DIR] [--host H] [--port P] [--processes N] [--threads N]
     python -m search explain TEXT [--index DIR] [--doc ID] [--json]
 
 Exit status of ``index``: 0 when every document was indexed, 3 when the index
@@ -67,8 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default=DEFAULT_INDEX)
     s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
-    s.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", 8)),
-                   help="threads per process (default 8)")
+    s.add_argument("--threads", type=int, default=int(os.environ.get("THREADS") or 1),
+                   help="threads per process (default 1: each process answers one request "
+                        "at a time, the fastest for Python; more keep connections alive)")
     s.add_argument("--processes", type=int, default=None,
                    help="server processes sharing the port (default: $PROCESSES, else the "
                         "usable cores, at most 4): Python runs one thread at a time per process")
@@ -210,13 +211,9 @@ def cmd_explain(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import logging
+    import signal
     import socket
 
-    from waitress.server import create_server
-
-    from webui import create_app
-    logging.basicConfig()       # waitress's warnings (a full queue ...) reach stderr
     _few_malloc_arenas()
     processes = args.processes or int(os.environ.get("PROCESSES") or 0) or \
         min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
@@ -231,25 +228,38 @@ def cmd_serve(args) -> int:
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
     print(f"serving http://{host}:{port}/ (index: {args.index}, "
           f"{processes} process{'es' if processes > 1 else ''})", flush=True)
-    if processes > 1:
-        _preload(args.index)
-    children: list[int] = []
-    for _ in range(processes - 1):
-        pid = os.fork()
-        if pid == 0:
-            _become_worker()
-            children = []       # a worker has none of its own to stop
-            break
-        children.append(pid)
-    try:
-        # Each process has its own app, index readers and waitress threads;
-        # the kernel hands each connection to one of them.
-        server = create_server(create_app(index_dir=args.index), sockets=[listener],
-                               threads=args.threads, ident="search")
-        server.run()
-    finally:
-        _stop(children)
+    _preload(args.index)
+    _gunicorn(args.index, {
+        "bind": [f"fd://{listener.fileno()}"],
+        "workers": processes,
+        # One request at a time per process is what Python runs fastest (the
+        # work is CPU-bound); threads keep idle connections alive meanwhile.
+        "worker_class": "sync" if args.threads <= 1 else "gthread",
+        "threads": max(1, args.threads),
+        "timeout": 60, "graceful_timeout": 10, "keepalive": 5,
+        "limit_request_line": 8190,
+        "accesslog": None, "errorlog": "-", "loglevel": "warning",
+        "proc_name": "search",
+        "post_fork": lambda _arbiter, _worker: _die_with_parent(signal.SIGKILL),
+    }).run()
     return 0
+
+
+def _gunicorn(index_dir, options):
+    """gunicorn's arbiter and pre-forked workers, each with its own app (and
+    index readers), with these settings."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from webui import create_app
+            return create_app(index_dir=index_dir)
+
+    return Server()
 
 
 def _preload(index_dir) -> None:
@@ -293,13 +303,6 @@ def _few_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
-def _become_worker() -> None:
-    import signal
-    _die_with_parent(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
-
-
 def _die_with_parent(sig: int) -> None:
     # A worker whose parent is gone (kill -9) must not keep the port.
     try:
@@ -311,20 +314,6 @@ def _die_with_parent(sig: int) -> None:
         pass
     if os.getppid() == 1:
         os._exit(0)
-
-
-def _stop(children: list[int]) -> None:
-    import signal
-    for pid in children:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for pid in children:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
 
 
 def main(argv: list[str] | None = None) -> int:

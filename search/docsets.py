@@ -48,7 +48,7 @@ def union(parts: list[np.ndarray], doc_count: int) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     total = sum(len(p) for p in parts)
-    if total * 8 < doc_count:
+    if total * 64 < doc_count:
         return np.unique(np.concatenate(parts))
     marks = np.zeros(doc_count, bool)
     for p in parts:

@@ -131,7 +131,8 @@ class FacetTable:
             if i is not None:
                 docs = self._docs_of.get(i)
                 if docs is None:
-                    docs = self._docs_of[i] = docsets.of(self.docs_by_value[i])
+                    # Postings order: ascending already.
+                    docs = self._docs_of[i] = np.asarray(self.docs_by_value[i], np.int64)
                     docs.flags.writeable = False
                 parts.append(docs)
         return docsets.union(parts, len(self.first))

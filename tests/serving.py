@@ -1,4 +1,4 @@
-"""The production server (``python -m search serve``, waitress) in a subprocess, for tests.
+"""The production server (``python -m search serve``, gunicorn) in a subprocess, for tests.
 
 ``serve(index_dir)`` starts it on a free port (``--port 0``; the CLI prints the
 port it bound), waits until it answers, yields its base URL and stops it.

@@ -1,6 +1,6 @@
 """A real browser (Debian's Chromium, driven by Playwright) against the production server.
 
-The app is served by ``python -m search serve`` (waitress) over an index of the
+The app is served by ``python -m search serve`` (gunicorn) over an index of the
 seeds.  Screenshots go to ``tests/screenshots/`` (ignored by git) for people
 to look at.  Playwright's own browser downloads are never used: the test
 drives the system Chromium through ``executable_path`` and is skipped, saying
@@ -45,7 +45,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(seed_index):
-    """The production server (waitress, via the CLI) on a free port; yields its base URL."""
+    """The production server (gunicorn, via the CLI) on a free port; yields its base URL."""
     port = free_port()
     log = open(seed_index.parent / "server.log", "w+")
     proc = subprocess.Popen(

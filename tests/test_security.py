@@ -5,7 +5,7 @@ tags, handlers, ``javascript:`` links, ``</mark>``) on every page, and the
 security headers.  Here: the query echoed everywhere it appears (title,
 heading, box, messages, error pages, JSON), markup in filter names and values,
 ids that look like URLs or paths, files outside the index, and raw HTTP the
-production server (waitress) receives.
+production server (gunicorn) receives.
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ RAW_REQUESTS = {
     "bytes that are not UTF-8 in the path": (b"GET /doc/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n", {400, 404}),
     "escaped bytes that are not UTF-8": (b"GET /api/search?q=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n", {400}),
     "a 10,000-character query": (b"GET /api/search?q=" + b"%E5%AD%97" * 10_000
-                                 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {400}),
+                                 + b" HTTP/1.1\r\nHost: x\r\n\r\n", {400, 414}),
     "a URL over the header limit": (b"GET /?q=" + b"a" * 300_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
                                     {431, 400, 414}),
     "a path that climbs out": (b"GET /static/../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", {404, 400}),

@@ -3,7 +3,7 @@
     from webui import create_app
     app = create_app(index_dir="index")      # default: $SEARCH_INDEX or "index"
 
-Served in production by ``python -m search serve`` (waitress); for development
+Served in production by ``python -m search serve`` (gunicorn); for development
 ``flask --app webui:create_app run --debug`` with ``SEARCH_INDEX`` set.
 
 Routes

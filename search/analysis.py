@@ -38,6 +38,7 @@ the analyzers produce, without building a Whoosh ``Token`` per word.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -156,20 +157,19 @@ _HMM_CACHE_MAX = 200_000
 ROUTER_AFTER_CHARS = 200_000
 
 
-def _router_class():
-    """rjieba's ``Jieba`` when it is to route the cut, else None (``SEARCH_SEGMENTER``)."""
+def _router_wanted() -> bool:
+    """Whether rjieba is to route the cut (``SEARCH_SEGMENTER``), without
+    importing it: a process that segments little never needs it."""
     wanted = (os.environ.get("SEARCH_SEGMENTER") or "auto").strip().lower()
     if wanted not in ("auto", "jieba", "rjieba"):
         raise ValueError(f"SEARCH_SEGMENTER must be auto, jieba or rjieba, not {wanted!r}")
     if wanted == "jieba":
-        return None
-    try:
-        import rjieba
-    except ImportError:
+        return False
+    if importlib.util.find_spec("rjieba") is None:
         if wanted == "rjieba":
-            raise
-        return None
-    return rjieba.Jieba
+            raise ImportError("SEARCH_SEGMENTER=rjieba, but rjieba is not installed")
+        return False
+    return True
 
 
 def prepare_router() -> None:
@@ -179,7 +179,7 @@ def prepare_router() -> None:
 
 def segmenter() -> str:
     """``"jieba"`` or ``"rjieba+jieba-hmm"``: what segments text in this process."""
-    return "jieba" if _router_class() is None else "rjieba+jieba-hmm"
+    return "rjieba+jieba-hmm" if _router_wanted() else "jieba"
 
 
 class _CutState:
@@ -197,7 +197,7 @@ class _CutState:
         self.unknown = 0.0 - logtotal        # a character that is no word: log(1) - logtotal
         self.hmm: dict[str, tuple[str, ...]] = {}
         self.router = None
-        self._router_class = _router_class()
+        self._router_wanted = _router_wanted()
         self._router_lock = threading.Lock()
         self._router_thread: threading.Thread | None = None
         self._router_pid = 0
@@ -207,7 +207,7 @@ class _CutState:
         """Give rjieba jieba's dictionary (half a second), in the background:
         until it is ready, jieba's route is taken (the same words), so a
         process's first query does not wait for it."""
-        if self._router_class is None or self.router is not None:
+        if not self._router_wanted or self.router is not None:
             return
         with self._router_lock:
             # A forked process (a build worker) does not have its parent's thread.
@@ -222,7 +222,8 @@ class _CutState:
     def _build_router(self) -> None:
         # jieba's dictionary, word for word (the prefixes jieba keeps at
         # frequency 0 are not words): the same DAG and the same scores.
-        router = self._router_class.empty()
+        import rjieba
+        router = rjieba.Jieba.empty()
         add = router.add_word
         # Read in place (a copy of 350,000 items would cost tens of MB): the
         # dictionary does not change once jieba is loaded.

@@ -196,6 +196,17 @@ def _kill_when(proc: subprocess.Popen, index_dir: Path, ready, group: bool,
     raise AssertionError("the build never reached the point to kill it at")
 
 
+def _workers(pid: int, count: int) -> list[int]:
+    """The server's ``count`` workers, once forked (the first answers before
+    the last is started)."""
+    deadline = time.monotonic() + 30
+    while len(_children(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _children(pid)
+    assert len(workers) == count, workers
+    return workers
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -358,6 +369,17 @@ def test_load_16_clients_on_loopback(tmp_path):
     assert "Traceback" not in log, log[-2000:]
 
 
+def _workers(pid: int, count: int) -> list[int]:
+    """The server's ``count`` workers, once forked (the first answers before
+    the last is started)."""
+    deadline = time.monotonic() + 30
+    while len(_children(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _children(pid)
+    assert len(workers) == count, workers
+    return workers
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -380,8 +402,7 @@ def test_server_workers_share_the_port_are_replaced_and_end_with_their_parent(tm
     build_index([corpus(tmp_path / "c.jsonl", 50, "p", seed=9)], index_dir)
     env = {**os.environ, "PROCESSES": "3"}
     with serve(index_dir, env=env) as (base, proc):
-        workers = _children(proc.pid)
-        assert len(workers) == 3
+        workers = _workers(proc.pid, 3)
         for _ in range(30):
             assert Client(base).get("/api/stats")[0] == 200
         # Workers that die take nothing down: they are replaced.
@@ -394,8 +415,7 @@ def test_server_workers_share_the_port_are_replaced_and_end_with_their_parent(tm
         assert Client(base).get("/api/search?q=%E5%91%BC%E5%8F%AB")[0] == 200
     # kill -9 of the parent: its workers follow, nothing keeps the port.
     with serve(index_dir, env=env) as (base, proc):
-        workers = _children(proc.pid)
-        assert len(workers) == 3
+        workers = _workers(proc.pid, 3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 10

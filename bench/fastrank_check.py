@@ -5,10 +5,10 @@
 For each query of the set (``bench/queries.jsonl`` by default), prepares the
 ranked query as ``SearchIndex.search`` does (expansions, quoted text found
 nowhere read as words, filters as the allowed documents) and ranks it with
-Whoosh's collector (``SearchIndex._ranked``, the old path) and with
-``search.fastrank.rank``, one after the other, for the top 10 and the top 100.
-Rankings are compared with the old path told to keep only matching
-documents (its AndNot matcher can let an excluded one through).  Where they
+Whoosh's collector (``fastrank._whoosh_rank``, the path for queries it does
+not reproduce) and with ``search.fastrank.rank``, one after the other, for
+the top 10 and the top 100.  Whoosh's collector is told to keep only
+matching documents (its AndNot matcher can let an excluded one through).  Where they
 differ, both are compared with Whoosh's exhaustive scoring (every match
 scored, no block skipping), which says which one is right.
 
@@ -30,7 +30,9 @@ LIMITS = (10, 100)
 
 
 def prepare(ix, query: dict):
-    """``(searcher, whoosh query, allowed or None, matched)`` as ``search()`` ranks."""
+    """``(searcher, whoosh query, allowed or None, matched)`` as ``search()``
+    ranks; document sets as ``search.docsets`` arrays."""
+    from search import docsets
     from bench.queries import search_args
     from search.expansion import expand
     from search.querying import (TIME_BUDGET, ParsedQuery, _without_order, build_query,
@@ -44,13 +46,12 @@ def prepare(ix, query: dict):
     whoosh_q, _ = build_query(parsed, expansions)
     deadline = time.monotonic() + TIME_BUDGET
     matched, partial = ix._matching_docs(searcher, whoosh_q, deadline)
-    if not matched and parsed.phrases and not partial:
+    if not len(matched) and parsed.phrases and not partial:
         loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
         whoosh_q, _ = build_query(loose, expansions)
         matched, partial = ix._matching_docs(searcher, whoosh_q, deadline)
-    filtered = matched
-    for name, values in selected.items():
-        filtered = filtered & ix._allowed(gen, name, values)
+    filtered = docsets.intersection(
+        [matched] + [ix._allowed(gen, name, values) for name, values in selected.items()])
     if partial:
         whoosh_q = _without_order(whoosh_q) or whoosh_q
     return searcher, whoosh_q, (filtered if selected or partial else None), filtered
@@ -70,24 +71,26 @@ def percentile(values: list[float], p: float) -> float:
 
 def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) -> int:
     from search import fastrank, open_index
-    from search.querying import SearchIndex
     ix = open_index(index_dir)
     old_ms, new_ms, kinds = [], [], []
     identical = {limit: 0 for limit in LIMITS}
     wrong = 0
     compared = 0
     for query in queries:
-        searcher, q, allowed, matched = prepare(ix, query)
-        if not matched:
+        searcher, q, allowed, filtered = prepare(ix, query)
+        matched = set(filtered.tolist())
+        if not len(matched):
             continue
         compared += 1
         for limit in LIMITS:
             old_t, new_t = [], []
             for _ in range(rounds):
                 t0 = time.perf_counter()
-                old, _ = SearchIndex._ranked(searcher, q, allowed, limit, time.monotonic() + 60)
+                old, _ = fastrank._whoosh_rank(searcher, q, filtered, limit,
+                                               time.monotonic() + 60)
                 t1 = time.perf_counter()
-                new, new_partial = fastrank.rank(searcher, q, allowed, limit, time.monotonic() + 60)
+                new, new_partial = fastrank.rank(searcher, q, allowed, limit,
+                                                 time.monotonic() + 60, filtered)
                 t2 = time.perf_counter()
                 old_t.append((t1 - t0) * 1000)
                 new_t.append((t2 - t1) * 1000)
@@ -95,9 +98,6 @@ def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) ->
                 old_ms.append(min(old_t))
                 new_ms.append(min(new_t))
                 kinds.append((query.get("kind") or "?", query["q"], len(matched)))
-            if any(d not in matched for d, _ in old):
-                old, _ = SearchIndex._ranked(searcher, q, matched if allowed is None else allowed,
-                                             limit, time.monotonic() + 60)
             if new == old and not new_partial:
                 identical[limit] += 1
                 continue

@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="threads per process (default 1: each process answers one request "
                         "at a time, the fastest for Python; more keep connections alive)")
     s.add_argument("--processes", type=int, default=None,
-                   help="server processes sharing the port (default: $PROCESSES, else the "
+                   help="worker processes sharing the port (default: $PROCESSES, else the "
                         "usable cores, at most 4): Python runs one thread at a time per process")
     return p
 

@@ -252,7 +252,7 @@ class _Segment:
         self.deleted = docsets.of(reader.deleted_docs_set) if reader.has_deletions() else None
         self.key = _segment_key(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
-        self.norms: dict[tuple, list[float]] = {}
+        self.norms: dict[tuple, np.ndarray] = {}
 
 
 # ---------------------------------------------------------------------------
@@ -299,6 +299,35 @@ def _union(a, b):
         keep[twice + 1] = False
         ids, scores = ids[keep], scores[keep]
     return ids, scores
+
+
+def _sum_in_order(parts):
+    """Documents of any part, each scoring the sum of its parts' scores added
+    left to right (0.0 + x is x: a document's first part is taken as it is),
+    as a chain of ``_union`` would, in one pass over all of them."""
+    parts = [p for p in parts if len(p[0])]
+    if len(parts) < 2:
+        return parts[0] if parts else _NONE
+    ids = np.concatenate([p[0] for p in parts])
+    # Stable: a document's postings stay in the parts' order.
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    scores = np.concatenate([p[1] for p in parts])[order]
+    new = np.empty(len(ids), bool)
+    new[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    if len(starts) == len(ids):
+        return ids, scores
+    out = scores[starts]
+    group = np.cumsum(new) - 1
+    later = np.flatnonzero(~new)
+    group, rank, scores = group[later], later - starts[group[later]], scores[later]
+    # The second part of every document that has one, then the third...
+    for k in range(1, int(rank.max()) + 1):
+        at = rank == k
+        out[group[at]] += scores[at]
+    return ids[starts], out
 
 
 def _meet(a, b):
@@ -716,10 +745,7 @@ class _ArrayUnion(_Node):
         if not self.scored:
             ids = reduce(np.union1d, [p[0] for p in parts], _NO_IDS)
             return ids, np.ones(len(ids))
-        out = _NONE
-        for part in parts:
-            # 0.0 + x is x: the first part is taken as it is.
-            out = _union(out, _boosted(part, self.boost))
+        out = _sum_in_order([_boosted(p, self.boost) for p in parts])
         if len(out[1]) and out[1].min() <= 0:
             keep = out[1] > 0
             out = out[0][keep], out[1][keep]
@@ -967,10 +993,10 @@ class _Ranker:
             if type(scorer) is scoring.BM25FScorer:
                 norms = self._norms(seg, fieldname, lens is None, scorer)
                 idf, k1 = scorer.idf, scorer.K1
-                # BM25FScorer._score at weight 1.0, by length byte.
-                ones = np.array([idf * ((1.0 * (k1 + 1)) / (1.0 + n)) for n in norms])
-                term = _Term(terminfo, ones, np.array(norms), idf, k1, False,
-                             scorer.max_quality())
+                # BM25FScorer._score at weight 1.0, by length byte (the same
+                # double operations, element by element).
+                ones = idf * ((1.0 * (k1 + 1)) / (1.0 + norms))
+                term = _Term(terminfo, ones, norms, idf, k1, False, scorer.max_quality())
             elif type(scorer) is scoring.WeightScorer:
                 term = _Term(terminfo, np.ones(256), None, 0.0, 0.0, True, scorer.max_quality())
             else:
@@ -992,7 +1018,7 @@ class _Ranker:
         norms = seg.norms.get(key)
         if norms is None:
             lengths = [1] * 256 if no_column else [byte_to_length(lb) for lb in range(256)]
-            norms = seg.norms[key] = [k1 * ((1 - b) + b * fl / avgfl) for fl in lengths]
+            norms = seg.norms[key] = np.array([k1 * ((1 - b) + b * fl / avgfl) for fl in lengths])
         return norms
 
     def tick(self, postings, deadline):

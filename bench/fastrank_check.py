@@ -3,8 +3,9 @@
     python -m bench.fastrank_check INDEX [QUERIES.jsonl] [--limit N] [--rounds R]
 
 For each query of the set (``bench/queries.jsonl`` by default), prepares the
-ranked query as ``SearchIndex.search`` does (expansions, quoted text found
-nowhere read as words, filters as the allowed documents) and ranks it with
+ranked query as ``SearchIndex.search`` does (its ``_match``: expansions,
+quoted text found nowhere read as words; filters as the allowed documents)
+and ranks it with
 Whoosh's collector (``fastrank._whoosh_rank``, the path for queries it does
 not reproduce) and with ``search.fastrank.rank``, one after the other, for
 the top 10 and the top 100.  Whoosh's collector is told to keep only
@@ -35,21 +36,14 @@ def prepare(ix, query: dict):
     from search import docsets
     from bench.queries import search_args
     from search.expansion import expand
-    from search.querying import (TIME_BUDGET, ParsedQuery, _without_order, build_query,
-                                 parse_query)
+    from search.querying import TIME_BUDGET, _without_order, parse_query
     q, kwargs = search_args(query)
     gen = ix._current()
     searcher = gen.searcher()
     parsed = parse_query(q)
     selected = ix._normalise_filters(gen, kwargs.get("city"), None, kwargs.get("filters"))
-    expansions = expand(parsed, gen)
-    whoosh_q, _ = build_query(parsed, expansions)
-    deadline = time.monotonic() + TIME_BUDGET
-    matched, partial = ix._matching_docs(searcher, whoosh_q, deadline)
-    if not len(matched) and parsed.phrases and not partial:
-        loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
-        whoosh_q, _ = build_query(loose, expansions)
-        matched, partial = ix._matching_docs(searcher, whoosh_q, deadline)
+    whoosh_q, _, matched, partial, _ = ix._match(searcher, parsed, expand(parsed, gen),
+                                                 time.monotonic() + TIME_BUDGET)
     filtered = docsets.intersection(
         [matched] + [ix._allowed(gen, name, values) for name, values in selected.items()])
     if partial:

@@ -585,20 +585,9 @@ class SearchIndex:
 
         from .expansion import expand
         expansions = expand(parsed, gen)
-        whoosh_q, needles = build_query(parsed, expansions)
-        notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
         deadline = time.monotonic() + TIME_BUDGET
-        matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
-        if not len(matched) and parsed.phrases and not partial:
-            # People quote names inside questions; when nothing holds the
-            # quoted text exactly, answer for its words and say so.
-            loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
-            whoosh_q, needles = build_query(loose, expansions)
-            matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
-            if len(matched):
-                quoted = "、".join(f"“{p}”" for p in parsed.phrases)
-                notices.append(f"no document contains {quoted} exactly; "
-                               "showing documents with its words")
+        whoosh_q, needles, matched, partial, notices = self._match(
+            searcher, parsed, expansions, deadline)
 
         # Each facet's allowed set; a facet's counts ignore its own selection
         # so its other values stay visible (multi-select facets).
@@ -766,6 +755,25 @@ class SearchIndex:
         top, more = gen.facet_table(self._field(name)).top(
             docs, limit, by_value=name in ("year", "month"), always=selected_values)
         return [{"value": v, "count": c} for v, c in top], more
+
+    def _match(self, searcher, parsed, expansions, deadline):
+        """The query ``search()`` ranks, its needles (to highlight), its
+        matching set, whether the deadline cut that short, and the notices
+        so far (pinyin read, quoted text read as words)."""
+        whoosh_q, needles = build_query(parsed, expansions)
+        notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
+        matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
+        if not len(matched) and parsed.phrases and not partial:
+            # People quote names inside questions; when nothing holds the
+            # quoted text exactly, answer for its words and say so.
+            loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
+            whoosh_q, needles = build_query(loose, expansions)
+            matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
+            if len(matched):
+                quoted = "、".join(f"“{p}”" for p in parsed.phrases)
+                notices.append(f"no document contains {quoted} exactly; "
+                               "showing documents with its words")
+        return whoosh_q, needles, matched, partial, notices
 
     @staticmethod
     def _matching_docs(searcher, q, deadline) -> tuple[np.ndarray, bool]:

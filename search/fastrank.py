@@ -468,7 +468,7 @@ class _Postings:
         self.deadline = None if neg else ranker.deadline
         self.count = term.terminfo.doc_frequency()
         self.in_phrase = False      # its positions will be read
-        self.whole = False          # a term of the query: read whole unless pruning
+        self.wanted_whole = False   # a term of the query: read whole unless pruning
         self.changed = False        # read more than its _Term held
 
     def _tick(self, n):
@@ -546,7 +546,7 @@ class _Postings:
         """The scores of ``docs`` that have the term."""
         term = self.term
         if term.whole is not None or len(docs) * 8 > self.count or \
-                self.whole and not self.ranker.pruning:
+                self.wanted_whole and not self.ranker.pruning:
             return _pick(self.full(), docs)
         lastids = self._heads()[0]
         blocks = np.searchsorted(lastids, docs)
@@ -681,7 +681,7 @@ class _Intersection(_Bi):
         a = first.ev(docs)
         if not len(a if self.neg else a[0]):
             return a
-        if docs is None and type(second) is _Leaf and second.postings.whole \
+        if docs is None and type(second) is _Leaf and second.postings.wanted_whole \
                 and not second.postings.ranker.pruning:
             b = second.ev(None)     # read whole anyway: no need to look up
         else:
@@ -946,7 +946,7 @@ class _Ranker:
         if postings is None:
             return _Null(neg)
         self._check_boost(boost)
-        postings.whole = postings.whole or not neg
+        postings.wanted_whole = postings.wanted_whole or not neg
         return _Leaf(postings, boost, neg)
 
     def _phrase(self, q, seg, neg):

@@ -618,10 +618,10 @@ class SearchIndex:
             rank_by = max(deadline, time.monotonic() + 0.2 * TIME_BUDGET) if partial else deadline
             if partial:
                 whoosh_q = _without_order(whoosh_q) or whoosh_q
-            # Ranked within the matching set, always: Whoosh's ranked AndNot
-            # has been seen to let an excluded document through.
-            # Without filters, the matching set is every match of the query:
-            # ranking them all skips looking each one up.
+            # Ranked within the filtered matching set.  Without filters that
+            # set is every match of the query: ranking them all skips looking
+            # each one up (Whoosh's own path, whose ranked AndNot has been seen
+            # to let an excluded document through, is still given the set).
             unfiltered = filtered is matched and not partial
             ranked, ranked_partial = self._ranked(
                 searcher, whoosh_q, None if unfiltered else filtered, first + per_page, rank_by,

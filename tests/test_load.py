@@ -196,24 +196,6 @@ def _kill_when(proc: subprocess.Popen, index_dir: Path, ready, group: bool,
     raise AssertionError("the build never reached the point to kill it at")
 
 
-def _workers(pid: int, count: int) -> list[int]:
-    """The server's ``count`` workers, once forked (the first answers before
-    the last is started)."""
-    deadline = time.monotonic() + 30
-    while len(_children(pid)) < count and time.monotonic() < deadline:
-        time.sleep(0.1)
-    workers = _children(pid)
-    assert len(workers) == count, workers
-    return workers
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def _writing_postings(building: Path) -> bool:
     """True once the build writes the index's postings (its last, longest write)."""
     return any(p.suffix == ".pst" and p.stat().st_size > 0 for p in building.iterdir())
@@ -381,10 +363,14 @@ def _workers(pid: int, count: int) -> list[int]:
 
 
 def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (forked by any of its threads); none
+    once it is gone."""
     out = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        out += [int(c) for c in children]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
     return out
 
 

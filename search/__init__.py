@@ -5,12 +5,12 @@
     res = open_index("index").search("洛陽", city=None, year=None, sort="relevance")
 """
 
-from .errors import BuildError, IndexNotFound, QueryError, SearchError
+from .errors import BuildError, IndexDamaged, IndexNotFound, QueryError, SearchError
 from .indexing import BuildReport, build_index
 from .querying import DocumentView, Hit, SearchIndex, SearchResults, open_index, parse_query
 
 __all__ = [
     "build_index", "open_index", "parse_query", "BuildReport", "SearchIndex",
     "SearchResults", "Hit", "DocumentView", "SearchError", "BuildError",
-    "IndexNotFound", "QueryError",
+    "IndexNotFound", "IndexDamaged", "QueryError",
 ]

@@ -15,3 +15,8 @@ class IndexNotFound(SearchError):
 
 class QueryError(SearchError, ValueError):
     """A query or a search parameter that cannot be answered (bad page, unknown sort ...)."""
+
+
+class IndexDamaged(SearchError):
+    """The index exists but a file of it is unreadable or fails its check:
+    rebuild it (``python -m search index``) or see ``python -m search check``."""

@@ -19,9 +19,11 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Exit status 3 means "built, but some files were skipped" (listed above): the
-# index is usable, so make carries on.
+# index is usable, so make carries on.  A build with no document, or with fewer
+# than half the live index's, is refused (exit 1): FORCE=1 makes it live.
+# FOLLOW_LINKS=1 follows symbolic links that lead out of a source folder.
 index: install
-	$(PY) -m search index $(SOURCES) --index $(INDEX) || [ $$? -eq 3 ]
+	$(PY) -m search index $(SOURCES) --index $(INDEX) $(if $(filter 1 yes true,$(FORCE)),--force) $(if $(filter 1 yes true,$(FOLLOW_LINKS)),--follow-links) || [ $$? -eq 3 ]
 
 run: index serve
 

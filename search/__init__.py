@@ -6,11 +6,11 @@
 """
 
 from .errors import BuildError, IndexDamaged, IndexNotFound, QueryError, SearchError
-from .indexing import BuildReport, build_index
+from .indexing import BuildRefused, BuildReport, build_index
 from .querying import DocumentView, Hit, SearchIndex, SearchResults, open_index, parse_query
 
 __all__ = [
     "build_index", "open_index", "parse_query", "BuildReport", "SearchIndex",
-    "SearchResults", "Hit", "DocumentView", "SearchError", "BuildError",
+    "SearchResults", "Hit", "DocumentView", "SearchError", "BuildError", "BuildRefused",
     "IndexNotFound", "IndexDamaged", "QueryError",
 ]

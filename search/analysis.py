@@ -43,8 +43,10 @@ import logging
 import os
 import re
 import threading
+from array import array
 from math import log
 from pathlib import Path
+from typing import Iterator
 
 import jieba
 from jieba import finalseg
@@ -429,19 +431,39 @@ def release_caches() -> None:
     _EMIT_BY_CHAR.clear()
 
 
-def jieba_words(run: str) -> list[str]:
-    """The words of ``jieba.cut(run, HMM=True)`` for a run of Han characters."""
-    state = _cut_state()
-    if _JIEBA_HAN.fullmatch(run):
-        return _cut_han(run, state)
-    out: list[str] = []
-    for part in _JIEBA_HAN.split(run):
+# The longest stretch of Han characters cut in one piece.  Cutting holds a
+# few dozen bytes per character of the stretch; prose has punctuation every
+# few dozen characters, but a file of 19 MB of unpunctuated Han text would be
+# one stretch of gigabytes.  Longer stretches are cut piece by piece (their
+# words may differ from jieba's only where two pieces meet).
+MAX_CUT_CHARS = 10_000
+
+
+def _iter_word_lists(run: str, state: _CutState) -> Iterator[list[str]]:
+    """The words of ``jieba.cut(run, HMM=True)``, a list per stretch of at most
+    ``MAX_CUT_CHARS`` characters (see there)."""
+    parts = (run,) if _JIEBA_HAN.fullmatch(run) else _JIEBA_HAN.split(run)
+    for part in parts:
         if not part:
             continue
-        if _JIEBA_HAN.match(part):
-            out.extend(_cut_han(part, state))
+        if not _JIEBA_HAN.match(part):
+            yield list(part)     # jieba yields other characters one by one
+        elif len(part) <= MAX_CUT_CHARS:
+            yield _cut_han(part, state)
         else:
-            out.extend(part)     # jieba yields other characters one by one
+            for start in range(0, len(part), MAX_CUT_CHARS):
+                yield _cut_han(part[start:start + MAX_CUT_CHARS], state)
+
+
+def jieba_words(run: str) -> list[str]:
+    """The words of ``jieba.cut(run, HMM=True)`` for a run of Han characters
+    (cut by stretches of at most ``MAX_CUT_CHARS`` characters: see there)."""
+    state = _cut_state()
+    if len(run) <= MAX_CUT_CHARS and _JIEBA_HAN.fullmatch(run):
+        return _cut_han(run, state)
+    out: list[str] = []
+    for words in _iter_word_lists(run, state):
+        out.extend(words)
     return out
 
 
@@ -464,19 +486,28 @@ def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
     longer word, exactly as jieba's search mode finds them.  Non-word runs
     (spaces, punctuation) are dropped.
     """
-    freq = _cut_state().freq
-    out = []
+    return list(iter_segment(normalised))
+
+
+def iter_segment(normalised: str) -> Iterator[tuple[str, int, int, bool]]:
+    """``segment``, one run of text at a time: what indexing a long text holds
+    at once is one run's words, not the whole text's."""
+    state = _cut_state()
+    freq = state.freq
+    out: list = []
     for match in _RUNS.finditer(normalised):
         start = match.start()
         if match.group(2):
-            out.append((match.group(0), start, match.end(), False))
+            yield (match.group(0), start, match.end(), False)
             continue
         ws = start
-        for word in jieba_words(match.group(0)):
-            we = ws + len(word)
-            _subwords_and_word(word, ws, we, freq, out)
-            ws = we
-    return out
+        for words in _iter_word_lists(match.group(0), state):
+            for word in words:
+                we = ws + len(word)
+                _subwords_and_word(word, ws, we, freq, out)
+                ws = we
+            yield from out
+            out.clear()
 
 
 def segment_reference(normalised: str) -> list[tuple[str, int, int, bool]]:
@@ -496,15 +527,18 @@ def segment_reference(normalised: str) -> list[tuple[str, int, int, bool]]:
 
 def char_grams(normalised: str) -> list[tuple[str, int, int]]:
     """Overlapping Han bigrams and whole Latin/digit words, in order."""
-    out = []
+    return list(iter_char_grams(normalised))
+
+
+def iter_char_grams(normalised: str) -> Iterator[tuple[str, int, int]]:
+    """``char_grams``, one at a time."""
     for match in _RUNS.finditer(normalised):
         start, run = match.start(), match.group(0)
         if match.group(2) or len(run) == 1:
-            out.append((run, start, match.end()))
+            yield (run, start, match.end())
         else:
             for i in range(len(run) - 1):
-                out.append((run[i:i + 2], start + i, start + i + 2))
-    return out
+                yield (run[i:i + 2], start + i, start + i + 2)
 
 
 class _OffsetTokenizer(Tokenizer):
@@ -541,7 +575,7 @@ class WordTokenizer(_OffsetTokenizer):
     """jieba words of the simplified text, offsets into the original."""
 
     def _pieces(self, normalised):
-        return segment(normalised)
+        return iter_segment(normalised)
 
     def __eq__(self, other):
         return type(self) is type(other)
@@ -551,7 +585,7 @@ class GramTokenizer(_OffsetTokenizer):
     """Character bigrams of the simplified text, offsets into the original."""
 
     def _pieces(self, normalised):
-        return ((t, s, e, False) for t, s, e in char_grams(normalised))
+        return ((t, s, e, False) for t, s, e in iter_char_grams(normalised))
 
     def __eq__(self, other):
         return type(self) is type(other)
@@ -569,18 +603,25 @@ def gram_analyzer():
 # Indexing without Token objects
 
 
-def word_positions(value: str) -> dict[str, list[int]]:
-    """Each term ``word_analyzer()`` makes of ``value``, with its positions in order."""
-    pos = -1
-    out: dict[str, list[int]] = {}
-    for text, _start, _end, shares_position in segment(to_simplified(value)):
-        if shares_position:
-            p = pos + 1
-        else:
-            pos += 1
-            p = pos
-        text = text.lower()
-        plist = out.get(text)
+# Above this many characters a value's positions are kept as arrays of 32-bit
+# numbers (4 bytes a position) rather than lists of Python ints (about 36).
+COMPACT_CHARS = 50_000
+
+
+def _grouped(pieces, compact: bool) -> dict:
+    """``{term: positions}`` of ``(term, position)`` pairs, lists or arrays."""
+    out: dict = {}
+    get = out.get
+    if compact:
+        for text, p in pieces:
+            plist = get(text)
+            if plist is None:
+                out[text] = array("I", (p,))
+            else:
+                plist.append(p)
+        return out
+    for text, p in pieces:
+        plist = get(text)
         if plist is None:
             out[text] = [p]
         else:
@@ -588,28 +629,51 @@ def word_positions(value: str) -> dict[str, list[int]]:
     return out
 
 
+def _word_pieces(normalised: str):
+    pos = -1
+    for text, _start, _end, shares_position in iter_segment(normalised):
+        if shares_position:
+            yield text.lower(), pos + 1
+        else:
+            pos += 1
+            yield text.lower(), pos
+
+
+def _gram_pieces(normalised: str):
+    for pos, (text, _s, _e) in enumerate(iter_char_grams(normalised)):
+        yield text.lower(), pos
+
+
+def word_positions(value: str) -> dict[str, list[int]]:
+    """Each term ``word_analyzer()`` makes of ``value``, with its positions in order."""
+    return _grouped(_word_pieces(to_simplified(value)), compact=False)
+
+
 def gram_positions(value: str) -> dict[str, list[int]]:
     """Each term ``gram_analyzer()`` makes of ``value``, with its positions in order."""
-    out: dict[str, list[int]] = {}
-    for pos, (text, _s, _e) in enumerate(char_grams(to_simplified(value))):
-        text = text.lower()
-        plist = out.get(text)
-        if plist is None:
-            out[text] = [pos]
-        else:
-            plist.append(pos)
-    return out
+    return _grouped(_gram_pieces(to_simplified(value)), compact=False)
+
+
+def word_positions_compact(value: str) -> dict:
+    """``word_positions``, as arrays for a long value: what indexing uses."""
+    return _grouped(_word_pieces(to_simplified(value)), compact=len(value) > COMPACT_CHARS)
+
+
+def gram_positions_compact(value: str) -> dict:
+    """``gram_positions``, as arrays for a long value: what indexing uses."""
+    return _grouped(_gram_pieces(to_simplified(value)), compact=len(value) > COMPACT_CHARS)
 
 
 def fast_positions(analyzer):
-    """``word_positions`` or ``gram_positions`` when ``analyzer`` is one of ours, else None."""
+    """``word_positions`` or ``gram_positions`` (compact: see there) when
+    ``analyzer`` is one of ours, else None."""
     if not isinstance(analyzer, CompositeAnalyzer) or len(analyzer.items) != 2:
         return None
     tokenizer, lower = analyzer.items
     if type(lower) is not LowercaseFilter:
         return None
     if type(tokenizer) is WordTokenizer:
-        return word_positions
+        return word_positions_compact
     if type(tokenizer) is GramTokenizer:
-        return gram_positions
+        return gram_positions_compact
     return None

@@ -1,19 +1,24 @@
 """The command line: a thin shell over the library (``python -m search ...``).
 
-    python -m search index [SOURCE ...] [--index DIR] [--json] [--quiet]
+    python -m search index [SOURCE ...] [--index DIR] [--json] [--quiet] [--force]
+                       [--follow-links]
     python -m search query TEXT [--index DIR] [--city C] [--year Y] [--filter FIELD=VALUE]
                        [--sort relevance|newest|oldest] [--page N] [--per-page N]
                        [--script orig|simp|trad] [--json]
     python -m search serve [--index DIR] [--host H] [--port P] [--processes N] [--threads N]
+                       [--header-timeout S] [--body-timeout S] [--send-timeout S]
     python -m search explain TEXT [--index DIR] [--doc ID] [--json]
+    python -m search check [--index DIR] [--json]
 
 Exit status of ``index``: 0 when every document was indexed, 3 when the index
 was built but some files or lines were skipped (listed on stderr), 1 when no
-index could be built (then the live index, if any, is untouched; a build
-whose sources all do not exist is refused, so a mistyped path does not
-replace a good index with an empty one).  ``query`` exits 2 on a bad query
-(including arguments that are not valid UTF-8), 1 without an index.  Errors
-are one line on stderr, never a traceback.
+index could be built or the build was refused (then the live index, if any,
+is untouched): its sources all do not exist, it holds no document, or fewer
+than half the live index's documents without ``--force``.  ``query`` exits 2 on a bad query
+(including arguments that are not valid UTF-8), 1 without an index or with a
+damaged one.  ``check`` exits 0 when the index is sound, 1 when it is damaged
+(what is wrong and how to repair it on stderr).  Errors are one line on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
     ix.add_argument("--json", action="store_true", help="print the build report as JSON")
     ix.add_argument("--quiet", action="store_true", help="no progress line")
+    ix.add_argument("--force", action="store_true",
+                    help="make the build live even when it holds no document or fewer than "
+                         "half the live index's (refused otherwise)")
+    ix.add_argument("--follow-links", action="store_true",
+                    help="follow symbolic links that lead outside a source folder "
+                         "(not followed otherwise)")
 
     q = sub.add_parser("query", help="search the index")
     q.add_argument("text", nargs="?", default="", help='words, "exact phrases", -excluded')
@@ -63,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--doc", metavar="ID", help="also say why this document matches or not")
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
+    c = sub.add_parser("check", help="verify the whole live index: its manifest, every "
+                       "file's checksum, every term's postings and stored document")
+    c.add_argument("--index", default=DEFAULT_INDEX)
+    c.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
     s = sub.add_parser("serve", help="serve the web UI with the production server")
     s.add_argument("--index", default=DEFAULT_INDEX)
     s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -73,7 +89,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--processes", type=int, default=None,
                    help="worker processes sharing the port (default: $PROCESSES, else the "
                         "usable cores, at most 4): Python runs one thread at a time per process")
+    s.add_argument("--header-timeout", type=_seconds, default=10.0, metavar="S",
+                   help="a request's line and headers must arrive within S seconds, "
+                        "else 408 (default 10)")
+    s.add_argument("--body-timeout", type=_seconds, default=10.0, metavar="S",
+                   help="a request's body must arrive within S seconds of its headers "
+                        "(default 10)")
+    s.add_argument("--send-timeout", type=_seconds, default=30.0, metavar="S",
+                   help="a client that takes no byte of its answer for S seconds is "
+                        "disconnected (default 30)")
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 3600")
+    return value
 
 
 def _emphasise(fragment: str, tty: bool) -> str:
@@ -83,7 +118,7 @@ def _emphasise(fragment: str, tty: bool) -> str:
 
 
 def cmd_index(args) -> int:
-    from .indexing import build_index, print_progress
+    from .indexing import BuildRefused, build_index, print_progress
     missing = [s for s in args.sources if not os.path.exists(s)]
     if args.sources and len(missing) == len(args.sources):
         print(f"error: no such file or folder: {', '.join(map(_printable, missing))}; "
@@ -91,13 +126,22 @@ def cmd_index(args) -> int:
               file=sys.stderr)
         return 1
     progress = None if args.quiet or args.json or not sys.stderr.isatty() else print_progress
-    report = build_index(args.sources, args.index, progress=progress)
+    try:
+        report = build_index(args.sources, args.index, progress=progress, force=args.force,
+                             follow_links=args.follow_links)
+    except BuildRefused as exc:
+        report = exc.report
     if progress:
         print(file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(report.summary(), file=sys.stderr if report.skipped else sys.stdout)
+        print(report.summary(), file=sys.stderr if report.skipped or report.refused
+              else sys.stdout)
+    if report.refused:
+        # Last, so that the reason is what a terminal shows after a long listing.
+        print(f"error: {report.refused}", file=sys.stderr)
+        return 1
     return 0 if report.ok else EXIT_SKIPPED
 
 
@@ -192,7 +236,10 @@ def cmd_explain(args) -> int:
         print(f"did you mean: {info['did_you_mean']}")
     print(f"highlight:   {'、'.join(info['highlight'])}")
     print(f"whoosh:      {info['whoosh_query']}")
-    print(f"matches:     {info['matches']:,} documents")
+    print(f"matches:     {info['matches']:,} documents"
+          + ("" if info.get("matches_exact", True) else " (matching was cut short)"))
+    for notice in info.get("notices", []):
+        print(f"note:        {notice}")
     doc = info.get("document")
     if doc:
         if not doc["found"]:
@@ -203,6 +250,8 @@ def cmd_explain(args) -> int:
             for part in doc["parts"]:
                 if part["matches"]:
                     print(f"  + {part['score']:>8}  {part['query']}")
+            if not doc.get("parts_complete", True):
+                print("  (the breakdown was cut short by the time budget)")
             for phrase in doc["missing_phrases"]:
                 print(f"  lacks the required phrase {phrase!r}")
             for phrase in doc["excluded_by"]:
@@ -211,109 +260,45 @@ def cmd_explain(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import signal
-    import socket
-
-    _few_malloc_arenas()
-    processes = args.processes or int(os.environ.get("PROCESSES") or 0) or \
-        min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-    # Bound before saying so: a port in use is an error, not a false "serving";
-    # --port 0 takes a free port, and the line says which.
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((args.host, args.port))
-    listener.listen(1024)
-    port = listener.getsockname()[1]
-    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
-    print(f"serving http://{host}:{port}/ (index: {args.index}, "
-          f"{processes} process{'es' if processes > 1 else ''})", flush=True)
-    _preload(args.index)
-    _gunicorn(args.index, {
-        "bind": [f"fd://{listener.fileno()}"],
-        "workers": processes,
-        # One request at a time per process is what Python runs fastest (the
-        # work is CPU-bound); threads keep idle connections alive meanwhile.
-        "worker_class": "sync" if args.threads <= 1 else "gthread",
-        "threads": max(1, args.threads),
-        "timeout": 60, "graceful_timeout": 10, "keepalive": 5,
-        "limit_request_line": 8190,
-        "accesslog": None, "errorlog": "-", "loglevel": "warning",
-        "proc_name": "search",
-        "post_fork": lambda _arbiter, _worker: _die_with_parent(signal.SIGKILL),
-    }).run()
-    return 0
+    from webui.serve import serve
+    return serve(args.index, args.host, args.port, processes=args.processes,
+                 threads=args.threads, header_timeout=args.header_timeout,
+                 body_timeout=args.body_timeout, send_timeout=args.send_timeout)
 
 
-def _gunicorn(index_dir, options):
-    """gunicorn's arbiter and pre-forked workers, each with its own app (and
-    index readers), with these settings."""
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):
-        def load_config(self):
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            from webui import create_app
-            return create_app(index_dir=index_dir)
-
-    return Server()
-
-
-def _preload(index_dir) -> None:
-    """Load what every process reads alike before forking them, so that they
-    share those pages instead of each holding a copy: jieba's dictionary,
-    OpenCC's and pinyin's tables, the gazetteer, and the index's saved facet
-    tables, vocabulary and length norms.  Index readers are not shared (their
-    files' offsets would be): each process opens its own."""
-    import gc
-
-    from . import analysis, open_index, vocabulary
-    from .errors import IndexNotFound
-    analysis.prepare_router()
-    try:
-        ix = open_index(index_dir)
-        gen = ix._current()
-        ix.search("中文 luoyang 落阳")      # segmentation, pinyin, did-you-mean, facets, norms
-        ix.suggest("luo")
-        vocabulary.load(gen.path, gen.doc_count)
-        gen.searcher().close()
-    except IndexNotFound:
-        pass                    # served once built: each process then loads its own
-    gc.collect()
-    # What is loaded now is never freed: keep the collector off those pages.
-    gc.freeze()
+def cmd_check(args) -> int:
+    from .integrity import check
+    report = check(args.index)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return 0 if report.sound else 1
+    for problem in report.problems:
+        print(f"damaged  {problem.file}: {problem.what}")
+    for note in report.notes:
+        print(f"note     {note}")
+    if report.sound:
+        print(report.verdict())
+        return 0
+    sys.stdout.flush()
+    print(f"error: {report.verdict()}", file=sys.stderr)
+    return 1
 
 
-def _few_malloc_arenas(arenas: int = 2) -> None:
-    """Let the request threads share ``arenas`` malloc arenas (glibc gives
-    each thread its own, up to eight per core): per-thread arenas each keep
-    their own free memory, which cost a served process about a third more
-    memory under load for no measurable speed.  ``MALLOC_ARENA_MAX`` in the
-    environment wins; elsewhere than glibc this does nothing."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return
-    try:
-        import ctypes
-        m_arena_max = -8
-        ctypes.CDLL(None).mallopt(m_arena_max, arenas)
-    except (OSError, AttributeError):
-        pass
+# Commands that read an index: an unexpected error there is checked against
+# the index's checksums before it is reported.
+_READING = ("query", "explain", "check")
 
 
-def _die_with_parent(sig: int) -> None:
-    # A worker whose parent is gone (kill -9) must not keep the port.
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(sig), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() == 1:
-        os._exit(0)
+def _reading_failed(args, exc: Exception) -> int:
+    from .integrity import diagnose, reason
+    error = diagnose(args.index, exc)
+    if error is not None:
+        print(f"error: {error}", file=sys.stderr)
+    else:
+        print(f"error: reading the index at {_printable(args.index)} failed ({reason(exc)}); "
+              f"`python -m search check --index {_printable(args.index)}` verifies it",
+              file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code = {"index": cmd_index, "query": cmd_query, "serve": cmd_serve,
-                "explain": cmd_explain}[args.command](args)
+                "explain": cmd_explain, "check": cmd_check}[args.command](args)
         sys.stdout.flush()      # here, where a closed pipe is caught, not at exit
         return code
     except SearchError as exc:
@@ -345,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if args.command not in _READING:
+            raise
+        return _reading_failed(args, exc)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ hold, is one ``Problem`` with its path and the reason.  In particular:
   JSON-lines file, where each line is a document, the limit is per line, and
   a longer line is skipped without being held in memory;
 * only regular files are read (a named pipe called ``x.txt`` would block);
+* a symbolic link in a folder that leads outside it is not followed unless
+  the operator asks (``follow_links``), and a link is judged by its target's
+  type too (``x.txt`` pointing at a binary is refused);
+* every file of a folder that is not read is reported: hidden files and
+  folders (a hidden folder once, not its content) and files of other types
+  are ``ignored`` (no documents by design, not failures);
+* numbers that are not finite (JSON ``1e400``, ``NaN``, ``Infinity``; YAML
+  ``.inf``, ``.nan``) are kept as the text written, with a warning: JSON has
+  no such numbers, and none may reach the index;
 * a folder that cannot be listed, a symbolic-link loop and a file name that is
   not UTF-8 are reported, not silently passed over;
 * YAML front matter may not use aliases (``*name``: the "billion laughs"
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import stat
 import sys
@@ -83,11 +93,25 @@ def printable(path: str | os.PathLike) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def iter_source(source: str | os.PathLike) -> Iterator[Item]:
-    """Yield the documents of one source (a folder, a text file or a JSON-lines file)."""
+SUPPORTED = ", ".join(TEXT_SUFFIXES + JSONL_SUFFIXES)
+UNSUPPORTED_TYPE = f"not a supported type; indexed are {SUPPORTED}"
+
+
+def _supported(name: str) -> bool:
+    return name.lower().endswith(TEXT_SUFFIXES + JSONL_SUFFIXES)
+
+
+def iter_source(source: str | os.PathLike, *, follow_links: bool = False) -> Iterator[Item]:
+    """Yield the documents of one source (a folder, a text file or a JSON-lines file).
+
+    In a folder, a symbolic link that leads outside it is not followed (it is
+    reported as skipped) unless ``follow_links``; files and folders that are
+    no documents by design (hidden, or of a type that is not indexed) are
+    reported as ignored.
+    """
     path = Path(source)
     if path.is_dir():
-        yield from _iter_folder(path)
+        yield from _iter_folder(path, follow_links)
     elif not path.exists():
         yield Problem(printable(path), "no such file or folder")
     elif is_jsonl(path):
@@ -98,12 +122,35 @@ def iter_source(source: str | os.PathLike) -> Iterator[Item]:
         else:
             yield _read_text_file(path, path.name)
     else:
-        yield Problem(printable(path), "not a .txt, .md or .jsonl file")
+        yield Problem(printable(path), UNSUPPORTED_TYPE)
 
 
-def _iter_folder(root: Path) -> Iterator[Item]:
+def _inside(target: str, root: str) -> bool:
+    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _link_problem(path: Path, real_root: str, follow_links: bool, is_folder: bool) -> Problem | None:
+    """Why the symbolic link ``path`` is not followed, or None when it may be.
+
+    A link may lead only inside the source folder (unless ``follow_links``):
+    otherwise a link named ``notes.txt`` would index ``/etc/passwd``.  A link
+    to a file is also judged by its target's name, not only its own.
+    """
+    target = os.path.realpath(path)
+    shown = printable(target)
+    if not follow_links and not _inside(target, real_root):
+        return Problem(printable(path), f"a symbolic link to {shown}, outside the source "
+                                        "folder; not followed (--follow-links follows it)")
+    if not is_folder and os.path.exists(target) and not _supported(os.path.basename(target)):
+        return Problem(printable(path), f"a symbolic link to {shown}, which is "
+                                        f"{UNSUPPORTED_TYPE}")
+    return None
+
+
+def _iter_folder(root: Path, follow_links: bool = False) -> Iterator[Item]:
     seen_dirs: set[tuple[int, int]] = set()
     unlisted: list[OSError] = []
+    real_root = os.path.realpath(root)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unlisted.append):
         # os.walk reports a folder it cannot list through onerror, and goes on.
         while unlisted:
@@ -122,18 +169,39 @@ def _iter_folder(root: Path) -> Iterator[Item]:
             dirnames[:] = []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
+        walked = []
+        for name in sorted(dirnames):
             path = Path(dirpath) / name
-            lower = name.lower()
-            if not lower.endswith(TEXT_SUFFIXES + JSONL_SUFFIXES):
+            if name.startswith("."):
+                # Reported once, not file by file: .git alone holds thousands.
+                yield Problem(printable(path), "hidden folder (its name starts with a dot); "
+                                               "not walked", ignored=True)
                 continue
+            if path.is_symlink():
+                problem = _link_problem(path, real_root, follow_links, is_folder=True)
+                if problem:
+                    yield problem
+                    continue
+            walked.append(name)
+        dirnames[:] = walked
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith("."):
+                yield Problem(printable(path), "hidden file (its name starts with a dot); "
+                                               "not indexed", ignored=True)
+                continue
+            if not _supported(name):
+                yield Problem(printable(path), UNSUPPORTED_TYPE, ignored=True)
+                continue
+            if path.is_symlink():
+                problem = _link_problem(path, real_root, follow_links, is_folder=False)
+                if problem:
+                    yield problem
+                    continue
             relative = path.relative_to(root).as_posix()
             if printable(relative) != relative:
                 yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
-            elif lower.endswith(TEXT_SUFFIXES):
+            elif name.lower().endswith(TEXT_SUFFIXES):
                 yield _read_text_file(path, relative)
             else:
                 yield from _iter_jsonl(path)
@@ -192,7 +260,9 @@ def _read_text_file(path: Path, doc_id: str) -> Item:
         front, body = split_front_matter(text)
     except ValueError as exc:
         return Problem(source, str(exc))
-    return _checked(source, lambda: metadata.document_from_text(doc_id, source, front, body))
+    front, notes = _finite_values(front, "front matter")
+    return _checked(source, lambda: metadata.document_from_text(doc_id, source, front, body),
+                    notes)
 
 
 # ---------------------------------------------------------------------------
@@ -219,7 +289,61 @@ def _timestamp_or_text(loader, node):
         return loader.construct_scalar(node)
 
 
+def _finite_float_or_text(loader, node):
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    return value if math.isfinite(value) else _NonFinite(loader.construct_scalar(node))
+
+
 _FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:float", _finite_float_or_text)
+
+
+# ---------------------------------------------------------------------------
+# Numbers that are not finite
+
+
+class _NonFinite(str):
+    """A number as written in the source (``1e400``, ``NaN``, ``.inf``) whose
+    value is not finite: kept as that text, since JSON has no such number and
+    a browser's ``JSON.parse`` rejects the ``Infinity`` and ``NaN`` Python writes."""
+
+
+def _json_float(text: str):
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+def _finite_values(data: dict, where: str) -> tuple[dict, list[str]]:
+    """``data`` with every non-finite number as plain text, and a warning for each.
+
+    Walked without recursion: JSON may nest as deeply as its parser allows.
+    """
+    notes: list[str] = []
+
+    def plain(value, field):
+        if type(value) is _NonFinite:
+            notes.append(f"{where} field {str(field)!r} holds {value}, a number that is not "
+                         f"finite; kept as the text {str(value)!r}")
+            return str(value)
+        return value
+
+    out = {}
+    stack = []
+    for key, value in data.items():
+        name = plain(key, key)
+        out[name] = value
+        stack.append((name, out, name))
+    while stack:
+        field, container, key = stack.pop()
+        value = container[key]
+        if type(value) is _NonFinite:
+            container[key] = plain(value, field)
+        elif isinstance(value, list):
+            stack.extend((field, value, i) for i in range(len(value)))
+        elif isinstance(value, dict):
+            fixed = container[key] = {plain(k, field): v for k, v in value.items()}
+            stack.extend((field, fixed, k) for k in fixed)
+    return out, notes
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -347,13 +471,14 @@ def _record_to_document(raw: bytes, where: str) -> Item:
         return Problem(where, f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "
                               "is per line, set SEARCH_MAX_FILE_BYTES)")
     try:
-        record = json.loads(raw)
+        record = json.loads(raw, parse_float=_json_float, parse_constant=_NonFinite)
     except (ValueError, UnicodeDecodeError) as exc:
         return Problem(where, f"not valid JSON ({exc.__class__.__name__}: {exc})"[:200])
     except RecursionError:
         return Problem(where, "not usable JSON: nested too deeply")
     if not isinstance(record, dict):
         return Problem(where, "a JSON line must be an object")
+    record, notes = _finite_values(record, "the record's")
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Problem(where, 'no "text" (a non-empty string) in the record')
@@ -362,15 +487,17 @@ def _record_to_document(raw: bytes, where: str) -> Item:
         doc_id = where
     if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
         return Problem(where, '"id" must be a string or a number')
-    return _checked(where, lambda: metadata.document_from_record(str(doc_id), where, record))
+    return _checked(where, lambda: metadata.document_from_record(str(doc_id), where, record),
+                    notes)
 
 
 # ---------------------------------------------------------------------------
 # What every document goes through
 
 
-def _checked(source: str, make) -> Item:
-    """``make()``'s document, or a Problem if making it failed or it cannot be indexed.
+def _checked(source: str, make, notes: list[str] = ()) -> Item:
+    """``make()``'s document (with ``notes`` among its warnings), or a Problem
+    if making it failed or it cannot be indexed.
 
     A document that trips over a bug in the cleaning code is reported with the
     error rather than stopping the whole build.
@@ -382,6 +509,7 @@ def _checked(source: str, make) -> Item:
     except Exception as exc:  # noqa: BLE001 -- one bad document must not stop the rest
         return Problem(source, f"could not be read ({type(exc).__name__}: {exc})"[:300])
     if isinstance(item, Document):
+        item.warnings[:0] = notes
         where = _lone_surrogate(item)
         if where:
             return Problem(source, f"{where} holds a lone UTF-16 surrogate (an escape such as "

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docsets
+from . import docsets, integrity
 from .saved import ReadOnce
 
 FILE = "facets.pickle"
@@ -169,8 +169,8 @@ def save(generation: Path, data: dict) -> None:
 def _read(generation: Path, doc_count: int) -> dict | None:
     """The tables saved with ``generation``, or None (an index built before
     they were saved, or one that does not agree with the index)."""
-    path = generation / FILE
-    if not path.exists():
+    raw = integrity.read_saved(generation, FILE)
+    if raw is None:
         return None
     # The file is part of the index, trusted as Whoosh trusts its own
     # pickled table of contents.  Pausing the collector while millions of
@@ -178,10 +178,7 @@ def _read(generation: Path, doc_count: int) -> dict | None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        return None
+        data = integrity.unpickle_saved(generation, FILE, raw, pickle.loads)
     finally:
         if enabled:
             gc.enable()

@@ -31,6 +31,13 @@ the blocks that hold those documents.
 
 Other query types, codecs or weightings go through Whoosh's own collector.
 
+Out of time: a ranking scores no document before it has read every term, so
+one cut short before its first document is run again, briefly, with only the
+terms it can read in a moment (and those read before): the best documents by
+those terms, rather than none.  ``doc_ids`` and ``prefix_doc_ids`` read the
+documents of a term or of every term with a prefix, without scores, for the
+matching set.
+
 Where this differs from Whoosh's ``TopCollector``, Whoosh is wrong: once its
 heap is full, ``matcher.replace(minscore)`` rebuilds unions into
 intersections and ``AndMaybe`` matchers whose children were skipped along
@@ -56,7 +63,7 @@ from itertools import accumulate
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo, _lenfield
 from whoosh.collectors import TimeLimit, WrappingCollector
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util import make_binary_tree, make_weighted_tree
@@ -64,7 +71,7 @@ from whoosh.util.numeric import byte_to_length
 
 from . import docsets
 
-__all__ = ["doc_ids", "rank"]
+__all__ = ["doc_ids", "prefix_doc_ids", "rank"]
 
 _INT = struct.Struct("!i")
 CHECK_EVERY = 4096      # postings read between two looks at the clock
@@ -99,21 +106,39 @@ def rank(searcher, q, allowed: set[int] | None, limit: int, deadline: float,
     given the set, as its ``AndNot`` can let an excluded document through."""
     if allowed is not None and not len(allowed):
         return [], False
-    top: list[tuple[float, int]] = []
     try:
-        ranker = _Ranker(searcher, allowed, limit, deadline)
-        plans = [(ranker.plan(q, sub), offset) for sub, offset in searcher.leaf_searchers()]
-        partial = ranker.cut
-        for (seg, root), offset in plans:
-            found, cut = ranker.run(seg, root, offset)
-            top = nlargest(limit, top + found)
-            if cut:
-                partial = True
-                break
-        ranker.keep_terms(seg for (seg, _root), _offset in plans)
+        top, partial = _rank(searcher, q, allowed, limit, deadline, False)
+        if partial and not top:
+            # Cut short before a single document was scored (scoring needs
+            # every term's postings first): the best by the terms that can
+            # be read in a moment (those read before cost nothing) beat
+            # no answer.
+            top, _ = _rank(searcher, q, allowed, limit, time.monotonic() + SALVAGE_SECONDS, True)
     except _Unsupported:
         return _whoosh_rank(searcher, q, matched if allowed is None else allowed, limit, deadline)
     return [(-negdoc, round(score, 4)) for score, negdoc in top], partial
+
+
+# Seconds a ranking cut short before its first document may spend reading
+# terms for a ranking by the terms read (one term may overrun it: at most one
+# pass over that term's postings).
+SALVAGE_SECONDS = 0.1
+
+
+def _rank(searcher, q, allowed, limit, deadline, salvage):
+    top: list[tuple[float, int]] = []
+    ranker = _Ranker(searcher, allowed, limit, deadline)
+    ranker.salvage = salvage
+    plans = [(ranker.plan(q, sub), offset) for sub, offset in searcher.leaf_searchers()]
+    partial = ranker.cut
+    for (seg, root), offset in plans:
+        found, cut = ranker.run(seg, root, offset)
+        top = nlargest(limit, top + found)
+        if cut:
+            partial = True
+            break
+    ranker.keep_terms(seg for (seg, _root), _offset in plans)
+    return top, partial
 
 
 # ---------------------------------------------------------------------------
@@ -239,6 +264,99 @@ def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
         return None
     return np.concatenate([_decode(buf[start:end], compression)[0]
                            for _count, _lastid, compression, start, end in _block_headers(buf)])
+
+
+# Documents by (segment, field, prefix): a one-character exclusion or phrase
+# (``querying._exact``) is every bigram starting with it, hundreds of terms,
+# and hostile queries bring a hundred such characters.  At most
+# PREFIX_CACHE_IDS document numbers are kept, least recently used dropped.
+_PREFIXES: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
+_PREFIXES_LOCK = threading.Lock()
+_prefix_ids_held = 0
+PREFIX_CACHE_IDS = 4_000_000
+_TERMINFO = W3TermInfo._struct     # the fixed head of a whoosh3 terms-file value
+_EXTENT = struct.Struct("!qi")     # postings offset and length, after the head
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")
+
+
+def prefix_doc_ids(reader, fieldname: str, prefix: str) -> np.ndarray | None:
+    """Every document holding a term of the field that starts with ``prefix``
+    (what Whoosh's ``Prefix`` query matches), as a document set; None where
+    this reader is not a plain whoosh3 segment without deletions.
+
+    The terms of a prefix lie side by side in the ordered terms file: read in
+    one piece and their entries decoded here, the look-up costs microseconds
+    a term instead of three file reads and a Whoosh matcher each; a term in
+    one or two documents names them in its entry's head."""
+    if type(reader) is not SegmentReader or not isinstance(reader._codec, W3Codec) \
+            or reader.has_deletions():
+        return None
+    if fieldname not in reader.schema or not prefix:
+        return docsets.NONE
+    key = (_segment_key(reader), fieldname, prefix)
+    with _PREFIXES_LOCK:
+        got = _PREFIXES.get(key)
+        if got is not None:
+            _PREFIXES.move_to_end(key)
+            return got
+    terms = reader._terms
+    table = terms._tindex
+    table = getattr(table, "_table", table)      # termcache.CachedTermIndex wraps it
+    if not all(hasattr(table, name) for name in ("closest_key_pos", "endofdata", "dbfile")):
+        return None
+    try:
+        start_key = terms._keycoder(fieldname, reader.schema[fieldname].to_bytes(prefix))
+    except ValueError:
+        return docsets.NONE
+    start = table.closest_key_pos(start_key)
+    if start is None:
+        return docsets.NONE
+    # No UTF-8 text holds the byte 0xff: every key with the prefix sorts below this.
+    end = table.closest_key_pos(start_key + b"\xff")
+    end = table.endofdata if end is None else end
+    region = table.dbfile.get(start, end - start)
+    postfile = terms._postfile
+    few: list[int] = []
+    blocks: list[np.ndarray] = []
+    pos, head = 0, _TERMINFO.size
+    while pos < len(region):
+        keylen, datalen = _KEY_VALUE_LENGTHS.unpack_from(region, pos)
+        value = pos + _KEY_VALUE_LENGTHS.size + keylen
+        inlined, _weight, count, _minlen, _maxlen, _maxweight, first, last = \
+            _TERMINFO.unpack_from(region, value)
+        if count <= 2:
+            few.append(first)
+            if count == 2:
+                few.append(last)
+        elif inlined:
+            few.extend(pickle.loads(region[value + head:value + datalen])[0])
+        else:
+            offset, length = _EXTENT.unpack_from(region, value + head)
+            buf = postfile.get(offset, length)
+            if buf[:4] != WHOOSH3_HEADER_MAGIC:
+                return None
+            blocks += [_decode(buf[s:e], compression)[0]
+                       for _count, _lastid, compression, s, e in _block_headers(buf)]
+        pos = value + datalen
+    docs = np.unique(np.concatenate(blocks + [np.array(few, np.int64)]))
+    docs.flags.writeable = False
+    _keep_prefix(key, docs)
+    return docs
+
+
+def _keep_prefix(key, docs: np.ndarray) -> None:
+    global _prefix_ids_held
+    if len(docs) > PREFIX_CACHE_IDS:
+        return
+    with _PREFIXES_LOCK:
+        old = _PREFIXES.pop(key, None)
+        if old is not None:
+            _prefix_ids_held -= len(old)
+        _PREFIXES[key] = docs
+        _prefix_ids_held += len(docs)
+        while _prefix_ids_held > PREFIX_CACHE_IDS:
+            _gone, gone = _PREFIXES.popitem(last=False)
+            _prefix_ids_held -= len(gone)
 
 
 class _Segment:
@@ -838,6 +956,9 @@ class _Ranker:
         self.bounds_broken = False  # a term scored above its bound: prune nothing
         self.found: list[tuple[float, int]] = []
         self.stats_key = self._stats_key(searcher, w)
+        # Terms read whole while planning until the deadline, then only the
+        # ones held already (``rank``: after a cut).
+        self.salvage = False
 
     @staticmethod
     def _stats_key(searcher, w):
@@ -978,12 +1099,15 @@ class _Ranker:
         got = seg.terms.get(key)
         if got is not None:
             return got
+        shared_key = None if self.stats_key is None else (seg.key, self.stats_key, key)
         if not neg and time.monotonic() > self.deadline:
-            self.cut = True
-            return None
+            # Salvaging, a term read whole before is free: it costs no reading.
+            term = _cached_term(shared_key) if self.salvage and shared_key is not None else None
+            if term is None or term.whole is None:
+                self.cut = True
+                return None
         reader = seg.reader
         lens = _lengths(reader, fieldname)
-        shared_key = None if self.stats_key is None else (seg.key, self.stats_key, key)
         term = None if shared_key is None else _cached_term(shared_key)
         if term is None:
             # The scorer Whoosh would use, for its parameters: only BM25F's is
@@ -1008,6 +1132,12 @@ class _Ranker:
         got = seg.terms[key] = _Postings(
             self, reader, term, reader.schema[fieldname].format,
             np.zeros(seg.doc_count, np.uint8) if lens is None else lens, neg)
+        if self.salvage and not neg:
+            # Every term is read whole while planning, as long as time
+            # allows, so that the documents are scored by the terms read in
+            # time instead of by none.
+            got.deadline = None
+            got.full()
         return got
 
     def _norms(self, seg, fieldname, no_column, scorer):

@@ -11,7 +11,10 @@ Owns the on-disk layout of an index directory::
 A build writes a new generation beside the live one and replaces the
 ``current`` symlink in one atomic ``rename``: readers see the old index or
 the new one, never half of one, and a failed or killed build leaves the old
-one live.  The next build removes what a killed build left behind.
+one live.  The next build removes what a killed build left behind.  A
+complete build is still not made live when it holds no document, or fewer
+than half the live one's (``BuildRefused``; ``force=True`` overrides): an
+empty, mistyped or half-mounted source folder must not empty a good index.
 
 How a generation is written (``build_index(..., builder=...)``):
 
@@ -57,11 +60,11 @@ from whoosh.columns import VarBytesColumn
 from whoosh.system import pack_uint
 from whoosh.util.numeric import length_to_byte
 
-from . import documents, facets, vocabulary
+from . import documents, facets, integrity, vocabulary
 from .analysis import fast_positions, load_jieba, prepare_router, segmenter
 from .documents import iter_source
 from .errors import BuildError
-from .metadata import facet_values
+from .metadata import env_count, facet_values
 from .model import Document, Problem
 from .schema import BUILTIN_FACETS, FACET_PREFIX, build_schema
 
@@ -92,17 +95,32 @@ class BuildReport:
     indexed: int = 0
     skipped: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Files of a walked folder that are no documents by design: hidden ones,
+    # and types that are not indexed (listed, but not a failure).
+    ignored: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    # Why the build was not made live (no document, or too few): see BuildRefused.
+    refused: str = ""
 
     @property
     def ok(self) -> bool:
         """True when every document of the sources was indexed."""
-        return not self.skipped
+        return not self.skipped and not self.refused
+
+    def add(self, problem: Problem) -> None:
+        if problem.ignored:
+            self.ignored.append(problem)
+        else:
+            (self.skipped if problem.skipped else self.warnings).append(problem)
 
     def summary(self) -> str:
-        lines = [f"indexed {self.indexed:,} documents into {self.index_dir} "
-                 f"in {self.seconds:.1f} s; skipped {len(self.skipped):,}"]
+        head = (f"indexed {self.indexed:,} documents into {self.index_dir} "
+                f"in {self.seconds:.1f} s" if not self.refused else
+                f"found {self.indexed:,} documents in {self.seconds:.1f} s, not made live "
+                f"(refused: see below)")
+        lines = [f"{head}; skipped {len(self.skipped):,}; ignored {len(self.ignored):,}"]
         lines += [f"  skipped {p}" for p in self.skipped]
+        lines += [f"  ignored {p}" for p in self.ignored]
         lines += [f"  warning {p}" for p in self.warnings]
         return "\n".join(lines)
 
@@ -110,9 +128,30 @@ class BuildReport:
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "indexed": self.indexed, "seconds": round(self.seconds, 3),
+            "refused": self.refused or None,
             "skipped": [{"source": p.source, "reason": p.reason} for p in self.skipped],
+            "ignored": [{"source": p.source, "reason": p.reason} for p in self.ignored],
             "warnings": [{"source": p.source, "reason": p.reason} for p in self.warnings],
         }
+
+
+class BuildRefused(BuildError):
+    """A complete build that was not made live: it holds no document, or would
+    shrink the live index by more than half (``force=True`` makes it live).
+    ``report`` lists what was found, skipped and ignored."""
+
+    def __init__(self, message: str, report: BuildReport):
+        super().__init__(message)
+        self.report = report
+
+
+# A build with fewer than this share of the live index's documents is refused
+# unless forced: a mistyped or half-mounted source folder must not replace it.
+SHRINK_LIMIT = 0.5
+# Facet fields an index may hold (SEARCH_MAX_FACETS): each is a Whoosh field,
+# a table loaded by every search and a list on the start page.
+DEFAULT_MAX_FACETS = 100
+MAX_FACETS = env_count("SEARCH_MAX_FACETS", DEFAULT_MAX_FACETS)
 
 
 def live_generation(index_dir: str | os.PathLike) -> Path | None:
@@ -216,13 +255,91 @@ def _swap_current(root: Path, generation: str) -> None:
         os.close(dir_fd)
 
 
-def _iter_unique(sources: Iterable, report: BuildReport) -> Iterable[Document]:
+class _FacetCap:
+    """Which facet fields the index holds: the first ``MAX_FACETS`` names in
+    document order (so both builders keep the same ones).  A field past the
+    cap stays stored and shown with its document; it is reported once."""
+
+    def __init__(self, report: BuildReport):
+        self.limit = MAX_FACETS
+        self.report = report
+        self.kept: set[str] = set()
+        self.refused: set[str] = set()
+
+    def refused_of(self, names: Iterable[str], source: str) -> set[str]:
+        """Those of one document's facet field ``names`` (in its order) that are no facets."""
+        out = set()
+        for name in names:
+            if name in self.kept:
+                continue
+            if name not in self.refused:
+                if len(self.kept) < self.limit:
+                    self.kept.add(name)
+                    continue
+                self.refused.add(name)
+                self.report.warnings.append(Problem(
+                    source, f"field {name[len(FACET_PREFIX):]!r} is not made a facet: the "
+                            f"index holds {self.limit:,} already (SEARCH_MAX_FACETS); it is "
+                            "stored and shown with its documents", skipped=False))
+            out.add(name)
+        return out
+
+
+def _refuse_unsafe_build(report: BuildReport, live: Path | None, building: Path,
+                         force: bool, started: float) -> None:
+    """Raise ``BuildRefused`` (removing the finished build) when it holds no
+    document, or fewer than half the live index's, unless ``force``."""
+    report.seconds = time.monotonic() - started
+    if force:
+        return
+    live_count = _document_count(live) if live is not None else None
+    where = (f"the live index at {report.index_dir} is unchanged" if live is not None
+             else f"no index was created at {report.index_dir}")
+    if report.indexed == 0:
+        found = []
+        if report.skipped:
+            found.append(f"{len(report.skipped):,} skipped")
+        if report.ignored:
+            found.append(f"{len(report.ignored):,} ignored")
+        why = f" ({', '.join(found)}: see the list)" if found else ""
+        report.refused = (f"the sources hold no document to index{why}; {where}; "
+                          "check the paths (--force builds an empty index)")
+    elif live_count and report.indexed < live_count * SHRINK_LIMIT:
+        report.refused = (f"this build has {report.indexed:,} documents and the live index "
+                          f"{live_count:,}: it would lose more than half of them; {where} "
+                          "(--force, or force=True, replaces it)")
+    if report.refused:
+        shutil.rmtree(building, ignore_errors=True)
+        raise BuildRefused(report.refused, report)
+
+
+def _document_count(generation: Path) -> int | None:
+    """Documents of a live generation (its manifest, else Whoosh's count); None
+    when it cannot be read (a damaged index may always be rebuilt)."""
+    try:
+        count = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))["documents"]
+        if isinstance(count, int) and not isinstance(count, bool):
+            return count
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        ix = whoosh_index.open_dir(str(generation))
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # noqa: BLE001 -- whatever is wrong with it, it does not hold the build
+        return None
+
+
+def _iter_unique(sources: Iterable, report: BuildReport,
+                 follow_links: bool = False) -> Iterable[Document]:
     """Documents of all sources, first occurrence of an id wins (reported)."""
     first_seen: dict[str, str] = {}
     for source in sources:
-        for item in iter_source(source):
+        for item in iter_source(source, follow_links=follow_links):
             if isinstance(item, Problem):
-                (report.skipped if item.skipped else report.warnings).append(item)
+                report.add(item)
                 continue
             if item.id in first_seen:
                 report.skipped.append(Problem(
@@ -237,12 +354,19 @@ def _iter_unique(sources: Iterable, report: BuildReport) -> Iterable[Document]:
 def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "index",
                 *, progress: Callable[[int, float], None] | None = None,
                 limitmb: int = 256, workers: int | None = None,
-                builder: str | None = None) -> BuildReport:
+                builder: str | None = None, force: bool = False,
+                follow_links: bool = False) -> BuildReport:
     """Index ``sources`` (folders, .txt/.md files, .jsonl[.gz] files) into ``index_dir``.
 
     The new index replaces the live one only when complete.  Returns a
-    ``BuildReport``; problems with single files are in ``report.skipped``.
-    Raises ``BuildError`` when the index folder itself cannot be used.
+    ``BuildReport``; problems with single files are in ``report.skipped``,
+    files of a folder that are no documents (hidden, other types) in
+    ``report.ignored``.  Raises ``BuildError`` when the index folder itself
+    cannot be used, and ``BuildRefused`` (a ``BuildError``, with the report)
+    when the build holds no document or fewer than half the live index's:
+    then the live index stays, unless ``force``.  A symbolic link in a folder
+    that leads outside it is not followed (reported as skipped) unless
+    ``follow_links``.
 
     ``workers``: processes for the parallel build (default: the usable cores,
     or ``SEARCH_BUILD_WORKERS``; 1 builds in this process).  ``builder``:
@@ -260,6 +384,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     if sources and len(missing) == len(sources):
         # A mistyped path must not replace the live index with an empty one.
         raise BuildError(f"no such source: {', '.join(missing)}")
+    root_existed = root.exists()
     _prepare_root(root)
     lock_file = open(root / ".lock", "a+")
     try:
@@ -278,14 +403,17 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
         ix = whoosh_index.create_in(str(building), build_schema())
         try:
             if builder == "whoosh":
-                how = _build_with_whoosh(ix, sources, report, progress, started, limitmb)
+                how = _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+                                         follow_links)
             else:
-                how = _build_parallel(ix, building, sources, report, progress, started, workers)
+                how = _build_parallel(ix, building, sources, report, progress, started, workers,
+                                      follow_links)
             _save_tables(ix, building)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
         ix.close()
+        _refuse_unsafe_build(report, live, building, force, started)
         report.seconds = time.monotonic() - started
         report.generation = generation
         manifest = {
@@ -300,9 +428,15 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
             "versions": _versions(), "skipped": len(report.skipped),
         }
         (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        # Last, over every file written: what opening and `search check` verify.
+        integrity.write_checksums(building)
         os.rename(building, root / generation)
         _swap_current(root, generation)
         _remove_stale(root, keep={generation})
+    except BuildRefused:
+        if not root_existed:        # a refused first build leaves nothing behind
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     finally:
         lock_file.close()
     return report
@@ -331,12 +465,18 @@ def _save_tables(ix, building: Path) -> None:
                     child.exitcode)
 
 
-def _build_with_whoosh(ix, sources, report, progress, started, limitmb) -> dict:
+def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+                       follow_links=False) -> dict:
     """The reference build: Whoosh's own writer, one process."""
     writer = ix.writer(limitmb=limitmb, compound=False)    # see _build_parallel
+    cap = _FacetCap(report)
     try:
-        for doc in _iter_unique(sources, report):
-            writer.add_document(**document_fields(doc))
+        for doc in _iter_unique(sources, report, follow_links):
+            fields = document_fields(doc)
+            for name in cap.refused_of([n for n in fields if n.startswith(FACET_PREFIX)],
+                                       doc.source):
+                del fields[name]
+            writer.add_document(**fields)
             report.indexed += 1
             if progress and report.indexed % 1000 == 0:
                 progress(report.indexed, time.monotonic() - started)
@@ -404,7 +544,7 @@ def _jsonl_record_parser():
     return parse if callable(parse) else None
 
 
-def _tasks(sources, chunk_docs: int):
+def _tasks(sources, chunk_docs: int, follow_links: bool = False):
     """Phase 1 tasks, in document order.
 
     A JSON-lines file is read here and parsed by the workers, line for line as
@@ -417,7 +557,7 @@ def _tasks(sources, chunk_docs: int):
             yield from _jsonl_tasks(path, chunk_docs)
             continue
         batch = []
-        for item in iter_source(source):
+        for item in iter_source(source, follow_links=follow_links):
             batch.append(item)
             if len(batch) >= chunk_docs:
                 yield ("items", batch)
@@ -577,7 +717,9 @@ def _phase1(task):
             if plan.column:
                 columns.append((name, plan.field.to_column_value(value)))
         blob = zlib.compress(dumps(stored), STORED_LEVEL) if stored else b""
-        out.append(("doc", item.id, item.source, item.warnings, blob, lengths, columns))
+        facet_names = [n for n in fields if n.startswith(FACET_PREFIX)]
+        out.append(("doc", item.id, item.source, item.warnings, blob, lengths, columns,
+                    facet_names))
         local += 1
     # Buckets: the terms of a field that share their first two bytes.
     spilled = {}
@@ -592,6 +734,14 @@ def _phase1(task):
         for prefix, bucket in buckets.items():
             spilled[(name, prefix)] = marshal.dumps(bucket)
     return out, spilled
+
+
+def _without_stored(blob: bytes, names: set[str]) -> bytes:
+    """A document's stored fields less ``names`` (fields past the facet cap)."""
+    stored = pickle.loads(zlib.decompress(blob))
+    for name in names:
+        stored.pop(name, None)
+    return zlib.compress(dumps(stored), STORED_LEVEL) if stored else b""
 
 
 def _chunk_postings(flat: list, docmap) -> tuple[list, list, list]:
@@ -661,7 +811,8 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
-def _build_parallel(ix, building: Path, sources, report, progress, started, workers) -> dict:
+def _build_parallel(ix, building: Path, sources, report, progress, started, workers,
+                    follow_links=False) -> dict:
     from whoosh.index import TOC, clean_files
 
     if workers is None:
@@ -700,14 +851,15 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
         lengths: dict[str, bytearray] = {}
         maps: list = []
         parts: dict[tuple[str, bytes], list] = {}
+        cap = _FacetCap(report)
         with open(spill_path, "wb") as spill:
-            for items, spilled in run1(_tasks(sources, CHUNK_DOCS)):
+            for items, spilled in run1(_tasks(sources, CHUNK_DOCS, follow_links)):
                 docmap = []
                 for item in items:
                     if isinstance(item, Problem):
-                        (report.skipped if item.skipped else report.warnings).append(item)
+                        report.add(item)
                         continue
-                    _, doc_id, source, warnings, blob, doc_lengths, columns = item
+                    _, doc_id, source, warnings, blob, doc_lengths, columns, names = item
                     if doc_id in first_seen:
                         report.skipped.append(Problem(
                             source, f"duplicate id {doc_id!r}: the first one, from "
@@ -716,6 +868,9 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
                         continue
                     first_seen[doc_id] = source
                     report.warnings.extend(Problem(source, w, skipped=False) for w in warnings)
+                    refused = cap.refused_of(names, source)
+                    if refused:
+                        blob = _without_stored(blob, refused)
                     docnum = report.indexed
                     docmap.append(docnum)
                     pdw.start_doc(docnum)
@@ -742,6 +897,8 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
                 contiguous = base >= 0 and all(d == base + i for i, d in enumerate(docmap))
                 maps.append(base if contiguous else docmap)
                 for key, data in spilled.items():
+                    if key[0] in cap.refused:     # a field past the facet cap: no postings
+                        continue
                     parts.setdefault(key, []).append((chunk, spill.tell(), len(data)))
                     spill.write(data)
         doccount = report.indexed

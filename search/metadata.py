@@ -12,7 +12,9 @@ paragraph about 1786) is not the record's date.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 from . import cities as gazetteer
 from .cleaning import (is_boilerplate, is_breadcrumb, pick_title, split_paragraphs,
@@ -28,6 +30,39 @@ _TAG_KEYS = ("tags", "keywords")
 _RESERVED = {"id", "text", *_TITLE_KEYS, *_DATE_KEYS, *_CITY_KEYS, *_TAG_KEYS}
 # Longest value of a JSON field that becomes a facet (names, dynasties, not prose).
 MAX_FACET_VALUE = 64
+
+
+def env_count(name: str, default: int) -> int:
+    """A positive whole number from the environment, else ``default`` (said on stderr)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+        if value <= 0:
+            raise ValueError
+        return value
+    except ValueError:
+        print(f"warning: {name}={raw!r} is not a positive whole number; using {default:,}",
+              file=sys.stderr)
+        return default
+
+
+# Fields (besides id, text, title, date, cities, tags) one document may bring:
+# each distinct name can become a facet of the index, and an index holds at
+# most 65,535 field names, so one record of 70,000 keys must not sink a build.
+DEFAULT_MAX_FIELDS = 64
+MAX_FIELDS = env_count("SEARCH_MAX_FIELDS", DEFAULT_MAX_FIELDS)
+
+
+def _capped(fields: dict, problems: list[str]) -> dict:
+    """The first ``MAX_FIELDS`` of ``fields``, in the source's order; the cut is a warning."""
+    if len(fields) <= MAX_FIELDS:
+        return fields
+    problems.append(f"brings {len(fields):,} fields; the limit is {MAX_FIELDS:,} "
+                    f"(SEARCH_MAX_FIELDS): the first {MAX_FIELDS:,} are kept, "
+                    f"the other {len(fields) - MAX_FIELDS:,} dropped")
+    return dict(list(fields.items())[:MAX_FIELDS])
 
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 
@@ -121,12 +156,12 @@ def document_from_text(doc_id: str, source: str, front: dict, raw_body: str):
         date = find_date_in_text(_without_long_runs("\n".join([title, *paragraphs])))
 
     city_list, forms = _resolve_cities(_as_list(_first(front, _CITY_KEYS)), title, paragraphs)
+    # YAML keys can be numbers, booleans (yes:, on:) or null (~:): names are text.
+    fields = {str(k): v for k, v in front.items() if k not in _RESERVED and _is_scalar(v)}
     return Document(
         id=doc_id, title=title, body="\n".join(paragraphs), source=source, date=date,
         cities=city_list, city_forms=forms, tags=_as_list(_first(front, _TAG_KEYS)),
-        # YAML keys can be numbers, booleans (yes:, on:) or null (~:): names are text.
-        fields={str(k): v for k, v in front.items() if k not in _RESERVED and _is_scalar(v)},
-        warnings=problems,
+        fields=_capped(fields, problems), warnings=problems,
     )
 
 
@@ -177,5 +212,5 @@ def document_from_record(doc_id: str, source: str, record: dict):
     return Document(
         id=doc_id, title=title, body="\n".join(paragraphs), source=source, date=date,
         cities=city_list, city_forms=forms, tags=_as_list(_first(record, _TAG_KEYS)),
-        fields=fields, warnings=problems,
+        fields=_capped(fields, problems), warnings=problems,
     )

@@ -26,11 +26,18 @@ class Document:
 
 @dataclass
 class Problem:
-    """A file or line that was not indexed (``skipped``) or was indexed with a caveat."""
+    """A file or line that was not indexed (``skipped``), was indexed with a
+    caveat (neither flag), or is no document by design (``ignored``: a hidden
+    file or folder, a file of a type that is not indexed)."""
 
     source: str
     reason: str
     skipped: bool = True
+    ignored: bool = False
+
+    def __post_init__(self):
+        if self.ignored:
+            self.skipped = False
 
     def __str__(self):
         return f"{self.source}: {self.reason}"

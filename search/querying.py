@@ -32,7 +32,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit
 
 from . import cities as gazetteer
-from . import docsets, facets, fastrank, termcache
+from . import docsets, facets, fastrank, integrity, termcache
 from . import ranking
 from .analysis import char_grams, segment, segmenter
 from .errors import IndexNotFound, QueryError
@@ -50,6 +50,13 @@ MAX_FACET_LIMIT = 10_000
 MAX_QUERY_CHARS = 1000
 MAX_PAGE = 10_000
 DEFAULT_TIME_BUDGET = 2.0
+# What a query cut short by its time budget says, by how far it got.
+PARTIAL_NOTICE = "the query took too long; these are the best results found in time"
+NOT_RANKED_NOTICE = ("the query took too long to rank: these documents match it, "
+                     "in index order, not by relevance")
+NOT_MATCHED_NOTICE = ("the query took too long: its matches could not be found in time, "
+                      "so none are shown and the count is unknown; try fewer words, "
+                      "quoted phrases or exclusions")
 
 
 def _time_budget_setting() -> float:
@@ -299,6 +306,10 @@ class SearchResults:
     filters: dict[str, list[str]]
     elapsed_ms: float
     partial: bool = False
+    # False when the deadline cut matching short: ``total`` then counts the
+    # matches of a cheaper reading (phrases as their words), or is 0 with
+    # ``NOT_MATCHED_NOTICE`` when not even that finished.
+    total_exact: bool = True
     # Why a query answered as it did (a filter value not known, ...).
     notices: list[str] = field(default_factory=list)
     # What the free words were also searched as (``Expansion.to_dict()``:
@@ -325,6 +336,7 @@ class SearchResults:
             "hits": [h.to_dict() for h in self.hits], "facets": self.facets,
             "facets_more": self.facets_more,
             "elapsed_ms": round(self.elapsed_ms, 2), "partial": self.partial,
+            "total_exact": self.total_exact,
             "notices": self.notices, "expansions": self.expansions,
             "did_you_mean": self.did_you_mean,
         }
@@ -364,7 +376,10 @@ class _Generation:
 
     def __init__(self, path: Path):
         self.path = path
-        self.ix = whoosh_index.open_dir(str(path))
+        # Before Whoosh reads a byte: a missing or truncated file, or a small
+        # one (manifest, table of contents, saved tables) that fails its
+        # checksum, is named here rather than failing somewhere inside Whoosh.
+        self.checksums = integrity.verify_on_open(path)
         self.lock = threading.Lock()
         self.local = threading.local()
         self._facets: dict[str, facets.FacetTable] = {}
@@ -375,7 +390,12 @@ class _Generation:
         self.manifest = {}
         if manifest.exists():
             import json
-            self.manifest = json.loads(manifest.read_text())
+            try:
+                self.manifest = json.loads(manifest.read_text())
+            except (OSError, ValueError) as exc:
+                raise integrity.damaged(path, MANIFEST, f"is not valid JSON ({exc})") from None
+            if not isinstance(self.manifest, dict):
+                raise integrity.damaged(path, MANIFEST, "is not the manifest the build wrote")
         built_by = self.manifest.get("segmenter")
         if built_by and built_by != segmenter():
             # The words are the same either way (both are checked equal to
@@ -383,7 +403,15 @@ class _Generation:
             logging.getLogger(__name__).warning(
                 "the index at %s was segmented by %s, queries here by %s (SEARCH_SEGMENTER)",
                 path, built_by, segmenter())
-        with self.ix.searcher() as s:
+        try:
+            self.ix = whoosh_index.open_dir(str(path))
+        except whoosh_index.EmptyIndexError:
+            raise integrity.damaged(path, "_MAIN_*.toc", "is missing: the folder holds no "
+                                    "table of contents of a Whoosh index") from None
+        except Exception as exc:    # Whoosh unpickles its table of contents: anything goes
+            raise integrity.damaged(path, integrity.toc_name(path), "Whoosh cannot read the "
+                                    f"table of contents ({integrity.reason(exc)})") from None
+        with integrity.opening(path), self.ix.searcher() as s:
             self.doc_count = s.doc_count_all()
             self.facet_fields = sorted(
                 n[len(FACET_PREFIX):] for n in s.reader().indexed_field_names()
@@ -437,6 +465,20 @@ def _every_document(reader) -> np.ndarray:
     return np.arange(reader.doc_count_all(), dtype=np.int64)
 
 
+def _prefix_docs(reader, fieldname: str, prefix: str) -> np.ndarray | None:
+    """Documents with a term starting with ``prefix``, segment by segment;
+    None where a segment is not one ``fastrank.prefix_doc_ids`` reads."""
+    if reader.is_atomic():
+        return fastrank.prefix_doc_ids(reader, fieldname, prefix)
+    parts = []
+    for sub, offset in reader.leaf_readers():
+        docs = fastrank.prefix_doc_ids(sub, fieldname, prefix)
+        if docs is None:
+            return None
+        parts.append(docs + offset)
+    return docsets.union(parts, reader.doc_count_all())
+
+
 def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.ndarray:
     """Every document ``q`` matches, without scoring, as a document set
     (``search.docsets``: ascending document numbers).
@@ -461,6 +503,10 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.nd
         if (q.fieldname, q.text) not in reader:
             return docsets.NONE
         return docsets.of(reader.postings(q.fieldname, q.text).all_ids())
+    if type(q) is wq.Prefix:
+        docs = _prefix_docs(reader, q.fieldname, q.text)
+        if docs is not None:
+            return docs
     if isinstance(q, wq.Or):
         siblings = {(t.fieldname, t.text) for t in q.subqueries if isinstance(t, wq.Term)}
         return docsets.union([
@@ -536,6 +582,9 @@ class SearchIndex:
     def _current(self) -> _Generation:
         target = live_generation(self.path)
         if target is None:
+            _, broken = integrity.live_target(self.path)
+            if broken:          # a dangling ``current``, a generation that is a file
+                raise integrity.damaged(self.path, broken.file, broken.what)
             raise IndexNotFound(f"no index at {self.path}: build one with `make index` "
                                 f"or `python -m search index SOURCE --index {self.path}`")
         gen = self._gen
@@ -553,11 +602,13 @@ class SearchIndex:
         gen = self._current()
         return list(BUILTIN_FACETS) + gen.facet_fields
 
+    @integrity.guarded
     def stats(self) -> dict:
         gen = self._current()
         return {"documents": gen.doc_count, "facets": self.facet_names,
                 "built_at": gen.manifest.get("built_at"), "generation": gen.path.name}
 
+    @integrity.guarded
     def search(self, q: str = "", *, city=None, year=None, filters: dict | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
                snippet_count: int = 2, facet_limit: int = FACET_LIMIT) -> SearchResults:
@@ -588,6 +639,8 @@ class SearchIndex:
         deadline = time.monotonic() + TIME_BUDGET
         whoosh_q, needles, matched, partial, notices = self._match(
             searcher, parsed, expansions, deadline)
+        # Cut short while matching: the count is of a cheaper reading, or unknown.
+        matching_partial = partial
 
         # Each facet's allowed set; a facet's counts ignore its own selection
         # so its other values stay visible (multi-select facets).
@@ -612,27 +665,24 @@ class SearchIndex:
             # newest first is what a browser expects.
             sort = "newest"
         first = (page - 1) * per_page
+        unranked = False
         if sort == "relevance":
-            # Past the deadline, a short grace so a cut-short answer still
-            # shows its best documents.
-            rank_by = max(deadline, time.monotonic() + 0.2 * TIME_BUDGET) if partial else deadline
-            if partial:
-                whoosh_q = _without_order(whoosh_q) or whoosh_q
-            # Ranked within the filtered matching set.  Without filters that
-            # set is every match of the query: ranking them all skips looking
-            # each one up (Whoosh's own path, whose ranked AndNot has been seen
-            # to let an excluded document through, is still given the set).
-            unfiltered = filtered is matched and not partial
-            ranked, ranked_partial = self._ranked(
-                searcher, whoosh_q, None if unfiltered else filtered, first + per_page, rank_by,
-                matched if unfiltered else None)
+            ranked, ranked_partial = self._rank_matches(
+                searcher, whoosh_q, matched, filtered, first + per_page, deadline, partial)
             partial = partial or ranked_partial
             page_hits = ranked[first:first + per_page]
+            if ranked_partial and not ranked and len(filtered):
+                # Matching finished, ranking did not reach a single document:
+                # the matches as they are beat an empty page that looks like none.
+                unranked = True
+                page_hits = [(d, None) for d in filtered[first:first + per_page].tolist()]
         else:
             page_hits = [(d, None) for d in _by_date(gen.date_keys(), filtered, first, per_page,
                                                      newest=sort == "newest")]
-        if partial:
-            notices.append("the query took too long; these are the best results found in time")
+        if unranked:
+            notices.append(NOT_RANKED_NOTICE)
+        elif partial and NOT_MATCHED_NOTICE not in notices:
+            notices.append(PARTIAL_NOTICE)
         hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
         for name, values in selected.items():
             totals = gen.facet_table(self._field(name)).totals
@@ -643,11 +693,12 @@ class SearchIndex:
         return SearchResults(
             query=parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
             hits=hits, facets=facet_counts, facets_more=facets_more, filters=selected,
-            partial=partial, notices=notices,
+            partial=partial, notices=notices, total_exact=not matching_partial,
             expansions=[e.to_dict() for e in expansions],
             did_you_mean=did_you_mean(parsed, gen),
             elapsed_ms=(time.perf_counter() - started) * 1000)
 
+    @integrity.guarded
     def document(self, doc_id: str, q: str = "") -> DocumentView | None:
         """One document by id, with the query's matches marked, or None."""
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
@@ -668,11 +719,13 @@ class SearchIndex:
             city_forms=stored.get("city_forms") or {}, source=stored.get("source", ""),
             fields=stored.get("extra") or {})
 
+    @integrity.guarded
     def suggest(self, q: str, limit: int = 8) -> list[str]:
         """Completions of ``q`` as it is typed (``search.suggest.complete``)."""
         from .suggest import complete
         return complete(self._current(), q, limit=limit)
 
+    @integrity.guarded
     def related(self, doc_id: str, limit: int = 5) -> list[dict] | None:
         """Documents like ``doc_id`` (``search.related``); None if there is no such document."""
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
@@ -680,10 +733,11 @@ class SearchIndex:
         from .related import related
         return related(self._current(), doc_id, limit=limit)
 
+    @integrity.guarded
     def explain(self, q: str, doc_id: str | None = None) -> dict:
         """What the query path makes of ``q``, and why ``doc_id`` matches or not (``search.explain``)."""
         from .explain import explain
-        return explain(self._current(), q, doc_id)
+        return explain(self, self._current(), q, doc_id)
 
     # -- the pieces -----------------------------------------------------------
 
@@ -759,36 +813,64 @@ class SearchIndex:
     def _match(self, searcher, parsed, expansions, deadline):
         """The query ``search()`` ranks, its needles (to highlight), its
         matching set, whether the deadline cut that short, and the notices
-        so far (pinyin read, quoted text read as words)."""
+        so far (pinyin read, quoted text read as words, matching unfinished:
+        ``NOT_MATCHED_NOTICE``)."""
         whoosh_q, needles = build_query(parsed, expansions)
         notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
-        matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
+        matched, partial, finished = self._matching_docs(searcher, whoosh_q, deadline)
         if not len(matched) and parsed.phrases and not partial:
             # People quote names inside questions; when nothing holds the
             # quoted text exactly, answer for its words and say so.
             loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
             whoosh_q, needles = build_query(loose, expansions)
-            matched, partial = self._matching_docs(searcher, whoosh_q, deadline)
+            matched, partial, finished = self._matching_docs(searcher, whoosh_q, deadline)
             if len(matched):
                 quoted = "、".join(f"“{p}”" for p in parsed.phrases)
                 notices.append(f"no document contains {quoted} exactly; "
                                "showing documents with its words")
+        if not finished:
+            notices.append(NOT_MATCHED_NOTICE)
         return whoosh_q, needles, matched, partial, notices
 
     @staticmethod
-    def _matching_docs(searcher, q, deadline) -> tuple[np.ndarray, bool]:
-        """The documents ``q`` matches, and whether the deadline cut that short
-        (then: those found by a cheaper reading, its words without order)."""
+    def _matching_docs(searcher, q, deadline) -> tuple[np.ndarray, bool, bool]:
+        """The documents ``q`` matches, whether the deadline cut that short
+        (then: those found by a cheaper reading, its words without order),
+        and whether either reading finished (if not: no documents, which
+        says nothing about how many match)."""
         try:
-            return matching_docs(searcher, q, deadline), False
+            return matching_docs(searcher, q, deadline), False, True
         except TimeLimit:
             loose = _without_order(q)
             if loose is None:
-                return docsets.NONE, True
+                return docsets.NONE, True, False
             try:
-                return matching_docs(searcher, loose, time.monotonic() + 0.2 * TIME_BUDGET), True
+                return matching_docs(searcher, loose, time.monotonic() + 0.2 * TIME_BUDGET), True, True
             except TimeLimit:
-                return docsets.NONE, True
+                return docsets.NONE, True, False
+
+    def _rank_matches(self, searcher, whoosh_q, matched, filtered, limit, deadline, partial):
+        """The best ``limit`` ``(docnum, score)`` of the filtered matching set,
+        best first, as the results page ranks them (``explain`` reads its
+        ranks here too), and whether time cut the ranking short."""
+        # Past the deadline, a short grace so a cut-short answer still
+        # shows its best documents.
+        rank_by = max(deadline, time.monotonic() + 0.2 * TIME_BUDGET) if partial else deadline
+        if partial:
+            whoosh_q = _without_order(whoosh_q) or whoosh_q
+        if isinstance(whoosh_q, wq.AndNot):
+            # The matching set has the exclusions applied already, and a
+            # document scores what the query's positive part gives it:
+            # ranking that part within the set never reads the exclusions
+            # again (a hundred excluded characters are tens of thousands of
+            # bigrams, which planning a ranking would look up one by one).
+            return self._ranked(searcher, whoosh_q.a, filtered, limit, rank_by)
+        # Without filters the set is every match of the query: ranking them
+        # all skips looking each one up (Whoosh's own path, for queries the
+        # fast ranking does not reproduce, is still given the set).
+        unfiltered = filtered is matched and not partial
+        return self._ranked(searcher, whoosh_q, None if unfiltered else filtered, limit, rank_by,
+                            matched if unfiltered else None)
 
     @staticmethod
     def _ranked(searcher, q, allowed, limit, deadline, matched=None):

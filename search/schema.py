@@ -10,7 +10,10 @@
   month ``2014-09``); ``date_key`` sorts by date; ``date`` keeps the ISO text
   with its precision.
 * ``facet_*``: any other short field of a JSON-lines document (``author``,
-  ``dynasty``) becomes a facet, filterable by name without the prefix.
+  ``dynasty``) becomes a facet, filterable by name without the prefix; an
+  index holds at most ``SEARCH_MAX_FACETS`` (100) of them, the first names in
+  document order, and a document brings at most ``SEARCH_MAX_FIELDS`` (64)
+  fields (see ``indexing`` and ``metadata``).
 """
 
 from __future__ import annotations

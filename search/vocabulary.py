@@ -43,7 +43,8 @@ from collections import Counter
 from itertools import accumulate
 from pathlib import Path
 
-from . import pinyin
+from . import integrity, pinyin
+from .errors import IndexDamaged
 from .saved import ReadOnce
 from .script import to_simplified
 
@@ -302,15 +303,14 @@ def save(generation: Path, ix) -> None:
 
 def _read(generation: Path, doc_count: int) -> dict | None:
     """``{"vocabulary", "titles"}`` saved with ``generation``, or None."""
-    path = generation / FILE
-    if not path.exists():
+    raw = integrity.read_saved(generation, FILE)
+    if raw is None:
         return None
     enabled = gc.isenabled()
     gc.disable()        # many small objects: the collector would run over and over
     try:
-        data = pickle.loads(zlib.decompress(path.read_bytes()))
-    except (OSError, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-        return None
+        data = integrity.unpickle_saved(generation, FILE, raw,
+                                        lambda b: pickle.loads(zlib.decompress(b)))
     finally:
         if enabled:
             gc.enable()
@@ -344,6 +344,8 @@ class _Lazy:
     def _run(self):
         try:
             self.value = self._build()
+        except IndexDamaged as exc:     # said by every caller, see get()
+            self.error = exc
         except Exception as exc:    # kept, so a failed build is not retried forever
             self.error = exc
             logging.getLogger(__name__).exception("building the index vocabulary failed")
@@ -362,6 +364,10 @@ class _Lazy:
                                      daemon=True).start()
             if not self._done.wait(timeout):
                 return None
+        if isinstance(self.error, IndexDamaged):
+            # A saved file that cannot be decoded is a damaged index, not a
+            # vocabulary to do without.
+            raise self.error
         return self.value
 
 

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,13 +25,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def serve(index_dir, threads: int = 8, log_path=None, env=None):
-    """Yield ``(base_url, process)`` of a server over ``index_dir``."""
+def serve(index_dir, threads: int = 8, log_path=None, env=None, extra_args=()):
+    """Yield ``(base_url, process)`` of a server over ``index_dir``;
+    ``extra_args`` are more options of ``serve`` (``--processes 2`` ...)."""
     log_path = Path(log_path or Path(index_dir).parent / "server.log")
     log = open(log_path, "w+", encoding="utf-8", errors="replace")
     proc = subprocess.Popen(
         [sys.executable, "-u", "-m", "search", "serve", "--index", str(index_dir),
-         "--host", "127.0.0.1", "--port", "0", "--threads", str(threads)],
+         "--host", "127.0.0.1", "--port", "0", "--threads", str(threads), *extra_args],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         base = _wait_for_server(proc, log)
@@ -62,6 +64,9 @@ def _wait_for_server(proc, log, timeout: float = 60.0) -> str:
                 with urllib.request.urlopen(base + "/api/stats", timeout=5) as resp:
                     if resp.status in (200, 503):
                         return base
+            except urllib.error.HTTPError as exc:
+                if exc.code == 503:     # up, over no index or a damaged one
+                    return base
             except OSError:
                 pass
         time.sleep(0.1)

@@ -127,8 +127,8 @@ def test_parallel_build_gives_the_same_results_for_every_benchmark_query(
 
 def test_an_empty_build_is_the_same_too(tmp_path):
     empty = write_jsonl(tmp_path / "empty.jsonl", [])
-    a = build_index([empty], tmp_path / "a", builder="whoosh")
-    b = build_index([empty], tmp_path / "b", builder="parallel")
+    a = build_index([empty], tmp_path / "a", builder="whoosh", force=True)
+    b = build_index([empty], tmp_path / "b", builder="parallel", force=True)
     assert a.indexed == b.indexed == 0
     from search import open_index
     assert open_index(tmp_path / "b").search("明月").total == 0

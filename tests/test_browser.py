@@ -134,7 +134,7 @@ def test_search_facet_document_keyboard_and_phone(server, browser):
     shot(page, "02-results")
 
     # Click the 洛阳 city facet: results narrow to Luoyang, a chip appears.
-    facet = page.locator("a.facet-link", has_text="洛阳").first
+    facet = page.locator("button.facet-link", has_text="洛阳").first
     with page.expect_navigation():
         facet.click()
     assert parse_qs(urlsplit(page.url).query)["city"] == ["洛阳"]
@@ -143,7 +143,7 @@ def test_search_facet_document_keyboard_and_phone(server, browser):
     for meta in page.locator(".hit-meta").all_inner_texts():
         assert "洛阳" in meta
     assert "洛阳" in page.locator(".chip").first.inner_text()
-    assert page.locator("a.facet-link.is-selected", has_text="洛阳").count() == 1
+    assert page.locator("button.facet-link.is-selected", has_text="洛阳").count() == 1
     first_title = page.locator(".hit-title a").first
     assert "落戶河南洛陽" in first_title.inner_text()
     shot(page, "03-city-facet")

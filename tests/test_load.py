@@ -225,7 +225,7 @@ def test_kill_9_during_a_build_leaves_the_old_index_and_the_next_build_works(tmp
                 break
             # The build finished between two looks (its last write takes ~0.3 s):
             # put the old index back and try again.
-            build_index([old], index_dir)
+            build_index([old], index_dir, force=True)
             ix = open_index(index_dir)
             live = ix.stats()["generation"]
         else:

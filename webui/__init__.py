@@ -30,6 +30,12 @@ code path for both):
 
 ``script``     display script of titles, snippets and documents: ``orig`` (default),
                ``simp`` or ``trad``; the marks stay on the same words (also in the API)
+``drop.<p>``   page only: ``drop.city=洛阳`` removes that value of ``city`` (a 303 to
+               the search without it); what a chosen facet value or a chip sends
+
+Facet values and chips are buttons of the header's search form (which holds
+the search once), so a page's size grows with the search, not with the search
+times the number of values.
 
 The document pages take the same parameters: ``q`` marks the matches, the rest
 makes the link back to the same results.  A document page also lists related
@@ -37,9 +43,14 @@ documents.  The search box offers completions as you type (``static/app.js``,
 an ARIA combobox over ``/api/suggest``; without JavaScript, a plain box).
 
 Errors: a bad parameter is 400 (the page shows the message, the API answers
-``{"error": "..."}``); no index is 503 with how to build one; unknown pages and
-documents are 404; anything unexpected is a friendly 500 (logged), never a
-traceback.  Every response carries a strict Content-Security-Policy.
+``{"error": "..."}``); no index is 503 with how to build one, a damaged index
+503 with what is wrong; unknown pages and documents are 404; anything
+unexpected is a friendly 500 (logged), never a traceback.  Every response
+carries a strict Content-Security-Policy.
+
+Before and after the routes (``webui.guards``): a ``Host`` header that is not a
+host name is a 400 before Flask reads it; redirects have relative locations and
+``Cache-Control: no-store``; JSON never holds ``Infinity`` or ``NaN`` (``null``).
 """
 
 from __future__ import annotations
@@ -50,7 +61,9 @@ import threading
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from search import IndexNotFound, QueryError, open_index
+from search import IndexDamaged, IndexNotFound, QueryError, open_index
+
+from .guards import FiniteJSONProvider, HostCheck, relative_redirect
 
 __all__ = ["create_app", "get_index"]
 
@@ -81,6 +94,7 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     )
     if config:
         app.config.update(config)
+    app.json = FiniteJSONProvider(app)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["webui"] = {"index": None, "lock": threading.Lock(), "overview": {}}
@@ -105,11 +119,15 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
             response.headers.setdefault(name, value)
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return relative_redirect(response)
 
     @app.errorhandler(IndexNotFound)
     def no_index(exc):
         return _error_response(503, str(exc), template="no_index.html")
+
+    @app.errorhandler(IndexDamaged)
+    def damaged_index(exc):
+        return _error_response(503, str(exc), title="索引已损坏")
 
     @app.errorhandler(QueryError)
     def bad_query(exc):
@@ -130,6 +148,8 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
         # Flask has logged the original exception; the reader gets no traceback.
         return _error_response(500, "an unexpected error occurred; it has been logged")
 
+    # Outermost: a bad Host is refused before Flask builds a URL adapter from it.
+    app.wsgi_app = HostCheck(app.wsgi_app, SECURITY_HEADERS)
     return app
 
 
@@ -142,10 +162,11 @@ _TITLES = {400: "参数有误", 404: "找不到页面", 405: "不支持的请求
            500: "服务器出错了", 503: "还没有索引"}
 
 
-def _error_response(status: int, message: str, template: str = "error.html"):
+def _error_response(status: int, message: str, template: str = "error.html",
+                    title: str | None = None):
     if wants_json():
         return jsonify({"error": message}), status
-    return render_template(template, status=status, title=_TITLES.get(status, "出错了"),
+    return render_template(template, status=status, title=title or _TITLES.get(status, "出错了"),
                            message=message, index_dir=current_app.config["SEARCH_INDEX"]), status
 
 
@@ -154,7 +175,7 @@ def wants_json() -> bool:
 
 
 def get_index():
-    """The app's ``SearchIndex``, opened once; raises ``IndexNotFound`` (503).
+    """The app's ``SearchIndex``, opened once; raises ``IndexNotFound`` or ``IndexDamaged`` (503).
 
     A failed open is not remembered, so an index built after the server
     started is found by the next request.

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from search import QueryError, parse_query
 
 from . import get_index
 from .overview import overview
-from .params import (SearchState, check_utf8, display_script, page_window, run_search,
-                     search_kwargs)
+from .params import (SearchState, check_utf8, display_script, page_window, param_name,
+                     run_search, search_kwargs, without_dropped)
 
 pages = Blueprint("pages", __name__)
 
@@ -35,7 +36,15 @@ MAX_PAGE = 10_000
 
 @pages.get("/")
 def search():
-    """The search page; ``?q=`` and filters as described in ``webui``'s docstring."""
+    """The search page; ``?q=`` and filters as described in ``webui``'s docstring.
+
+    A chip or chosen facet value sends ``drop.<param>=<value>``: the answer is
+    a redirect to the same search without that value (303: the address then
+    says what is shown).
+    """
+    kept = without_dropped(request.args)
+    if kept is not None:
+        return redirect(url_for("pages.search") + ("?" + urlencode(kept) if kept else ""), 303)
     ix = get_index()
     try:
         kwargs, res = run_search(ix, request.args, request.query_string)
@@ -144,8 +153,9 @@ def _facet_groups(res, state: SearchState) -> list[dict]:
     """The facet boxes beside the results, in display order.
 
     Each: ``{"name", "label", "top", "more", "left", "loose_months"}`` where values
-    are ``{"value", "count", "selected", "url"}``; a chosen year's value has
-    ``months``, shown nested under it.
+    are ``{"value", "count", "selected", "param"}`` (``param``: the URL parameter
+    of the value's button); a chosen year's value has ``months``, shown nested
+    under it.
     """
     groups = []
     names = ["city", "year"] + [n for n in res.facets if n not in ("city", "year", "month")]
@@ -172,8 +182,8 @@ def _facet_groups(res, state: SearchState) -> list[dict]:
 
 def _values(name, items, state):
     return [{"value": it["value"], "count": it["count"],
-             "selected": state.has(name, it["value"]),
-             "url": state.toggle_url(name, it["value"])} for it in items]
+             "selected": state.has(name, it["value"]), "param": param_name(name)}
+            for it in items]
 
 
 def _split(values):
@@ -185,11 +195,13 @@ def _split(values):
 
 
 def _suggestions(res, state: SearchState) -> list[dict]:
-    """Links that may find something when nothing was found."""
+    """Links (``url``) or search-form buttons (``drop``: name and value) that may
+    find something when nothing was found; one button per filter, since a
+    link per filter would repeat the whole search for each."""
     out = []
     for facet, value in state.filters:
         out.append({"text": f"去掉筛选「{FACET_LABELS.get(facet, facet)}：{value}」",
-                    "url": state.remove_url(facet, value)})
+                    "drop": ("drop." + param_name(facet), value)})
     if len(state.filters) > 1:
         out.append({"text": "清除全部筛选", "url": state.clear_filters_url()})
     if state.q:
@@ -247,6 +259,11 @@ def register_template_helpers(app) -> None:
         """贵阳 (貴陽): the canonical name, and the document's own spellings if different."""
         own = [f for f in (forms or {}).get(city, []) if f != city]
         return f"{city} ({'、'.join(own)})" if own else city
+
+    @app.template_filter("filter_param")
+    def filter_param(facet: str) -> str:
+        """The URL parameter carrying a value of ``facet`` (``city``, ``year``, ``f.author``)."""
+        return param_name(facet)
 
     @app.template_filter("is_web_url")
     def is_web_url(value) -> bool:

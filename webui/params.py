@@ -9,8 +9,15 @@ length, unknown facet, malformed year) is the library's ``QueryError``, so the
 page and the API report the same message as the CLI.
 
 ``SearchState`` is the other direction: a search as a list of URL parameters,
-so that every link on a page (facet values, chips, sort, pagination, document
-links) keeps everything else the reader chose.
+so that every link on a page (sort, pagination, display script, document
+links) and the search form keep everything else the reader chose.
+
+Facet values and filter chips are buttons of the page's search form, not
+links: a link per value would repeat the whole query (up to 1,000 characters)
+for each of hundreds of values.  A value not chosen is ``<button name="city"
+value="贵阳">`` (the form already holds the search: one filter more); a chosen
+one is ``name="drop.city"``, and ``without_dropped`` turns such a request into
+the search without that value, where the page redirects.
 
 ``display_script`` reads ``script`` (``orig``, ``simp`` or ``trad``: the script
 results and documents are shown in); it is not a search parameter, so it is
@@ -20,7 +27,6 @@ kept apart from ``search_kwargs``, and ``SearchState.script`` carries it on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from urllib.parse import unquote_to_bytes, urlencode
 
 from flask import url_for
@@ -55,13 +61,31 @@ def check_utf8(query_string: bytes | str) -> None:
         raise ParamError("the URL's parameters are not valid UTF-8 text") from None
 
 
-def _param_name(facet: str) -> str:
+def param_name(facet: str) -> str:
     """The URL parameter that carries a value of ``facet``."""
     if facet == "city":
         return "city"
     if facet in ("year", "month"):
         return "year"          # the library reads YYYY-MM years as months
     return FILTER_PREFIX + facet
+
+
+DROP_PREFIX = "drop."
+
+
+def without_dropped(args) -> list[tuple[str, str]] | None:
+    """The request's parameters less the filter values its ``drop.<param>`` names remove.
+
+    ``None`` when the request drops nothing.  The page number goes too (a
+    different set of results starts from page 1), and so do empty values,
+    which mean the same as no value.
+    """
+    pairs = list(args.items(multi=True))
+    dropped = {(k[len(DROP_PREFIX):], v) for k, v in pairs if k.startswith(DROP_PREFIX)}
+    if not dropped:
+        return None
+    return [(k, v) for k, v in pairs
+            if v and k != "page" and not k.startswith(DROP_PREFIX) and (k, v) not in dropped]
 
 
 def search_kwargs(args, query_string: bytes | str = b"") -> dict:
@@ -192,7 +216,7 @@ class SearchState:
         out: list[tuple[str, str]] = []
         if self.q:
             out.append(("q", self.q))
-        out += [(_param_name(f), v) for f, v in self.filters]
+        out += [(param_name(f), v) for f, v in self.filters]
         if self.sort:
             out.append(("sort", self.sort))
         if with_page and self.page and self.page != 1:
@@ -218,29 +242,6 @@ class SearchState:
         if "page" not in changes:
             changes["page"] = 1     # any other change starts from the first page
         return replace(self, **changes)
-
-    @cached_property
-    def _add_parts(self) -> tuple[str, str, str]:
-        """The URL of this state on page 1 around where a new filter goes:
-        a results page links a hundred facet values, each one filter more."""
-        first = self.with_()
-        head = [("q", first.q)] if first.q else []
-        head += [(_param_name(f), v) for f, v in first.filters]
-        tail = first.pairs()[len(head):]
-        return url_for("pages.search"), urlencode(head), urlencode(tail)
-
-    def add_url(self, facet: str, value: str) -> str:
-        if (facet, value) in self.filters:
-            return self.with_().url()
-        base, head, tail = self._add_parts
-        new = urlencode([(_param_name(facet), value)])
-        return base + "?" + "&".join(part for part in (head, new, tail) if part)
-
-    def remove_url(self, facet: str, value: str) -> str:
-        return self.with_(filters=tuple(p for p in self.filters if p != (facet, value))).url()
-
-    def toggle_url(self, facet: str, value: str) -> str:
-        return self.remove_url(facet, value) if self.has(facet, value) else self.add_url(facet, value)
 
     def clear_filters_url(self) -> str:
         return self.with_(filters=()).url()

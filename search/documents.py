@@ -38,7 +38,6 @@ import json
 import math
 import os
 import stat
-import sys
 import zlib
 from pathlib import Path
 from typing import Iterator, Union
@@ -54,22 +53,7 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
-def _env_bytes(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw)
-        if value <= 0:
-            raise ValueError
-        return value
-    except ValueError:
-        print(f"warning: {name}={raw!r} is not a positive whole number of bytes; "
-              f"using {default:,}", file=sys.stderr)
-        return default
-
-
-MAX_FILE_BYTES = _env_bytes("SEARCH_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)
+MAX_FILE_BYTES = metadata.env_count("SEARCH_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, "bytes")
 # Bytes of a JSON line read at a time (a longer line is read in such steps).
 _LINE_CHUNK = 1 << 20
 

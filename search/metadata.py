@@ -32,8 +32,9 @@ _RESERVED = {"id", "text", *_TITLE_KEYS, *_DATE_KEYS, *_CITY_KEYS, *_TAG_KEYS}
 MAX_FACET_VALUE = 64
 
 
-def env_count(name: str, default: int) -> int:
-    """A positive whole number from the environment, else ``default`` (said on stderr)."""
+def env_count(name: str, default: int, unit: str = "") -> int:
+    """A positive whole number (of ``unit``) from the environment, else
+    ``default`` (said on stderr)."""
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -43,7 +44,8 @@ def env_count(name: str, default: int) -> int:
             raise ValueError
         return value
     except ValueError:
-        print(f"warning: {name}={raw!r} is not a positive whole number; using {default:,}",
+        of = f" of {unit}" if unit else ""
+        print(f"warning: {name}={raw!r} is not a positive whole number{of}; using {default:,}",
               file=sys.stderr)
         return default
 

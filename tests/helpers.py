@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,3 +32,22 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 def ids(results) -> list[str]:
     return [h.id for h in results.hits]
+
+
+class TookTooLong(Exception):
+    pass
+
+
+@contextmanager
+def within(seconds: float, what: str):
+    """Fail (rather than hang) when the block runs longer than ``seconds``."""
+    def on_alarm(signum, frame):
+        raise TookTooLong(f"{what} took more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

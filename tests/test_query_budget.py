@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import time
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
 from conftest import build
+from tests.helpers import within
 from search import querying
 from search.querying import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE, open_index
 
@@ -83,24 +82,6 @@ def budget_index(tmp_path_factory):
     ix.explain("明月 天", doc_id="clean/00000")
     return ix
 
-
-class TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def within(seconds: float, what: str):
-    """Fail, rather than hang, when the block runs longer than ``seconds``."""
-    def on_alarm(signum, frame):
-        raise TookTooLong(f"{what} took more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def test_the_hostile_queries_fit_the_query_limit():

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 import tracemalloc
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,28 +24,10 @@ from search import cli, documents, metadata
 from search.documents import iter_source
 from search.model import Document, Problem
 from tests import synthetic
-from tests.helpers import REPO, SEEDS, ids, write_folder, write_jsonl
+from tests.helpers import REPO, SEEDS, ids, within, write_folder, write_jsonl
 
 GOOD = "好的文档\n这是一篇正常的文章，讲洛阳的呼叫中心。"
 
-
-class TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def within(seconds: float, what: str):
-    """Fail (rather than hang) when the block runs longer than ``seconds``."""
-    def on_alarm(signum, frame):
-        raise TookTooLong(f"{what} took more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def problems_by_name(report) -> dict[str, str]:

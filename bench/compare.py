@@ -14,7 +14,7 @@ import sys
 
 from whoosh import index as whoosh_index
 
-from search.indexing import live_generation
+from search.store.layout import live_generation
 
 
 def _open(path):

@@ -63,7 +63,7 @@ def compare_queries(index_a, index_b, queries: list[dict], every: int = 1) -> tu
 
 def check(source: Path, queries: list[dict], work: Path, workers: int = 2) -> dict:
     from bench.compare import differences
-    from search.indexing import build_index
+    from search.store.build import build_index
     started = time.perf_counter()
     ref = build_index([str(source)], work / "whoosh", builder="whoosh")
     ref_seconds = time.perf_counter() - started

@@ -7,7 +7,7 @@ ranked query as ``SearchIndex.search`` does (its ``_match``: expansions,
 quoted text found nowhere read as words; filters as the allowed documents)
 and ranks it with
 Whoosh's collector (``fastrank._whoosh_rank``, the path for queries it does
-not reproduce) and with ``search.fastrank.rank``, one after the other, for
+not reproduce) and with ``search.rank.fastrank.rank``, one after the other, for
 the top 10 and the top 100.  Whoosh's collector is told to keep only
 matching documents (its AndNot matcher can let an excluded one through).  Where they
 differ, both are compared with Whoosh's exhaustive scoring (every match
@@ -32,11 +32,13 @@ LIMITS = (10, 100)
 
 def prepare(ix, query: dict):
     """``(searcher, whoosh query, allowed or None, matched)`` as ``search()``
-    ranks; document sets as ``search.docsets`` arrays."""
-    from search import docsets
+    ranks; document sets as ``search.store.docsets`` arrays."""
+    from search.store import docsets
     from bench.queries import search_args
-    from search.expansion import expand
-    from search.querying import TIME_BUDGET, _without_order, parse_query
+    from search.query.expansion import expand
+    from search.query.budget import TIME_BUDGET
+    from search.query.build import _without_order
+    from search.query.parse import parse_query
     q, kwargs = search_args(query)
     gen = ix._current()
     searcher = gen.searcher()
@@ -64,7 +66,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) -> int:
-    from search import fastrank, open_index
+    from search.rank import fastrank
+    from search import open_index
     ix = open_index(index_dir)
     old_ms, new_ms, kinds = [], [], []
     identical = {limit: 0 for limit in LIMITS}

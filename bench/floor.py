@@ -8,8 +8,8 @@ Over the title and text of every record, one process, nothing else:
   default dictionary plus this project's user dictionary);
 * ``opencc``: ``OpenCC("t2s").convert(text)`` (opencc-python-reimplemented);
 * for comparison, this project's equivalents on the same text:
-  ``search.analysis.segment`` (jieba's words and search-mode sub-words, per
-  run of Han text) and ``search.script.to_simplified``; and how many records'
+  ``search.text.segment.segment`` (jieba's words and search-mode sub-words, per
+  run of Han text) and ``search.text.script.to_simplified``; and how many records'
   ``to_simplified`` differs from OpenCC's ``t2s`` followed by the full-width
   folding ``to_simplified`` documents (it must be none; see
   ``bench/verify_t2s.py``).
@@ -44,8 +44,8 @@ def measure(corpus: str, limit: int | None = None) -> dict:
     import jieba
     import opencc
 
-    from search.analysis import load_jieba, segment
-    from search.script import to_simplified
+    from search.text.segment import load_jieba, segment
+    from search.text.script import to_simplified
 
     docs = texts(corpus, limit)
     load_jieba()

@@ -52,10 +52,10 @@ def _lines(record) -> list[str]:
 
 
 def generate(records: list[dict], seed: int = SEED) -> tuple[list[dict], list[dict]]:
-    from search.analysis import segment
-    from search.metadata import document_from_record
-    from search.querying import STOP_WORDS
-    from search.script import to_simplified, to_traditional
+    from search.text.segment import segment
+    from search.ingest.metadata import document_from_record
+    from search.text.stopwords import STOP_WORDS
+    from search.text.script import to_simplified, to_traditional
 
     rng = random.Random(seed)
     step = max(1, len(records) // SAMPLE_SIZE)

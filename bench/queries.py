@@ -65,8 +65,8 @@ def run(index_dir: str, queries: list[dict], rounds: int = 2) -> dict:
 def typed_prefixes(queries: list[dict], limit: int = 100) -> list[str]:
     """What a reader's search box holds keystroke by keystroke: every prefix of
     the first ``limit`` queries' text, and of their toneless pinyin."""
-    from search.pinyin import word_syllables
-    from search.script import to_simplified
+    from search.text.pinyin import word_syllables
+    from search.text.script import to_simplified
     out: list[str] = []
     for query in queries[:limit]:
         text = query["q"].replace('"', "").strip()
@@ -81,7 +81,7 @@ def keystrokes(ix, queries: list[dict]) -> dict:
     """Milliseconds of ``suggest`` per keystroke, each prefix once, once the
     vocabulary (built in the background on a large index's first keystroke,
     answering empty until then) is ready; its build time is reported apart."""
-    from search.vocabulary import titles, vocabulary
+    from search.store.vocabulary import titles, vocabulary
     prefixes = typed_prefixes(queries)
     t0 = time.perf_counter()
     gen = ix._current()

@@ -276,7 +276,7 @@ def measure_build(py: str, corpus: Path, index_dir: Path, docs: int, chars: int,
         env["SEARCH_BUILD_WORKERS"] = str(workers)
     result, seconds, mem = run_measured(cmd, env=env)
     report = json.loads(result.stdout)
-    from search.indexing import live_generation
+    from search.store.layout import live_generation
     gen = live_generation(index_dir)
     manifest = json.loads((gen / "build.json").read_text())
     return {

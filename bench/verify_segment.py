@@ -1,4 +1,4 @@
-"""Check that ``search.analysis.segment`` gives exactly ``jieba.tokenize``'s words, on real text.
+"""Check that ``search.text.segment.segment`` gives exactly ``jieba.tokenize``'s words, on real text.
 
     python -m bench.verify_segment [FILE_OR_FOLDER ...]
 
@@ -19,8 +19,8 @@ from bench.verify_t2s import DEFAULTS, texts
 
 
 def main(argv=None) -> int:
-    from search.analysis import segment, segment_reference
-    from search.script import to_simplified
+    from search.text.segment import segment, segment_reference
+    from search.text.script import to_simplified
     args = sys.argv[1:] if argv is None else argv
     paths = [Path(a) for a in args] or [p for p in DEFAULTS if p.exists()]
     if not paths:

@@ -1,4 +1,4 @@
-"""Check that ``search.script.to_simplified`` is OpenCC's ``t2s``, on real text.
+"""Check that ``search.text.script.to_simplified`` is OpenCC's ``t2s``, on real text.
 
     python -m bench.verify_t2s [FILE_OR_FOLDER ...]
 
@@ -60,7 +60,7 @@ def texts(path: Path):
 def verify(paths) -> tuple[int, int, list[str]]:
     import opencc
 
-    from search.script import to_simplified
+    from search.text.script import to_simplified
     converter = opencc.OpenCC("t2s")
     checked = differ = 0
     examples: list[str] = []

@@ -3,7 +3,7 @@
 
 Owns the gazetteer's provenance and the rules that turn the package's
 administrative divisions into one row per city.  The runtime module
-``search/cities.py`` only reads the file this script writes; nothing in the
+``search/ingest/cities.py`` only reads the file this script writes; nothing in the
 data is typed by hand.
 
 Source: china-division (modood/Administrative-divisions-of-China), pinned to an

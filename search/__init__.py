@@ -6,8 +6,10 @@
 """
 
 from .errors import BuildError, IndexDamaged, IndexNotFound, QueryError, SearchError
-from .indexing import BuildRefused, BuildReport, build_index
-from .querying import DocumentView, Hit, SearchIndex, SearchResults, open_index, parse_query
+from .query.parse import parse_query
+from .results.model import DocumentView, Hit, SearchResults
+from .searcher import SearchIndex, open_index
+from .store.build import BuildRefused, BuildReport, build_index
 
 __all__ = [
     "build_index", "open_index", "parse_query", "BuildReport", "SearchIndex",

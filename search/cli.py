@@ -118,7 +118,7 @@ def _emphasise(fragment: str, tty: bool) -> str:
 
 
 def cmd_index(args) -> int:
-    from .indexing import BuildRefused, build_index, print_progress
+    from .store.build import BuildRefused, build_index, print_progress
     missing = [s for s in args.sources if not os.path.exists(s)]
     if args.sources and len(missing) == len(args.sources):
         print(f"error: no such file or folder: {', '.join(map(_printable, missing))}; "
@@ -163,7 +163,7 @@ def _printable(text: str) -> str:
 
 
 def cmd_query(args) -> int:
-    from .querying import open_index
+    from .searcher import open_index
     bad = _not_utf8(args)
     if bad:
         print(f"error: {bad} is not valid UTF-8 text", file=sys.stderr)
@@ -207,7 +207,7 @@ def cmd_query(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .querying import open_index
+    from .searcher import open_index
     info = open_index(args.index).explain(args.text, doc_id=args.doc)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
@@ -267,7 +267,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .integrity import check
+    from .store.integrity import check
     report = check(args.index)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -290,7 +290,7 @@ _READING = ("query", "explain", "check")
 
 
 def _reading_failed(args, exc: Exception) -> int:
-    from .integrity import diagnose, reason
+    from .store.integrity import diagnose, reason
     error = diagnose(args.index, exc)
     if error is not None:
         print(f"error: {error}", file=sys.stderr)

@@ -29,8 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import build_index, open_index
-from .script import to_simplified, to_traditional
+from .searcher import open_index
+from .store.build import build_index
+from .text.script import to_simplified, to_traditional
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "relevance-dev"
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")

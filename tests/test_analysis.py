@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.analysis import gram_analyzer, word_analyzer
-from search.script import to_simplified
+from search.store.analyzers import gram_analyzer, word_analyzer
+from search.text.script import to_simplified
 
 MIXED = "中國移動(洛陽)呼叫中心在洛陽經濟技術開發區舉行簽約儀式，携程在上海。COVID-19 ｗｉｆｉ"
 
@@ -70,7 +70,7 @@ def test_the_cached_dictionary_segments_exactly_as_jieba_does(tmp_path):
     """The second process reads the finished dictionary from the user's cache."""
     import subprocess
     import sys
-    script = ("import json, jieba; from search.analysis import segment, load_jieba; load_jieba();"
+    script = ("import json, jieba; from search.text.segment import segment, load_jieba; load_jieba();"
               "print(json.dumps([jieba.dt.total, len(jieba.dt.FREQ),"
               " [w for w, *_ in segment('老赫让小城穆棱的故事走向全国，呼叫中心落戶洛陽')]]))")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
@@ -88,7 +88,7 @@ def test_the_cached_dictionary_segments_exactly_as_jieba_does(tmp_path):
 
 
 def _segment_with(monkeypatch, which, texts):
-    from search import analysis
+    from search.text import segment as analysis
     monkeypatch.setenv("SEARCH_SEGMENTER", which)
     monkeypatch.setattr(analysis, "_state", None)
     try:
@@ -104,7 +104,7 @@ def test_rjieba_route_gives_jiebas_words(monkeypatch):
     # single characters still go to jieba's HMM (rjieba's HMM differs on
     # a few, as "常在不欠" shows: rjieba's own HMM makes 常在 one word).
     pytest.importorskip("rjieba")
-    from search.analysis import segment_reference
+    from search.text.segment import segment_reference
     from tests.synthetic import seed_sentences
     texts = list(seed_sentences()) + [
         "常在不欠", "青白常在眼", "床前明月光，疑是地上霜。", "牡丹江的呼叫中心有哪些企业",
@@ -117,7 +117,7 @@ def test_rjieba_route_gives_jiebas_words(monkeypatch):
 
 
 def test_segmenter_setting_is_checked(monkeypatch):
-    from search import analysis
+    from search.text import segment as analysis
     monkeypatch.setenv("SEARCH_SEGMENTER", "fastest")
     with pytest.raises(ValueError, match="SEARCH_SEGMENTER"):
         analysis.segmenter()

@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 from bench.compare import differences
 from bench.equivalence import compare_queries
 from bench.queries import load_queries
-from search.analysis import (gram_analyzer, gram_positions, segment, segment_reference, segmenter,
-                             word_analyzer, word_positions)
-from search.indexing import MANIFEST, build_index, live_generation
-from search.script import to_simplified
+from search.store.analyzers import gram_analyzer, word_analyzer
+from search.text.segment import (gram_positions, segment, segment_reference, segmenter, word_positions)
+from search.store.layout import MANIFEST, live_generation
+from search.store.build import build_index
+from search.text.script import to_simplified
 
 from tests.helpers import SEEDS, write_jsonl
 
@@ -98,8 +99,8 @@ def test_one_document_chunks_with_duplicates_and_problems(mixed_sources, referen
                                                          tmp_path, monkeypatch):
     # Chunks made of nothing but a duplicate or a bad line must not shift
     # the document numbers of the chunks after them.
-    from search import indexing
-    monkeypatch.setattr(indexing, "CHUNK_DOCS", 1)
+    from search.store import parallel
+    monkeypatch.setattr(parallel, "CHUNK_DOCS", 1)
     ref_dir, ref_report = reference_index
     out = tmp_path / "index"
     report = build_index(mixed_sources[1:] + mixed_sources[:1], out, builder="parallel",

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from search import BuildError, build_index, open_index
-from search.indexing import BuildRefused, live_generation
+from search.store.build import BuildRefused
+from search.store.layout import live_generation
 from tests.helpers import REPO, SEEDS, write_folder, write_jsonl
 
 GOOD = "好的文档\n这是一篇正常的文章，讲洛阳的呼叫中心。"
@@ -274,8 +275,8 @@ def test_a_record_of_70000_keys_and_700_records_of_100_keys_do_not_sink_the_buil
 
 
 def test_both_builders_keep_the_same_facets(tmp_path, monkeypatch):
-    from search import indexing
-    monkeypatch.setattr(indexing, "MAX_FACETS", 15)
+    from search.store import fields
+    monkeypatch.setattr(fields, "MAX_FACETS", 15)
     records = [{"id": f"r{i}", "text": f"第{i}篇", **{f"k{(i * 7 + n) % 40}": f"值{n}" for n in range(6)}}
                for i in range(30)]
     source = write_jsonl(tmp_path / "r.jsonl", records)

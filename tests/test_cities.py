@@ -1,4 +1,4 @@
-"""Tests for search/cities.py and the generated gazetteer search/data/cities.tsv."""
+"""Tests for search/ingest/cities.py and the generated gazetteer search/data/cities.tsv."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from search import cities
-from search.cities import canonical_city, detect_cities
+from search.ingest import cities
+from search.ingest.cities import canonical_city, detect_cities
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -6,9 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from search.cleaning import (UndecodableError, decode_bytes, is_boilerplate, is_breadcrumb,
-                             is_credit_line, pick_title, split_paragraphs, strip_html,
-                             strip_site_suffix)
+from search.ingest.cleaning import (UndecodableError, decode_bytes, is_boilerplate, is_breadcrumb, is_credit_line, pick_title, split_paragraphs, strip_html, strip_site_suffix)
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 if not SEEDS.is_dir():

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from search.cleaning import is_boilerplate, pick_title, split_paragraphs, strip_html
-from search.dates import LEAD_CHARS, PartialDate, find_date_in_text, parse_date_value
+from search.ingest.cleaning import is_boilerplate, pick_title, split_paragraphs, strip_html
+from search.ingest.dates import LEAD_CHARS, PartialDate, find_date_in_text, parse_date_value
 
 TODAY = date(2024, 6, 1)
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import make_client
 from reader_corpus import reader_index, rix  # noqa: F401  (fixtures)
 from search import QueryError
-from search import display
+from search.results import display
 
 
 def marked(html: str) -> list[str]:

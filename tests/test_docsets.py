@@ -1,10 +1,10 @@
-"""Document sets as sorted arrays (``search.docsets``) agree with Python's sets."""
+"""Document sets as sorted arrays (``search.store.docsets``) agree with Python's sets."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import docsets
+from search.store import docsets
 
 SIZE = 500
 doc_sets = st.sets(st.integers(0, SIZE - 1), max_size=300)

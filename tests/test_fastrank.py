@@ -1,4 +1,4 @@
-"""``search.fastrank.rank`` ranks as Whoosh's collector does: same documents,
+"""``search.rank.fastrank.rank`` ranks as Whoosh's collector does: same documents,
 same order, same scores, for every shape of query the query path builds.
 
 The reference is ``SearchIndex._ranked`` (Whoosh's collector) told to keep
@@ -22,10 +22,14 @@ import time
 import pytest
 from whoosh import query as wq
 
-from search import build_index, fastrank, open_index
-from search.expansion import expand
-from search.querying import SearchIndex, build_query, matching_docs, parse_query
-from search.script import to_traditional
+from search import build_index, open_index
+from search.rank import fastrank
+from search.query.expansion import expand
+from search.searcher import SearchIndex
+from search.query.build import build_query
+from search.rank.matching import matching_docs
+from search.query.parse import parse_query
+from search.text.script import to_traditional
 from tests.helpers import write_jsonl
 from tests.synthetic import CITIES, seed_sentences
 
@@ -72,7 +76,7 @@ def synthetic_index(tmp_path_factory):
 def segmented_index(tmp_path_factory):
     """Three segments (Whoosh's writer, no merging) and a few deletions."""
     from whoosh import index as whoosh_index
-    from search.schema import build_schema
+    from search.store.schema import build_schema
     root = tmp_path_factory.mktemp("segments") / "ix"
     root.mkdir()
     ix = whoosh_index.create_in(str(root), build_schema())
@@ -201,7 +205,7 @@ def test_seed_index(seed_index):
 
 
 def test_segments_and_deletions(segmented_index):
-    from search import ranking
+    from search.store import scoring as ranking
     with segmented_index.searcher(weighting=ranking.weighting()) as searcher:
         assert len(searcher.leaf_searchers()) == 3 and searcher.reader().has_deletions()
         for text in ["呼叫中心", "牡丹江的呼叫中心有哪些企业", '"呼叫中心产业"', "客服 -洛阳", "-外包"]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from search import BuildError, IndexNotFound, build_index, open_index
-from search import indexing
+from search.store import fields, layout
 from tests.helpers import REPO, SEEDS, ids, write_folder, write_jsonl
 
 
@@ -49,8 +49,8 @@ def test_failed_build_leaves_the_previous_index_live(tmp_path, monkeypatch):
             raise RuntimeError("disk on fire")
         return original(doc)
 
-    original = indexing.document_fields
-    monkeypatch.setattr(indexing, "document_fields", explode)
+    original = fields.document_fields
+    monkeypatch.setattr(fields, "document_fields", explode)
     with pytest.raises(RuntimeError):
         build_index([tmp_path / "a"], tmp_path / "index")
     assert ix.search("洛阳").total == 2
@@ -69,7 +69,7 @@ def test_stale_build_folders_are_cleaned_and_old_generations_pruned(tmp_path):
     names = sorted(p.name for p in root.iterdir())
     assert not any(n.startswith(".build-") for n in names)
     gens = [n for n in names if n.startswith("gen-")]
-    assert len(gens) == 1 + indexing.KEEP_PREVIOUS
+    assert len(gens) == 1 + layout.KEEP_PREVIOUS
     assert (root / "current").resolve().name in gens
 
 
@@ -141,3 +141,22 @@ def test_cli_readable_output_emphasises_matches(tmp_path):
     out = _cli("query", "洛阳", "--index", str(tmp_path / "ix"))
     assert out.returncode == 0
     assert "【洛陽】" in out.stdout and "002_" in out.stdout
+
+
+def test_the_schema_names_its_tokenizers_as_every_index_has_them(tmp_path):
+    """Whoosh pickles the schema into each index's table of contents, and the
+    project's tokenizers with it by module path: that path must stay what
+    indexes built before have, or those indexes no longer open."""
+    write_folder(tmp_path / "a", {"one.txt": "第一篇\n洛阳的文章。"})
+    build_index([tmp_path / "a"], tmp_path / "index")
+    toc = next((tmp_path / "index" / "current").glob("_MAIN_*.toc")).read_bytes()
+    assert b"csearch.analysis\nWordTokenizer\n" in toc
+    assert b"csearch.analysis\nGramTokenizer\n" in toc
+    # And a fresh interpreter, importing nothing but the front door, opens it.
+    import subprocess
+    import sys
+    code = ("import sys; from search import open_index; "
+            f"print(open_index(sys.argv[1]).search('洛阳').total)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from search import IndexDamaged, IndexNotFound, build_index, cli, integrity, open_index
-from search.querying import SearchIndex
+from search import IndexDamaged, IndexNotFound, build_index, cli, open_index
+from search.store import checksums, integrity
+from search.searcher import SearchIndex
 from tests import synthetic
 from tests.helpers import REPO
 
@@ -106,12 +107,12 @@ def term_with_damaged_postings(index: Path) -> str:
 
 def test_the_build_records_every_file_of_the_generation(index):
     gen = generation(index)
-    recorded = integrity.recorded(gen)
-    on_disk = {p.name for p in gen.iterdir()} - {integrity.CHECKSUMS}
+    recorded = checksums.recorded(gen)
+    on_disk = {p.name for p in gen.iterdir()} - {checksums.CHECKSUMS}
     assert set(recorded) == on_disk
     assert {"build.json", "facets.pickle", "vocabulary.pickle", "_MAIN_1.toc"} <= on_disk
     for name, entry in recorded.items():
-        assert integrity.file_checksum(gen / name) == (entry["size"], entry["crc32"])
+        assert checksums.file_checksum(gen / name) == (entry["size"], entry["crc32"])
 
 
 def test_a_sound_index_checks_clean(index, capsys):
@@ -122,7 +123,7 @@ def test_a_sound_index_checks_clean(index, capsys):
     code, out, _ = run(["check", "--index", str(index), "--json"], capsys)
     report = json.loads(out)
     assert code == 0 and report["sound"] and report["problems"] == []
-    assert report["files_checked"] == len(integrity.recorded(generation(index)))
+    assert report["files_checked"] == len(checksums.recorded(generation(index)))
     assert report["documents_read"] == DOCUMENTS and report["terms_read"] > 1000
 
 
@@ -167,7 +168,7 @@ def test_a_query_reaching_garbled_postings_says_the_index_is_damaged(index, caps
 
 def test_garbled_postings_without_checksums_are_found_by_reading_them(index, capsys):
     garble(segment_file(index, ".pst"))
-    (generation(index) / integrity.CHECKSUMS).unlink()
+    (generation(index) / checksums.CHECKSUMS).unlink()
     report = integrity.check(index)
     assert not report.sound
     assert report.problems[0].file.endswith(".pst")
@@ -209,7 +210,7 @@ def test_a_missing_table_of_contents(index, capsys):
         open_index(index)
     assert_cli_says_damaged(index, "_MAIN_1.toc", capsys)
     # Without checksums the folder is still a damaged index, not "no index".
-    (generation(index) / integrity.CHECKSUMS).unlink()
+    (generation(index) / checksums.CHECKSUMS).unlink()
     with pytest.raises(IndexDamaged, match="table of contents"):
         open_index(index)
 
@@ -219,7 +220,7 @@ def test_a_garbled_table_of_contents(index, capsys):
     with pytest.raises(IndexDamaged, match="_MAIN_1.toc: does not match its checksum"):
         open_index(index)
     assert_cli_says_damaged(index, "_MAIN_1.toc", capsys)
-    (generation(index) / integrity.CHECKSUMS).unlink()
+    (generation(index) / checksums.CHECKSUMS).unlink()
     with pytest.raises(IndexDamaged, match="_MAIN_1.toc: Whoosh cannot read"):
         open_index(index)
 
@@ -248,7 +249,7 @@ def test_a_garbled_saved_table(index, name, capsys):
 
 @pytest.mark.parametrize("name", ["facets.pickle", "vocabulary.pickle"])
 def test_a_garbled_saved_table_of_an_index_without_checksums(index, name, capsys):
-    (generation(index) / integrity.CHECKSUMS).unlink()
+    (generation(index) / checksums.CHECKSUMS).unlink()
     path = generation(index) / name
     with open(path, "r+b") as fh:
         fh.truncate(path.stat().st_size // 2)
@@ -266,13 +267,13 @@ def test_a_garbled_manifest(index, capsys):
     with pytest.raises(IndexDamaged, match="build.json: is [\\d,]+ bytes long"):
         open_index(index)
     assert_cli_says_damaged(index, "build.json", capsys)
-    (generation(index) / integrity.CHECKSUMS).unlink()
+    (generation(index) / checksums.CHECKSUMS).unlink()
     with pytest.raises(IndexDamaged, match="build.json: is not valid JSON"):
         open_index(index)
 
 
 def test_garbled_checksums(index, capsys):
-    garble(generation(index) / integrity.CHECKSUMS, count=40, at=60)
+    garble(generation(index) / checksums.CHECKSUMS, count=40, at=60)
     with pytest.raises(IndexDamaged, match="checksums.json: is not the list of checksums"):
         open_index(index)
     assert_cli_says_damaged(index, "checksums.json", capsys)
@@ -332,7 +333,7 @@ def test_no_index_is_still_no_index(tmp_path):
 
 
 def test_an_index_without_checksums_opens_and_checks(index, capsys):
-    (generation(index) / integrity.CHECKSUMS).unlink()
+    (generation(index) / checksums.CHECKSUMS).unlink()
     ix = open_index(index)
     assert ix.search("洛阳").total > 0
     code, out, err = run(["check", "--index", str(index)], capsys)

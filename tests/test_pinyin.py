@@ -7,7 +7,7 @@ from pypinyin import Style, lazy_pinyin
 
 from helpers import ids
 from reader_corpus import reader_index, rix  # noqa: F401  (fixtures)
-from search import pinyin
+from search.text import pinyin
 
 LUOYANG_DOCS = {"trad/luoyang", "simp/luoyang", "simp/luoyang-travel"}
 
@@ -168,7 +168,7 @@ def test_mixed_input_with_uppercase_or_units_stays_literal(rix):
 
 def test_fast_reading_equals_lazy_pinyin_on_an_index_vocabulary(rix, seed_index):
     from search import open_index
-    from search.vocabulary import vocabulary
+    from search.store.vocabulary import vocabulary
     for ix in (rix, open_index(seed_index)):
         vocab = vocabulary(ix._current())
         words = [w for w in vocab.words if pinyin.has_han(w)]

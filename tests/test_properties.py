@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search import QueryError, open_index, parse_query
-from search.analysis import gram_analyzer, word_analyzer
-from search.highlight import highlight, snippets
-from search.script import to_simplified
+from search.store.analyzers import gram_analyzer, word_analyzer
+from search.results.highlight import highlight, snippets
+from search.text.script import to_simplified
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -138,7 +138,7 @@ def test_kept_conversions_mark_what_fresh_ones_do(text, data):
     # Highlighting keeps the simplified form of longer texts for the next
     # query: marks must be the same as from a fresh conversion, and the
     # memory stays within its bound.
-    from search import highlight as hl
+    from search.results import highlight as hl
     text = text * (1 + hl._KEEP_FROM // max(1, len(text)))
     needles = _needles(text, data)
     fresh = hl.find_spans(text, needles, normalised=to_simplified(text))
@@ -148,7 +148,7 @@ def test_kept_conversions_mark_what_fresh_ones_do(text, data):
 
 
 def test_kept_conversions_stay_within_their_bound(monkeypatch):
-    from search import highlight as hl
+    from search.results import highlight as hl
     monkeypatch.setattr(hl, "KEEP_CHARS", 16 * 200)
     texts = [f"第{n}篇：臺灣的資訊軟體與網路服務。" * 10 for n in range(60)]
     for text in texts:
@@ -167,8 +167,8 @@ def test_kept_conversions_stay_within_their_bound(monkeypatch):
 @example(b'{"text": "\\ud800"}')
 @example(b'{"text": "x", "id": 1e999}')
 def test_any_json_line_is_a_document_or_a_problem(raw):
-    from search.documents import _record_to_document
-    from search.model import Document, Problem
+    from search.ingest.sources import _record_to_document
+    from search.ingest.model import Document, Problem
     item = _record_to_document(raw, "x.jsonl:1")
     assert isinstance(item, (Document, Problem))
     if isinstance(item, Document):
@@ -186,9 +186,9 @@ JSON_RECORDS = st.dictionaries(
 @SETTINGS
 @given(JSON_RECORDS)
 def test_any_json_record_is_a_document_or_a_problem(record):
-    from search.documents import _record_to_document
-    from search.indexing import document_fields
-    from search.model import Document, Problem
+    from search.ingest.sources import _record_to_document
+    from search.store.fields import document_fields
+    from search.ingest.model import Document, Problem
     raw = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
     item = _record_to_document(raw, "x.jsonl:1")
     assert isinstance(item, (Document, Problem))
@@ -202,9 +202,9 @@ def test_any_json_record_is_a_document_or_a_problem(record):
 @example("---\na: &a [1]\nb: *a\n---\n", "正文")
 @example("---\ndate: 2014-13-45\n---\n", "正文")
 def test_any_text_file_is_a_document_or_a_problem(head, body):
-    from search.documents import split_front_matter
-    from search.metadata import document_from_text
-    from search.model import Document, Problem
+    from search.ingest.sources import split_front_matter
+    from search.ingest.metadata import document_from_text
+    from search.ingest.model import Document, Problem
     text = head + body
     try:
         front, rest = split_front_matter(text)
@@ -219,7 +219,7 @@ def test_any_text_file_is_a_document_or_a_problem(head, body):
 @SETTINGS
 @given(st.binary(max_size=400))
 def test_any_bytes_decode_or_are_refused_with_a_reason(data):
-    from search.cleaning import UndecodableError, decode_bytes
+    from search.ingest.cleaning import UndecodableError, decode_bytes
     try:
         text = decode_bytes(data)
     except UndecodableError as exc:

@@ -6,7 +6,7 @@ half "dirty" (also the characters it excludes, each followed by many others,
 so that every excluded character is hundreds of bigrams to match).  The
 hostile queries are the ones a probe sent: ``明月`` and 330 exclusions, and
 150 one-character words with 150 exclusions, each under the 1,000-character
-limit.  ``querying.TIME_BUDGET`` is read as a module global at each query, so
+limit.  ``budget.TIME_BUDGET`` is read as a module global at each query, so
 a test sets it with ``monkeypatch``.
 """
 
@@ -21,8 +21,11 @@ import pytest
 
 from conftest import build
 from tests.helpers import within
-from search import querying
-from search.querying import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE, open_index
+from search.query import budget as query_budget
+from search.query import parse
+from search.rank.matching import matching_docs
+from search.query.budget import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE
+from search.searcher import open_index
 
 # 700 distinct common characters: the query's words, its exclusions, and filler.
 POOL = "".join(c for c in dict.fromkeys(
@@ -86,21 +89,21 @@ def budget_index(tmp_path_factory):
 
 def test_the_hostile_queries_fit_the_query_limit():
     assert len(hostile_exclusions()) == 992
-    assert len(hostile_words()) <= querying.MAX_QUERY_CHARS
-    assert querying.parse_query(hostile_words()).excluded == list(EXCLUDED[:150])
+    assert len(hostile_words()) <= parse.MAX_QUERY_CHARS
+    assert parse.parse_query(hostile_words()).excluded == list(EXCLUDED[:150])
 
 
 # -- explain keeps the search path's budget -------------------------------------
 
 def test_explain_of_330_exclusions_keeps_the_time_budget(budget_index, monkeypatch):
-    from search import fastrank
+    from search.rank import fastrank
     q = hostile_exclusions()
-    monkeypatch.setattr(querying, "TIME_BUDGET", 60.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 60.0)
     with within(60, "the search of 330 exclusions"):
         found = budget_index.search(q, per_page=3)
     assert found.total == DOCUMENTS // 6 and not found.partial     # the clean ones with 明月
     budget = 0.5
-    monkeypatch.setattr(querying, "TIME_BUDGET", budget)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", budget)
     took, infos = {}, []
     for doc_id in (None, found.hits[0].id, "dirty/00001"):
         # From nothing read: what the first such request costs.
@@ -113,7 +116,7 @@ def test_explain_of_330_exclusions_keeps_the_time_budget(budget_index, monkeypat
     assert max(took.values()) < 6 * budget, f"explain took {took} s for a budget of {budget} s"
     for info in infos:
         assert info["matches"] == found.total and info["matches_exact"]
-    monkeypatch.setattr(querying, "TIME_BUDGET", 60.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 60.0)
     doc = budget_index.explain(q, doc_id=found.hits[0].id)["document"]
     assert doc["matches"] and doc["rank"] == 1 and doc["score"] == found.hits[0].score
     assert doc["excluded_by"] == []
@@ -129,7 +132,7 @@ def test_the_explain_api_keeps_the_time_budget(budget_index, monkeypatch):
     from conftest import make_client
     client = make_client(budget_index.path)
     budget = 0.5
-    monkeypatch.setattr(querying, "TIME_BUDGET", budget)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", budget)
     started = time.perf_counter()
     with within(60, "/api/explain of 330 exclusions"):
         reply = client.get("/api/explain", query_string={"q": hostile_exclusions(),
@@ -144,7 +147,7 @@ def test_the_explain_api_keeps_the_time_budget(budget_index, monkeypatch):
 
 
 def test_explain_says_what_the_budget_cut_short(budget_index, monkeypatch):
-    monkeypatch.setattr(querying, "TIME_BUDGET", 0.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 0.0)
     info = budget_index.explain(hostile_words(), doc_id="clean/00000")
     assert info["partial"] is True and info["notices"]
     doc = info["document"]
@@ -195,13 +198,13 @@ def test_explain_ranks_and_scores_as_the_results_page_over_many_documents(budget
 def test_150_words_and_150_exclusions_keep_their_matches_within_the_budget(budget_index,
                                                                            monkeypatch):
     q = hostile_words()
-    monkeypatch.setattr(querying, "TIME_BUDGET", 60.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 60.0)
     full = budget_index.search(q)
     clean = DOCUMENTS // 2
     assert full.total == clean and not full.partial      # every clean document, no dirty one
     assert all(h.id.startswith("clean/") for h in full.hits)
     budget = 0.3
-    monkeypatch.setattr(querying, "TIME_BUDGET", budget)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", budget)
     started = time.perf_counter()
     with within(30, "150 words and 150 exclusions"):
         res = budget_index.search(q)
@@ -216,12 +219,12 @@ def test_150_words_and_150_exclusions_keep_their_matches_within_the_budget(budge
 
 
 def test_a_ranking_out_of_time_still_answers_with_ranked_matches(budget_index, monkeypatch):
-    from search import fastrank
+    from search.rank import fastrank
     q = "明月 天 下 " + " ".join(WORDS[40:100])
-    monkeypatch.setattr(querying, "TIME_BUDGET", 60.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 60.0)
     full = budget_index.search(q)
     fastrank._clear_terms()             # nothing read before: ranking starts from scratch
-    monkeypatch.setattr(querying, "TIME_BUDGET", 0.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 0.0)
     res = budget_index.search(q)
     assert res.partial and res.total == full.total and res.total_exact
     assert res.hits, "a page of matches, not an empty page that looks like none"
@@ -237,7 +240,7 @@ def test_prefix_matching_finds_what_whoosh_finds(budget_index):
     from whoosh import query as wq
     searcher = budget_index._current().searcher()
     for c in EXCLUDED[:20] + WORDS[:5] + "z9":
-        mine = querying.matching_docs(searcher, wq.Prefix("grams", c))
+        mine = matching_docs(searcher, wq.Prefix("grams", c))
         whoosh = np.array(sorted(searcher.docs_for_query(wq.Prefix("grams", c))), np.int64)
         assert np.array_equal(mine, whoosh), c
 

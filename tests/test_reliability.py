@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from search import QueryError, build_index, open_index
-from search import cli, documents, metadata
-from search.documents import iter_source
-from search.model import Document, Problem
+from search import cli
+from search.ingest import sources as documents, metadata
+from search.ingest.sources import iter_source
+from search.ingest.model import Document, Problem
 from tests import synthetic
 from tests.helpers import REPO, SEEDS, ids, within, write_folder, write_jsonl
 
@@ -463,14 +464,14 @@ def test_a_document_that_trips_a_bug_is_reported_and_the_rest_indexed(tmp_path, 
 
 
 def test_an_interrupted_build_leaves_the_old_index_whole(tmp_path, monkeypatch):
-    from search import indexing
+    from search.store import fields
     write_folder(tmp_path / "old", {"old.txt": "旧的\n旧文档讲洛阳。"})
     write_jsonl(tmp_path / "new.jsonl", synthetic.records(30, tag="new"))
     build_index([tmp_path / "old"], tmp_path / "ix")
     ix = open_index(tmp_path / "ix")
     before = ix.stats()["generation"]
     calls = []
-    real = indexing.document_fields
+    real = fields.document_fields
 
     def interrupted(doc):
         calls.append(doc.id)
@@ -478,7 +479,7 @@ def test_an_interrupted_build_leaves_the_old_index_whole(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(doc)
 
-    monkeypatch.setattr(indexing, "document_fields", interrupted)
+    monkeypatch.setattr(fields, "document_fields", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_index([tmp_path / "new.jsonl"], tmp_path / "ix")
     assert ix.stats()["generation"] == before and ids(ix.search("洛阳")) == ["old.txt"]
@@ -521,7 +522,7 @@ def test_hostile_text_is_read_in_linear_time(name):
 
 
 def test_hostile_titles_are_read_in_linear_time():
-    from search.cleaning import strip_site_suffix
+    from search.ingest.cleaning import strip_site_suffix
     with within(5, "site suffixes"):
         assert strip_site_suffix("标题" + "_新浪网" * 50_000).startswith("标题")
         assert strip_site_suffix("标题" + " " * 100_000 + "x").startswith("标题")
@@ -530,7 +531,7 @@ def test_hostile_titles_are_read_in_linear_time():
 
 
 def test_find_date_in_text_is_linear_on_long_ascii_runs():
-    from search.dates import find_date_in_text
+    from search.ingest.dates import find_date_in_text
     with within(1.5, "find_date_in_text on 300,000 digits"):
         assert find_date_in_text("1" * 300_000 + " 2012年1月12日") is not None
 
@@ -693,10 +694,10 @@ def test_a_bad_time_budget_setting_is_not_a_traceback(corpus):
 # -- the time budget ----------------------------------------------------------
 
 def test_a_query_over_its_time_budget_answers_partial_results(cix, web, monkeypatch):
-    from search import querying
+    from search.query import budget as query_budget
     full = cix.search("呼叫中心 洛阳")
     assert full.total > 100 and not full.partial
-    monkeypatch.setattr(querying, "TIME_BUDGET", 0.0)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 0.0)
     res = cix.search("呼叫中心 洛阳")
     assert res.partial and any("too long" in n for n in res.notices)
     assert res.total == full.total and len(res.hits) <= res.per_page
@@ -707,7 +708,7 @@ def test_a_query_over_its_time_budget_answers_partial_results(cix, web, monkeypa
 
 
 def test_the_time_budget_covers_the_whole_query(cix, monkeypatch):
-    from search import querying
+    from search.query import budget as query_budget
     from whoosh.query import spans
 
     real_next = spans.SpanWrappingMatcher.next
@@ -717,7 +718,7 @@ def test_the_time_budget_covers_the_whole_query(cix, monkeypatch):
         return real_next(self)
 
     budget = 0.1
-    monkeypatch.setattr(querying, "TIME_BUDGET", budget)
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", budget)
     monkeypatch.setattr(spans.SpanWrappingMatcher, "next", slow_next)
     started = time.perf_counter()
     with within(budget + 1.5, "a query with a slow matcher"):
@@ -728,8 +729,8 @@ def test_the_time_budget_covers_the_whole_query(cix, monkeypatch):
 
 
 def test_a_long_query_answers_within_its_budget(cix, monkeypatch):
-    from search import querying
-    monkeypatch.setattr(querying, "TIME_BUDGET", 0.5)
+    from search.query import budget as query_budget
+    monkeypatch.setattr(query_budget, "TIME_BUDGET", 0.5)
     for q in [("呼叫中心 " * 200)[:1000],
               "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1000))]:
         with within(1.5, "a 1,000-character query with a 0.5 s budget"):
@@ -738,7 +739,7 @@ def test_a_long_query_answers_within_its_budget(cix, monkeypatch):
 
 
 def test_snippets_of_a_document_repeating_the_query_are_quick():
-    from search.highlight import snippets
+    from search.results.highlight import snippets
     body = "呼叫中心。" * 20_000
     with within(1.5, "snippets of 20,000 matches"):
         frags = snippets(body, ["呼叫中心"])

@@ -151,7 +151,7 @@ def test_words_of_the_language_are_not_typos(tmp_path):
 def test_vocabulary_is_saved_with_the_index_and_rebuilt_without_it(tmp_path):
     from helpers import write_jsonl
     from search import build_index, open_index
-    from search import vocabulary as V
+    from search.store import vocabulary as V
     write_jsonl(tmp_path / "a" / "d.jsonl", [
         {"id": str(n), "title": title, "text": text} for n, (title, text) in enumerate(
             [("洛阳牡丹", "洛阳的牡丹花会。"), ("贵阳数据", "贵阳的大数据中心。"),
@@ -181,7 +181,7 @@ def test_strings_behave_as_the_sorted_list():
     import pickle
     from bisect import bisect_left
 
-    from search.vocabulary import Strings
+    from search.store.vocabulary import Strings
     items = sorted(["", "a", "洛阳", "洛阳市", "牡丹江", "𠀀字", "zz"])
     table = Strings(items)
     assert len(table) == len(items) and list(table) == items

@@ -3,7 +3,7 @@
 import threading
 
 from search import build_index, open_index
-from search.termcache import CachedTermIndex
+from search.whoosh3.termcache import CachedTermIndex
 from tests.helpers import SEEDS
 
 

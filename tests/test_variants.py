@@ -6,13 +6,13 @@ import pytest
 
 from helpers import ids
 from reader_corpus import reader_index, rix  # noqa: F401  (fixtures)
-from search import variants
+from search.text import variants
 
 
 @pytest.mark.parametrize("a, b", [("軟體", "软件"), ("網路", "网络"), ("資訊", "信息"),
                                   ("隨身碟", "U盘"), ("计程车", "出租车")])
 def test_table_links_both_ways_in_either_script(a, b):
-    from search.script import to_simplified
+    from search.text.script import to_simplified
     assert to_simplified(b).lower() in variants.equivalents(a)
     assert to_simplified(a).lower() in variants.equivalents(b)
     # The script the word is typed in does not matter.

@@ -55,9 +55,9 @@ def _compute(ix, stats: dict) -> dict:
 
 def _words(text: str) -> list[str]:
     try:
-        from search.analysis import segment
-        from search.querying import STOP_WORDS
-        from search.script import to_simplified
+        from search.text.segment import segment
+        from search.text.stopwords import STOP_WORDS
+        from search.text.script import to_simplified
     except ImportError:        # the library's internals moved: no word examples
         return []
     return [w for w, _s, _e, sub in segment(to_simplified(text))

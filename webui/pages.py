@@ -125,7 +125,7 @@ def document_by_query():
 
 
 def _shown(text: str, script: str) -> str:
-    from search.display import convert_text
+    from search.results.display import convert_text
     return convert_text(text, script)
 
 
@@ -250,7 +250,7 @@ def register_template_helpers(app) -> None:
         """Mark the library's escaped HTML (``title_html``, snippets, ``body_html``) safe.
 
         The one place raw HTML enters a page: these fragments are escaped by
-        ``search.highlight``, whose only markup is ``<mark>``.
+        ``search.results.highlight``, whose only markup is ``<mark>``.
         """
         return Markup(fragment or "")   # noqa: S704
 

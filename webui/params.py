@@ -32,7 +32,7 @@ from urllib.parse import unquote_to_bytes, urlencode
 from flask import url_for
 
 from search import QueryError
-from search.querying import FACET_LIMIT
+from search.searcher import FACET_LIMIT
 
 FILTER_PREFIX = "f."
 DEFAULT_SORT = "relevance"
@@ -133,7 +133,7 @@ def search_kwargs(args, query_string: bytes | str = b"") -> dict:
 
 def display_script(args) -> str:
     """The ``script`` parameter: ``orig`` (default), ``simp`` or ``trad``; 400 otherwise."""
-    from search.display import check_script
+    from search.results.display import check_script
     return check_script(args.get("script") or None)
 
 

@@ -442,7 +442,9 @@ def _preload(index_dir) -> None:
     and a rebuilt index is served from the next request."""
     import gc
 
-    from search import analysis, open_index, vocabulary
+    from search.text import segment as analysis
+    from search import open_index
+    from search.store import vocabulary
     from search.errors import IndexNotFound
     analysis.prepare_router()
     try:

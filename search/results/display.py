@@ -1,0 +1,83 @@
+"""Display script: results and documents in their own script, in simplified or in traditional.
+
+Matching never depends on this: it is how a page shows text the library has
+already marked up.  ``script`` is ``"orig"`` (as the document is written),
+``"simp"`` (``script.to_simplified``) or ``"trad"`` (OpenCC ``s2t``).
+
+Highlights stay on the same words.  The marked-up fragments the library makes
+(``title_html``, snippets, ``body_html``) are escaped text with ``<mark>``
+tags; ``convert_html`` converts the text of a whole fragment at once (OpenCC
+phrases need their context) and, when the conversion kept the length (always
+for simplified, nearly always for traditional), puts the marks back at the
+same offsets; otherwise it converts the pieces between the marks one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from html import escape, unescape
+
+from ..errors import QueryError
+from ..text.script import to_simplified, to_traditional
+
+SCRIPTS = ("orig", "simp", "trad")
+_TAG = re.compile(r"(<mark(?:\s[^>]*)?>|</mark>)")
+
+
+def check_script(script: str | None) -> str:
+    """``script`` checked (None or "" is "orig"); ``QueryError`` for anything else."""
+    if script in (None, ""):
+        return "orig"
+    if script not in SCRIPTS:
+        raise QueryError(f"unknown script {script!r}; use one of {', '.join(SCRIPTS)}")
+    return script
+
+
+def convert_text(text: str, script: str) -> str:
+    if not text or script == "orig":
+        return text
+    return to_simplified(text) if script == "simp" else to_traditional(text)
+
+
+def convert_html(fragment: str, script: str) -> str:
+    """A library fragment (escaped text and ``<mark>`` tags) with its text in ``script``."""
+    if not fragment or script == "orig":
+        return fragment
+    parts = _TAG.split(fragment)
+    texts = [unescape(p) for p in parts[0::2]]
+    whole = "".join(texts)
+    converted = convert_text(whole, script)
+    if len(converted) == len(whole):
+        out_texts, cursor = [], 0
+        for t in texts:
+            out_texts.append(converted[cursor:cursor + len(t)])
+            cursor += len(t)
+    else:
+        out_texts = [convert_text(t, script) for t in texts]
+    parts[0::2] = [escape(t) for t in out_texts]
+    return "".join(parts)
+
+
+def results_in_script(res, script: str):
+    """A copy of ``SearchResults`` with the hits' titles and snippets in ``script``."""
+    script = check_script(script)
+    if script == "orig":
+        return res
+    hits = [replace(h, title=convert_text(h.title, script),
+                    title_html=convert_html(h.title_html, script),
+                    snippet=convert_html(h.snippet, script),
+                    snippets=[convert_html(s, script) for s in h.snippets])
+            for h in res.hits]
+    return replace(res, hits=hits)
+
+
+def document_in_script(view, script: str):
+    """A copy of a ``DocumentView`` with its title and body in ``script``."""
+    script = check_script(script)
+    if script == "orig" or view is None:
+        return view
+    return replace(view, title=convert_text(view.title, script),
+                   title_html=convert_html(view.title_html, script),
+                   body=convert_text(view.body, script),
+                   body_html=convert_html(view.body_html, script))

@@ -1,0 +1,97 @@
+"""What a search answers: hits, a page of results, one document shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .display import document_in_script, results_in_script
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    title_html: str
+    score: float | None
+    date: str | None
+    cities: list[str]
+    snippet: str
+    snippets: list[str]
+    source: str
+    city_forms: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "score": self.score, "date": self.date,
+                "cities": self.cities, "snippet": self.snippet, "source": self.source}
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list[Hit]
+    facets: dict[str, list[dict]]
+    filters: dict[str, list[str]]
+    elapsed_ms: float
+    partial: bool = False
+    # False when the deadline cut matching short: ``total`` then counts the
+    # matches of a cheaper reading (phrases as their words), or is 0 with
+    # ``NOT_MATCHED_NOTICE`` when not even that finished.
+    total_exact: bool = True
+    # Why a query answered as it did (a filter value not known, ...).
+    notices: list[str] = field(default_factory=list)
+    # What the free words were also searched as (``Expansion.to_dict()``:
+    # pinyin read as Chinese words, other regions' words).
+    expansions: list[dict] = field(default_factory=list)
+    # A query with homophone typos corrected (落阳 → 洛阳), offered, not run.
+    did_you_mean: str | None = None
+    # Per facet, how many values it has among the matches beyond those listed.
+    facets_more: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def in_script(self, script: str) -> "SearchResults":
+        """A copy with titles and snippets in ``"orig"``, ``"simp"`` or ``"trad"`` script."""
+        return results_in_script(self, script)
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "per_page": self.per_page, "sort": self.sort, "filters": self.filters,
+            "hits": [h.to_dict() for h in self.hits], "facets": self.facets,
+            "facets_more": self.facets_more,
+            "elapsed_ms": round(self.elapsed_ms, 2), "partial": self.partial,
+            "total_exact": self.total_exact,
+            "notices": self.notices, "expansions": self.expansions,
+            "did_you_mean": self.did_you_mean,
+        }
+
+
+@dataclass
+class DocumentView:
+    id: str
+    title: str
+    title_html: str
+    body: str
+    body_html: str
+    date: str | None
+    cities: list[str]
+    city_forms: dict
+    source: str
+    fields: dict
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "title_html": self.title_html,
+                "body": self.body, "body_html": self.body_html, "date": self.date,
+                "cities": self.cities, "city_forms": self.city_forms,
+                "source": self.source, "fields": self.fields}
+
+    def in_script(self, script: str) -> "DocumentView":
+        """A copy with title and body in ``"orig"``, ``"simp"`` or ``"trad"`` script."""
+        return document_in_script(self, script)

@@ -1,0 +1,352 @@
+"""Building an index: sources in, a complete Whoosh index swapped into place.
+
+Owns the on-disk layout of an index directory::
+
+    index/
+      current -> gen-20261122T101500-1a2b   (symlink: the live generation)
+      gen-.../                              (a complete Whoosh index + build.json)
+      .build-.../                           (a build in progress)
+      .lock                                 (held by the one running build)
+
+A build writes a new generation beside the live one and replaces the
+``current`` symlink in one atomic ``rename``: readers see the old index or
+the new one, never half of one, and a failed or killed build leaves the old
+one live.  The next build removes what a killed build left behind.  A
+complete build is still not made live when it holds no document, or fewer
+than half the live one's (``BuildRefused``; ``force=True`` overrides): an
+empty, mistyped or half-mounted source folder must not empty a good index.
+
+How a generation is written (``build_index(..., builder=...)``):
+
+* ``"parallel"`` (the default): documents are read, cleaned and segmented in
+  worker processes, one per core, which also invert their chunk of documents
+  into postings; the postings are then encoded, range of terms by range of
+  terms, by the same workers, and this process writes one Whoosh segment
+  (``segment_writer``), merging nothing.  Small builds do the same work in
+  this process.  The segment's files stay separate (no compound file), so
+  that readers read them in place instead of copying them into memory.
+* ``"whoosh"``: Whoosh's own writer in this process (the reference the parallel
+  build is checked against, term by term and query by query, in
+  ``tests/test_bench.py``).
+
+Both give the same documents, in the same order, the same terms, postings,
+field lengths and stored fields: the same search results.
+"""
+
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib import metadata as pkg_metadata
+from pathlib import Path
+from typing import Callable, Iterable
+
+from whoosh import index as whoosh_index
+
+from ..errors import BuildError
+from ..ingest.model import Document, Problem
+from ..ingest.sources import iter_source
+from ..text.segment import segmenter
+from . import checksums, facets, vocabulary
+from . import fields as doc_fields
+from .fields import _FacetCap
+from .layout import MANIFEST, _prepare_root, _remove_stale, _swap_current, live_generation
+from .parallel import _build_parallel
+from .schema import BUILTIN_FACETS, FACET_PREFIX, build_schema
+
+log = logging.getLogger(__name__)
+
+
+
+
+
+
+BUILDERS = ("parallel", "whoosh")
+
+
+@dataclass
+class BuildReport:
+    index_dir: str
+    generation: str = ""
+    indexed: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    # Files of a walked folder that are no documents by design: hidden ones,
+    # and types that are not indexed (listed, but not a failure).
+    ignored: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    # Why the build was not made live (no document, or too few): see BuildRefused.
+    refused: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every document of the sources was indexed."""
+        return not self.skipped and not self.refused
+
+    def add(self, problem: Problem) -> None:
+        if problem.ignored:
+            self.ignored.append(problem)
+        else:
+            (self.skipped if problem.skipped else self.warnings).append(problem)
+
+    def summary(self) -> str:
+        head = (f"indexed {self.indexed:,} documents into {self.index_dir} "
+                f"in {self.seconds:.1f} s" if not self.refused else
+                f"found {self.indexed:,} documents in {self.seconds:.1f} s, not made live "
+                f"(refused: see below)")
+        lines = [f"{head}; skipped {len(self.skipped):,}; ignored {len(self.ignored):,}"]
+        lines += [f"  skipped {p}" for p in self.skipped]
+        lines += [f"  ignored {p}" for p in self.ignored]
+        lines += [f"  warning {p}" for p in self.warnings]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "index_dir": self.index_dir, "generation": self.generation,
+            "indexed": self.indexed, "seconds": round(self.seconds, 3),
+            "refused": self.refused or None,
+            "skipped": [{"source": p.source, "reason": p.reason} for p in self.skipped],
+            "ignored": [{"source": p.source, "reason": p.reason} for p in self.ignored],
+            "warnings": [{"source": p.source, "reason": p.reason} for p in self.warnings],
+        }
+
+
+class BuildRefused(BuildError):
+    """A complete build that was not made live: it holds no document, or would
+    shrink the live index by more than half (``force=True`` makes it live).
+    ``report`` lists what was found, skipped and ignored."""
+
+    def __init__(self, message: str, report: BuildReport):
+        super().__init__(message)
+        self.report = report
+
+
+# A build with fewer than this share of the live index's documents is refused
+# unless forced: a mistyped or half-mounted source folder must not replace it.
+SHRINK_LIMIT = 0.5
+
+
+def _versions() -> dict:
+    out = {}
+    for dist in ("jieba", "opencc-python-reimplemented", "Whoosh-Reloaded"):
+        try:
+            out[dist] = pkg_metadata.version(dist)
+        except pkg_metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def _refuse_unsafe_build(report: BuildReport, live: Path | None, building: Path,
+                         force: bool, started: float) -> None:
+    """Raise ``BuildRefused`` (removing the finished build) when it holds no
+    document, or fewer than half the live index's, unless ``force``."""
+    report.seconds = time.monotonic() - started
+    if force:
+        return
+    live_count = _document_count(live) if live is not None else None
+    where = (f"the live index at {report.index_dir} is unchanged" if live is not None
+             else f"no index was created at {report.index_dir}")
+    if report.indexed == 0:
+        found = []
+        if report.skipped:
+            found.append(f"{len(report.skipped):,} skipped")
+        if report.ignored:
+            found.append(f"{len(report.ignored):,} ignored")
+        why = f" ({', '.join(found)}: see the list)" if found else ""
+        report.refused = (f"the sources hold no document to index{why}; {where}; "
+                          "check the paths (--force builds an empty index)")
+    elif live_count and report.indexed < live_count * SHRINK_LIMIT:
+        report.refused = (f"this build has {report.indexed:,} documents and the live index "
+                          f"{live_count:,}: it would lose more than half of them; {where} "
+                          "(--force, or force=True, replaces it)")
+    if report.refused:
+        shutil.rmtree(building, ignore_errors=True)
+        raise BuildRefused(report.refused, report)
+
+
+def _document_count(generation: Path) -> int | None:
+    """Documents of a live generation (its manifest, else Whoosh's count); None
+    when it cannot be read (a damaged index may always be rebuilt)."""
+    try:
+        count = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))["documents"]
+        if isinstance(count, int) and not isinstance(count, bool):
+            return count
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        ix = whoosh_index.open_dir(str(generation))
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # noqa: BLE001 -- whatever is wrong with it, it does not hold the build
+        return None
+
+
+def _iter_unique(sources: Iterable, report: BuildReport,
+                 follow_links: bool = False) -> Iterable[Document]:
+    """Documents of all sources, first occurrence of an id wins (reported)."""
+    first_seen: dict[str, str] = {}
+    for source in sources:
+        for item in iter_source(source, follow_links=follow_links):
+            if isinstance(item, Problem):
+                report.add(item)
+                continue
+            if item.id in first_seen:
+                report.skipped.append(Problem(
+                    item.source, f"duplicate id {item.id!r}: the first one, from "
+                                 f"{first_seen[item.id]}, is kept"))
+                continue
+            first_seen[item.id] = item.source
+            report.warnings.extend(Problem(item.source, w, skipped=False) for w in item.warnings)
+            yield item
+
+
+def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "index",
+                *, progress: Callable[[int, float], None] | None = None,
+                limitmb: int = 256, workers: int | None = None,
+                builder: str | None = None, force: bool = False,
+                follow_links: bool = False) -> BuildReport:
+    """Index ``sources`` (folders, .txt/.md files, .jsonl[.gz] files) into ``index_dir``.
+
+    The new index replaces the live one only when complete.  Returns a
+    ``BuildReport``; problems with single files are in ``report.skipped``,
+    files of a folder that are no documents (hidden, other types) in
+    ``report.ignored``.  Raises ``BuildError`` when the index folder itself
+    cannot be used, and ``BuildRefused`` (a ``BuildError``, with the report)
+    when the build holds no document or fewer than half the live index's:
+    then the live index stays, unless ``force``.  A symbolic link in a folder
+    that leads outside it is not followed (reported as skipped) unless
+    ``follow_links``.
+
+    ``workers``: processes for the parallel build (default: the usable cores,
+    or ``SEARCH_BUILD_WORKERS``; 1 builds in this process).  ``builder``:
+    ``"parallel"`` (default) or ``"whoosh"`` (Whoosh's writer, one process;
+    also ``SEARCH_BUILDER``); ``limitmb`` is the Whoosh writer's memory.
+    """
+    sources = [os.fspath(s) for s in sources]
+    builder = builder or os.environ.get("SEARCH_BUILDER") or "parallel"
+    if builder not in BUILDERS:
+        raise BuildError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
+    root = Path(index_dir)
+    started = time.monotonic()
+    report = BuildReport(index_dir=str(root))
+    missing = [s for s in sources if not os.path.exists(s)]
+    if sources and len(missing) == len(sources):
+        # A mistyped path must not replace the live index with an empty one.
+        raise BuildError(f"no such source: {', '.join(missing)}")
+    root_existed = root.exists()
+    _prepare_root(root)
+    lock_file = open(root / ".lock", "a+")
+    try:
+        try:
+            # lockf (POSIX record locks) is owned by this process alone: forked
+            # build workers don't inherit it, so a killed build frees it at once.
+            fcntl.lockf(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BuildError(f"another build of {root} is running") from None
+        live = live_generation(root)
+        _remove_stale(root, keep={live.name} if live else set())
+
+        generation = "gen-" + time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        building = root / f".build-{generation}"
+        building.mkdir()
+        ix = whoosh_index.create_in(str(building), build_schema())
+        try:
+            if builder == "whoosh":
+                how = _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+                                         follow_links)
+            else:
+                how = _build_parallel(ix, building, sources, report, progress, started, workers,
+                                      follow_links)
+            _save_tables(ix, building)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        ix.close()
+        _refuse_unsafe_build(report, live, building, force, started)
+        report.seconds = time.monotonic() - started
+        report.generation = generation
+        manifest = {
+            "generation": generation, "documents": report.indexed,
+            "sources": sources, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seconds": round(report.seconds, 3), "segmenter": segmenter(),
+            "segmentation": ("jieba's dictionary and HMM, search.text.segment's exact "
+                             "re-implementation of jieba.tokenize"
+                             + (", the dictionary route taken by rjieba"
+                                if segmenter() != "jieba" else "")),
+            "builder": how,
+            "versions": _versions(), "skipped": len(report.skipped),
+        }
+        (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+        # Last, over every file written: what opening and `search check` verify.
+        checksums.write_checksums(building)
+        os.rename(building, root / generation)
+        _swap_current(root, generation)
+        _remove_stale(root, keep={generation})
+    except BuildRefused:
+        if not root_existed:        # a refused first build leaves nothing behind
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    finally:
+        lock_file.close()
+    return report
+
+
+def _save_tables(ix, building: Path) -> None:
+    """Facet tables and the vocabulary, saved beside the index: the second
+    in a forked process while this one does the first (both read the index
+    whole).  Without the vocabulary file, queries build it when first needed."""
+    child = None
+    if hasattr(os, "fork"):
+        child = multiprocessing.get_context("fork").Process(
+            target=vocabulary.save, args=(building, ix), name="search-vocabulary", daemon=True)
+        child.start()
+    with ix.reader() as reader:
+        names = [n for n in reader.indexed_field_names()
+                 if n in BUILTIN_FACETS or n.startswith(FACET_PREFIX)]
+        facets.save(building, facets.build(reader, names))
+    if child is None:
+        vocabulary.save(building, ix)
+        return
+    child.join()
+    if child.exitcode != 0:
+        (building / (vocabulary.FILE + ".part")).unlink(missing_ok=True)
+        log.warning("saving the vocabulary failed (exit code %s); queries will build it",
+                    child.exitcode)
+
+
+def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+                       follow_links=False) -> dict:
+    """The reference build: Whoosh's own writer, one process."""
+    writer = ix.writer(limitmb=limitmb, compound=False)    # see _build_parallel
+    cap = _FacetCap(report.warnings)
+    try:
+        for doc in _iter_unique(sources, report, follow_links):
+            fields = doc_fields.document_fields(doc)
+            for name in cap.refused_of([n for n in fields if n.startswith(FACET_PREFIX)],
+                                       doc.source):
+                del fields[name]
+            writer.add_document(**fields)
+            report.indexed += 1
+            if progress and report.indexed % 1000 == 0:
+                progress(report.indexed, time.monotonic() - started)
+        writer.commit(optimize=True)
+    except BaseException:
+        writer.cancel()
+        raise
+    return {"method": "whoosh", "workers": 1}
+
+
+def print_progress(count: int, seconds: float) -> None:
+    rate = count / seconds if seconds else 0.0
+    print(f"\r  {count:,} documents ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)

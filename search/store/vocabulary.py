@@ -1,0 +1,423 @@
+"""The index's own vocabulary: its words with their frequencies, their pinyin, its titles.
+
+What pinyin queries and the suggestions of the search box are answered from.
+The build saves it beside the index (``vocabulary.pickle``, written by
+``save``): read from the index's lexicon (the ``body`` and ``title`` fields)
+and stored titles.  An index without the file (or with one that does not
+agree with it) gets it built from the same sources when first needed.  It is
+kept per index generation (a rebuilt index gets a new one).
+
+* ``Vocabulary``: Han words of 2 to 8 characters and Latin words (``call``),
+  each with its frequency (documents with it in the body plus in the title);
+  Han words with their toneless pinyin (``search.text.pinyin.word_syllables``)
+  and initials, in sorted lists for exact and prefix look-ups.  Words found
+  in one document only are left out of an index of over ``SMALL_INDEX``
+  documents, and words in two or fewer of one over ``LARGE_INDEX``: mostly
+  segmentation noise (in the 333k poems, 1.3 million terms of the body
+  field, 400k of them in two documents or more, 260k in three or more).
+* ``Titles``: the distinct titles (simplified, lower case, for matching;
+  the most common spelling for display) with how many documents carry each.
+
+``vocabulary(gen)`` and ``titles(gen)`` build on first use (in the calling
+thread, or with ``timeout`` in a background thread, returning None until ready),
+so opening an index and answering its first query does not wait for them.
+The lexicon is read straight from Whoosh's term table when the index uses the
+W3 codec (as ``segment_writer`` writes it), else through ``iter_field``.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import logging
+import os
+import pickle
+import re
+import struct
+import threading
+import weakref
+import zlib
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from itertools import accumulate
+from pathlib import Path
+
+from ..errors import IndexDamaged
+from ..text import pinyin
+from ..text.script import to_simplified
+from . import checksums
+from .saved import ReadOnce
+
+SMALL_INDEX = 5_000
+LARGE_INDEX = 100_000
+MAX_WORD = 8
+MAX_TITLE = 40
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,%d}" % MAX_WORD)
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]{1,29}")
+_WORD = re.compile(_HAN_WORD.pattern + "|" + _LATIN_WORD.pattern)
+_END = "\U0010ffff"
+
+
+def field_frequencies(reader, fieldname: str, min_df: int = 1, keep=None) -> dict[str, int]:
+    """Every term of ``fieldname`` found in at least ``min_df`` documents, with its count.
+
+    ``keep``: a compiled pattern the terms must match in full (others are skipped).
+    """
+    if fieldname not in reader.indexed_field_names():
+        return {}
+    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    if len(leaves) == 1:
+        fast = _w3_frequencies(leaves[0][0], fieldname, min_df, keep)
+        if fast is not None:
+            return fast
+    counts: Counter = Counter()
+    for leaf, _offset in leaves:
+        part = _w3_frequencies(leaf, fieldname, 1, keep)
+        if part is None:
+            part = {}
+            for t, ti in leaf.iter_field(fieldname):
+                t = t.decode("utf-8") if isinstance(t, bytes) else t
+                if keep is None or keep.fullmatch(t):
+                    part[t] = ti.doc_frequency()
+        counts.update(part)
+    return {t: n for t, n in counts.items() if n >= min_df}
+
+
+def _w3_frequencies(reader, fieldname, min_df, keep=None):
+    """Read the term table's keys and document counts in one pass (W3 codec only)."""
+    try:
+        from whoosh.codec.whoosh3 import W3TermsReader
+        from whoosh.filedb.filetables import _lengths
+        terms = reader._terms
+        if not isinstance(terms, W3TermsReader):
+            return None
+        table = terms._tindex
+        fnum = terms._fieldmap[fieldname]
+        prefix = struct.pack("!H", fnum)
+        start = table.closest_key_pos(prefix)
+        if start is None:
+            return {}
+        stop = table.closest_key_pos(struct.pack("!H", fnum + 1))
+        stop = table.endofdata if stop is None else stop
+        buf = getattr(table.dbfile, "_buf", None)
+        # A memory-mapped term file is read in place, not copied.
+        data = buf[start:stop] if isinstance(buf, memoryview) else table.dbfile.get(start, stop - start)
+    except Exception:       # another reader or a Whoosh that changed: the slow way
+        return None
+    unpack_lengths = _lengths.unpack_from
+    lsize = _lengths.size
+    # W3TermInfo: flags (B), total weight (f), then the document count (I).
+    unpack_df = struct.Struct("!I").unpack_from
+    out = {}
+    pos, end = 0, len(data)
+    while pos < end:
+        keylen, datalen = unpack_lengths(data, pos)
+        keypos = pos + lsize
+        datapos = keypos + keylen
+        df = unpack_df(data, datapos + 5)[0]
+        if df >= min_df:
+            term = str(data[keypos + 2:datapos], "utf-8")
+            if keep is None or keep.fullmatch(term):
+                out[term] = df
+        pos = datapos + datalen
+    return out
+
+
+class Strings:
+    """A sorted list of strings kept as one string and the ends of its items.
+
+    A few hundred thousand words and titles as separate ``str`` objects cost
+    over a hundred megabytes in every server process; as one string, a few.
+    Indexing and ``bisect`` work as on a list.
+    """
+
+    __slots__ = ("blob", "ends")
+
+    def __init__(self, items=()):
+        items = list(items)
+        self.blob = "".join(items)
+        self.ends = array("I", accumulate(map(len, items)))
+
+    def __len__(self):
+        return len(self.ends)
+
+    def __getitem__(self, i):
+        if i < 0:
+            i += len(self.ends)
+        end = self.ends[i]
+        return self.blob[self.ends[i - 1] if i else 0:end]
+
+    def __iter__(self):
+        blob, start = self.blob, 0
+        for end in self.ends:
+            yield blob[start:end]
+            start = end
+
+    def __eq__(self, other):
+        return isinstance(other, Strings) and self.blob == other.blob and self.ends == other.ends
+
+    def __getstate__(self):
+        return (self.blob, self.ends)
+
+    def __setstate__(self, state):
+        self.blob, self.ends = state
+
+
+class Vocabulary:
+    """Words of the index by frequency, by prefix and by pinyin (see the module)."""
+
+    def __init__(self, freqs: dict[str, int]):
+        words = sorted(freqs)
+        self.words = Strings(words)
+        self.freq = array("I", (freqs[w] for w in words))
+        han, pin, ini = [], [], []
+        for i, word in enumerate(words):
+            if _HAN_WORD.fullmatch(word):
+                syl = pinyin.word_syllables(word)
+                if len(syl) == len(word):
+                    han.append(i)
+                    pin.append("".join(syl))
+                    ini.append(pinyin.initials(syl))
+        # Sorted by key, commonest first within a key: a stable sort by key
+        # of the words in order of frequency (two cheap sorts, not one of tuples).
+        freq = self.freq
+        by_freq = sorted(range(len(han)), key=lambda j: -freq[han[j]])
+        for name, keys in (("pin", pin), ("ini", ini)):
+            order = sorted(by_freq, key=keys.__getitem__)
+            setattr(self, f"{name}_keys", Strings(keys[j] for j in order))
+            setattr(self, f"{name}_words", array("I", (han[j] for j in order)))
+
+    def __len__(self):
+        return len(self.words)
+
+    def frequency(self, word: str) -> int:
+        i = bisect_left(self.words, word)
+        return self.freq[i] if i < len(self.words) and self.words[i] == word else 0
+
+    def _top(self, indexes, limit):
+        return [self.words[i] for i in heapq.nlargest(limit, indexes, key=self.freq.__getitem__)]
+
+    def prefix_range(self, prefix: str) -> tuple[int, int]:
+        """``(lo, hi)``: the words starting with ``prefix`` are ``words[lo:hi]``."""
+        lo = bisect_left(self.words, prefix)
+        return lo, bisect_left(self.words, prefix + _END, lo)
+
+    def pin_range(self, prefix: str):
+        """Indexes of the words whose pinyin starts with ``prefix``."""
+        lo = bisect_left(self.pin_keys, prefix)
+        return self.pin_words[lo:bisect_left(self.pin_keys, prefix + _END, lo)]
+
+    def ini_range(self, prefix: str):
+        """Indexes of the words whose initials start with ``prefix``."""
+        lo = bisect_left(self.ini_keys, prefix)
+        return self.ini_words[lo:bisect_left(self.ini_keys, prefix + _END, lo)]
+
+    def with_prefix(self, prefix: str, limit: int = 10, scan: int = 200_000) -> list[str]:
+        """The commonest words starting with ``prefix`` (simplified, lower case)."""
+        lo = bisect_left(self.words, prefix)
+        hi = bisect_left(self.words, prefix + _END, lo)
+        return self._top(range(lo, min(hi, lo + scan)), limit)
+
+    def _keyed(self, keys, idx, key, limit, prefix):
+        lo = bisect_left(keys, key)
+        hi = bisect_left(keys, key + _END if prefix else key + "\0", lo)
+        if not prefix:
+            # Within one key the entries are already commonest first.
+            return [self.words[i] for i in idx[lo:min(hi, lo + limit)]]
+        return self._top(idx[lo:hi], limit)
+
+    def by_pinyin(self, key: str, limit: int = 10, prefix: bool = False) -> list[str]:
+        """Words read ``key`` (``luoyang``), or starting so with ``prefix``; commonest first."""
+        return self._keyed(self.pin_keys, self.pin_words, key, limit, prefix)
+
+    def by_initials(self, key: str, limit: int = 10, prefix: bool = False) -> list[str]:
+        """Words with these initials (``mdj``), or starting so with ``prefix``."""
+        return self._keyed(self.ini_keys, self.ini_words, key, limit, prefix)
+
+
+class Titles:
+    """Distinct titles by their simplified form, with how many documents carry each."""
+
+    def __init__(self, titles):
+        counts: Counter = Counter()
+        shown: dict[str, Counter] = {}
+        for title in titles:
+            title = " ".join((title or "").split())
+            if not title or len(title) > MAX_TITLE:
+                continue
+            norm = to_simplified(title).lower()
+            counts[norm] += 1
+            shown.setdefault(norm, Counter())[title] += 1
+        keys = sorted(counts)
+        self.keys = Strings(keys)
+        self.count = array("I", (counts[k] for k in keys))
+        self.display = Strings(shown[k].most_common(1)[0][0] for k in keys)
+
+    def __len__(self):
+        return len(self.keys)
+
+    def with_prefix(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
+        """``(title, documents)`` of the commonest titles starting with ``prefix``."""
+        lo = bisect_left(self.keys, prefix)
+        hi = bisect_left(self.keys, prefix + _END, lo)
+        best = heapq.nlargest(limit, range(lo, min(hi, lo + 200_000)), key=self.count.__getitem__)
+        return [(self.display[i], self.count[i]) for i in best]
+
+
+def build_vocabulary(reader, doc_count: int) -> Vocabulary:
+    min_df = 1 if doc_count <= SMALL_INDEX else 2 if doc_count <= LARGE_INDEX else 3
+    freqs: Counter = Counter()
+    for fieldname in ("body", "title"):
+        # A word in min_df documents is in at least half as many in one of
+        # the fields: terms rarer in a field are not even decoded.
+        freqs.update(field_frequencies(reader, fieldname, -(-min_df // 2), keep=_WORD))
+    return Vocabulary({w: n for w, n in freqs.items() if n >= min_df})
+
+
+def build_titles(reader) -> Titles:
+    def read():
+        for docnum in range(reader.doc_count_all()):
+            if not reader.is_deleted(docnum):
+                yield reader.stored_fields(docnum).get("title", "")
+    return Titles(read())
+
+
+# ---------------------------------------------------------------------------
+# Saved with the index
+
+FILE = "vocabulary.pickle"
+FORMAT = 1
+
+
+def save(generation: Path, ix) -> None:
+    """Write the vocabulary and titles of the index being built in ``generation``."""
+    with ix.reader() as reader:
+        doc_count = reader.doc_count_all()
+        data = {"format": FORMAT, "doc_count": doc_count,
+                "vocabulary": build_vocabulary(reader, doc_count), "titles": build_titles(reader)}
+    partial = generation / (FILE + ".part")
+    # Compressed: the index on disk stays smaller than a plain Whoosh one.
+    partial.write_bytes(zlib.compress(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), 6))
+    os.replace(partial, generation / FILE)
+
+
+def _read(generation: Path, doc_count: int) -> dict | None:
+    """``{"vocabulary", "titles"}`` saved with ``generation``, or None."""
+    raw = checksums.read_saved(generation, FILE)
+    if raw is None:
+        return None
+    enabled = gc.isenabled()
+    gc.disable()        # many small objects: the collector would run over and over
+    try:
+        data = checksums.unpickle_saved(generation, FILE, raw,
+                                        lambda b: pickle.loads(zlib.decompress(b)))
+    finally:
+        if enabled:
+            gc.enable()
+    if not isinstance(data, dict) or data.get("format") != FORMAT \
+            or data.get("doc_count") != doc_count \
+            or not isinstance(data.get("vocabulary"), Vocabulary) \
+            or not isinstance(data.get("titles"), Titles):
+        return None
+    return data
+
+
+# What the build saved in a generation (see ``_read``), read once per file version.
+load = ReadOnce(FILE, _read)
+
+
+# ---------------------------------------------------------------------------
+# Per generation, built once
+
+
+class _Lazy:
+    """A value built once, in the caller's thread or in a background thread."""
+
+    def __init__(self, build):
+        self._build = build
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._started = False
+        self.value = None
+        self.error: BaseException | None = None
+
+    def _run(self):
+        try:
+            self.value = self._build()
+        except IndexDamaged as exc:     # said by every caller, see get()
+            self.error = exc
+        except Exception as exc:    # kept, so a failed build is not retried forever
+            self.error = exc
+            logging.getLogger(__name__).exception("building the index vocabulary failed")
+        finally:
+            self._done.set()
+
+    def get(self, timeout: float | None = None):
+        if not self._done.is_set():
+            with self._lock:
+                start, self._started = not self._started, True
+            if start:
+                if timeout is None:
+                    self._run()
+                else:
+                    threading.Thread(target=self._run, name="search-vocabulary",
+                                     daemon=True).start()
+            if not self._done.wait(timeout):
+                return None
+        if isinstance(self.error, IndexDamaged):
+            # A saved file that cannot be decoded is a damaged index, not a
+            # vocabulary to do without.
+            raise self.error
+        return self.value
+
+
+_slots: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_slots_lock = threading.Lock()
+
+
+def _slot(gen) -> dict:
+    slot = _slots.get(gen)
+    if slot is None:
+        with _slots_lock:
+            slot = _slots.get(gen)
+            if slot is None:
+                # The builders hold the Whoosh index, not the generation: the
+                # slot must not keep its own (weak) key alive.  They take
+                # turns: each opens a reader of its own (not the searchers'
+                # one per thread), and a Whoosh reader costs memory while open
+                # (Whoosh copies a segment's term and posting files into
+                # memory for each reader: about 0.5 GB for the 333k poems).
+                ix, doc_count, turn = gen.ix, gen.doc_count, threading.Lock()
+                path, saved = Path(gen.path), {}
+
+                def from_file(part):
+                    with turn:
+                        if "data" not in saved:
+                            saved["data"] = load(path, doc_count)
+                        return (saved["data"] or {}).get(part)
+
+                def vocab():
+                    got = from_file("vocabulary")
+                    if got is not None:
+                        return got
+                    with turn, ix.reader() as reader:
+                        return build_vocabulary(reader, doc_count)
+
+                def titles():
+                    got = from_file("titles")
+                    if got is not None:
+                        return got
+                    with turn, ix.reader() as reader:
+                        return build_titles(reader)
+                slot = _slots[gen] = {"vocabulary": _Lazy(vocab), "titles": _Lazy(titles)}
+    return slot
+
+
+def vocabulary(gen, timeout: float | None = None) -> Vocabulary | None:
+    """The generation's ``Vocabulary``; with ``timeout``, None while it is still being built."""
+    return _slot(gen)["vocabulary"].get(timeout)
+
+
+def titles(gen, timeout: float | None = None) -> Titles | None:
+    return _slot(gen)["titles"].get(timeout)

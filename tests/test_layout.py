@@ -1,0 +1,117 @@
+"""The library's packages follow the data path: each imports only from the
+stages before it, and no module imports itself back through others.
+
+Read from the source with ``ast`` (imports inside functions count too), so
+an arrow pointing back up the path fails here, not in a review.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "search"
+
+# The stages, in data-path order; a module may import from its own stage and
+# those before it.  ``errors`` is the vocabulary of every stage.
+STAGES = ["errors", "text", "ingest", "whoosh3", "store", "query", "rank", "results", "aids",
+          "searcher", "eval", "cli"]
+TOP = {"__init__", "__main__"}      # the package's front door may import everything
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The project modules ``path`` imports (``search.x.y``)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not (target == "search" or target.startswith("search.")):
+                continue
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                found.add(sub if _exists(sub) else target)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("search."))
+    found.discard(name)
+    return found
+
+
+def _exists(module: str) -> bool:
+    rel = Path(*module.split(".")[1:])
+    return (PACKAGE / rel).with_suffix(".py").exists() or (PACKAGE / rel / "__init__.py").exists()
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+MODULES = {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_module_belongs_to_a_stage():
+    strays = [m for m in MODULES if _stage(m) not in STAGES and _stage(m) not in TOP]
+    assert not strays, f"modules outside the stages {STAGES}: {strays}"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_only_point_down_the_data_path(module):
+    here = _stage(module)
+    if here in TOP:
+        return
+    backward = sorted(m for m in MODULES[module]
+                      if _stage(m) not in TOP and STAGES.index(_stage(m)) > STAGES.index(here))
+    backward += sorted(m for m in MODULES[module] if _stage(m) in TOP)
+    assert not backward, f"{module} imports from later stages: {backward}"
+
+
+def test_no_module_imports_itself_back():
+    graph = {m: {t for t in deps if t in MODULES and _stage(t) not in TOP}
+             for m, deps in MODULES.items() if _stage(m) not in TOP}
+    cycles, state, path = [], {}, []
+
+    def visit(m):
+        state[m] = "open"
+        path.append(m)
+        for t in sorted(graph.get(m, ())):
+            if state.get(t) == "open":
+                cycles.append(path[path.index(t):] + [t])
+            elif t not in state:
+                visit(t)
+        path.pop()
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+    assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
+
+
+def test_the_checker_sees_a_backward_arrow(tmp_path):
+    """The reading of imports is itself checked: a module of ``text`` that
+    imports ``search.store`` is seen as importing a later stage."""
+    fake = PACKAGE / "text" / "segment.py"
+    deps = _imports(fake)
+    assert "search.text.script" in deps                      # a real, same-stage import
+    probe = tmp_path / "probe.py"
+    probe.write_text("from search.store import facets\nfrom search.query.parse import parse_query\n")
+    tree = ast.parse(probe.read_text())
+    targets = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert {_stage(t) for t in targets} == {"store", "query"}
+    assert all(STAGES.index(_stage(t)) > STAGES.index("text") for t in targets)

@@ -2,13 +2,15 @@
 
     python -m bench.fastrank_check INDEX [QUERIES.jsonl] [--limit N] [--rounds R]
 
-For each query of the set (``bench/queries.jsonl`` by default), prepares the
-ranked query as ``SearchIndex.search`` does (its ``_match``: expansions,
-quoted text found nowhere read as words; filters as the allowed documents)
-and ranks it with
-Whoosh's collector (``fastrank._whoosh_rank``, the path for queries it does
-not reproduce) and with ``search.rank.fastrank.rank``, one after the other, for
-the top 10 and the top 100.  Whoosh's collector is told to keep only
+For each query of the set (``bench/queries.jsonl`` by default), plans and
+matches the query as ``SearchIndex.search`` does (``SearchIndex.plan`` and
+``search.rank.matching.match``: expansions, quoted text found nowhere read as
+words; filters as the allowed documents) and ranks the matches with Whoosh's
+collector (``fastrank.whoosh_rank``, the path for queries the bulk ranker does
+not reproduce) and with the results page's ranking step
+(``search.rank.matching.rank_matches``, which ranks with
+``search.rank.fastrank.rank``), one after the other, for the top 10 and the
+top 100.  Whoosh's collector is told to keep only
 matching documents (its AndNot matcher can let an excluded one through).  Where they
 differ, both are compared with Whoosh's exhaustive scoring (every match
 scored, no block skipping), which says which one is right.
@@ -31,26 +33,23 @@ LIMITS = (10, 100)
 
 
 def prepare(ix, query: dict):
-    """``(searcher, whoosh query, allowed or None, matched)`` as ``search()``
-    ranks; document sets as ``search.store.docsets`` arrays."""
+    """``(searcher, matches, within or None, filtered)`` as ``search()`` ranks:
+    the plan's ``Matches``, the filtered matches to rank within when filters
+    are selected, and the filtered matches (``search.store.docsets`` arrays)."""
     from search.store import docsets
     from bench.queries import search_args
-    from search.query.expansion import expand
     from search.query.budget import TIME_BUDGET
-    from search.query.build import _without_order
-    from search.query.parse import parse_query
+    from search.rank.matching import match
     q, kwargs = search_args(query)
     gen = ix._current()
     searcher = gen.searcher()
-    parsed = parse_query(q)
-    selected = ix._normalise_filters(gen, kwargs.get("city"), None, kwargs.get("filters"))
-    whoosh_q, _, matched, partial, _ = ix._match(searcher, parsed, expand(parsed, gen),
-                                                 time.monotonic() + TIME_BUDGET)
+    plan = ix.plan(q, city=kwargs.get("city"), filters=kwargs.get("filters"))
+    matches = match(plan, searcher, time.monotonic() + TIME_BUDGET)
+    if not plan.filters:
+        return searcher, matches, None, matches.docs
     filtered = docsets.intersection(
-        [matched] + [ix._allowed(gen, name, values) for name, values in selected.items()])
-    if partial:
-        whoosh_q = _without_order(whoosh_q) or whoosh_q
-    return searcher, whoosh_q, (filtered if selected or partial else None), filtered
+        [matches.docs] + [ix._allowed(gen, name, values) for name, values in plan.filters.items()])
+    return searcher, matches, filtered, filtered
 
 
 def exhaustive(searcher, q, keep: set[int], limit: int):
@@ -67,6 +66,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) -> int:
     from search.rank import fastrank
+    from search.rank.matching import rank_matches
     from search import open_index
     ix = open_index(index_dir)
     old_ms, new_ms, kinds = [], [], []
@@ -74,7 +74,8 @@ def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) ->
     wrong = 0
     compared = 0
     for query in queries:
-        searcher, q, allowed, filtered = prepare(ix, query)
+        searcher, matches, within, filtered = prepare(ix, query)
+        q = matches.ranked_query
         matched = set(filtered.tolist())
         if not len(matched):
             continue
@@ -83,11 +84,11 @@ def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout) ->
             old_t, new_t = [], []
             for _ in range(rounds):
                 t0 = time.perf_counter()
-                old, _ = fastrank._whoosh_rank(searcher, q, filtered, limit,
-                                               time.monotonic() + 60)
+                old, _ = fastrank.whoosh_rank(searcher, q, filtered, limit,
+                                              time.monotonic() + 60)
                 t1 = time.perf_counter()
-                new, new_partial = fastrank.rank(searcher, q, allowed, limit,
-                                                 time.monotonic() + 60, filtered)
+                new, new_partial = rank_matches(searcher, matches, within, limit,
+                                                time.monotonic() + 60)
                 t2 = time.perf_counter()
                 old_t.append((t1 - t0) * 1000)
                 new_t.append((t2 - t1) * 1000)

@@ -3,16 +3,22 @@
     from search import build_index, open_index
     report = build_index(["seeds"], "index")
     res = open_index("index").search("洛陽", city=None, year=None, sort="relevance")
+    plan = open_index("index").plan("洛陽 呼叫中心")   # what search() will run, before it runs
+
+The packages under it follow the data path (README, "How it works"): text,
+ingest, whoosh3, store, query, rank, results, aids; ``searcher`` joins them.
 """
 
 from .errors import BuildError, IndexDamaged, IndexNotFound, QueryError, SearchError
 from .query.parse import parse_query
+from .query.plan import QueryPlan, plan_query
 from .results.model import DocumentView, Hit, SearchResults
 from .searcher import SearchIndex, open_index
 from .store.build import BuildRefused, BuildReport, build_index
 
 __all__ = [
-    "build_index", "open_index", "parse_query", "BuildReport", "SearchIndex",
+    "build_index", "open_index", "parse_query", "QueryPlan", "plan_query", "BuildReport",
+    "SearchIndex",
     "SearchResults", "Hit", "DocumentView", "SearchError", "BuildError", "BuildRefused",
     "IndexNotFound", "IndexDamaged", "QueryError",
 ]

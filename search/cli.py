@@ -198,11 +198,12 @@ def cmd_query(args) -> int:
             print(f"   {meta}")
         for frag in hit.snippets:
             print(f"   {_emphasise(frag, tty)}")
-    for name in ("city", "year"):
-        values = res.facets.get(name) or []
+    from .store.facet_types import BUILTIN_FACETS
+    for facet in BUILTIN_FACETS:
+        values = [] if facet.nested_in else res.facets.get(facet.name) or []
         if values:
             shown = ", ".join(f"{v['value']} ({v['count']})" for v in values[:10])
-            print(f"\n{name}: {shown}")
+            print(f"\n{facet.name}: {shown}")
     return 0
 
 

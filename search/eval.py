@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -31,10 +30,10 @@ from pathlib import Path
 
 from .searcher import open_index
 from .store.build import build_index
+from .text.chars import BASIC_HAN_RUN
 from .text.script import to_simplified, to_traditional
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "relevance-dev"
-HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _percentile(values, pct):
@@ -79,7 +78,7 @@ def literal_samples(docs, per_length=300, seed=20261122, max_relevant=50):
         while len(samples) < per_length and tries < per_length * 50:
             tries += 1
             doc = rng.choice(docs)
-            runs = [r for r in HAN_RUN.findall(doc["text"]) if len(r) >= length]
+            runs = [r for r in BASIC_HAN_RUN.findall(doc["text"]) if len(r) >= length]
             if not runs:
                 continue
             run = rng.choice(runs)

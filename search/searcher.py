@@ -1,48 +1,34 @@
 """``SearchIndex``: the one query path of the web UI, the CLI and the Python API.
 
-Owns the query language people type, how it becomes a Whoosh query, ranking,
-filters and facets, sorting, paging and snippets.
-
-The language is deliberately small, because people type words and questions:
-
-* plain text: ranked (BM25F) on words and on character bigrams, preferring
-  documents with more of the query's words and with its exact text, without
-  requiring every word;
-* ``"..."`` (or “…”, 「…」): this exact text must occur (either script);
-* ``-word`` or ``-"..."``: documents containing it are left out.
-
-Nothing else is syntax: ``*``, ``field:value``, ranges and boosts are plain
-characters, so a query cannot reach fields or run expensive expansions.
+Puts the stages together: a query's plan (``search.query.plan``), its
+matches and their order (``search.rank``), filters and facet counts
+(``search.store.facet_types``), and the page of hits with snippets
+(``search.results``); the reading aids (``search.aids``) are its methods
+too.  Owns what only the whole needs: paging, the sorts, the limits of a
+request, and noticing a rebuilt index without reopening.  The query
+language itself is ``search.query.parse``'s.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
-from whoosh import query as wq
-from whoosh.collectors import TimeLimit
 
 from .errors import IndexNotFound, QueryError
-from .ingest import cities as gazetteer
 from .query import budget
 from .query.budget import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE
-from .query.build import _without_order, build_query
-from .query.parse import ParsedQuery, parse_query
-from .rank import fastrank
-from .rank.dateorder import _by_date
-from .rank.matching import matching_docs
+from .query.plan import QueryPlan, plan_query
+from .rank.dateorder import by_date
+from .rank.matching import match, rank_matches
 from .results.highlight import highlight, snippets
 from .results.model import DocumentView, Hit, SearchResults
-from .store import checksums, docsets, integrity
+from .store import checksums, docsets, facet_types, integrity
 from .store.generation import _Generation
 from .store.layout import live_generation
-from .store.schema import BUILTIN_FACETS, FACET_PREFIX
-from .text.script import to_simplified
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -104,8 +90,7 @@ class SearchIndex:
 
     @property
     def facet_names(self) -> list[str]:
-        gen = self._current()
-        return list(BUILTIN_FACETS) + gen.facet_fields
+        return facet_types.registry(self._current().facet_fields).names
 
     @integrity.guarded
     def stats(self) -> dict:
@@ -134,18 +119,13 @@ class SearchIndex:
             facet_limit = -1
         if not 0 <= facet_limit <= MAX_FACET_LIMIT:
             raise QueryError(f"facet_limit must be a whole number from 0 to {MAX_FACET_LIMIT:,}")
-        parsed = parse_query(q)
         gen = self._current()
+        plan = self._plan(gen, q, city, year, filters)
         searcher = gen.searcher()
-        selected = self._normalise_filters(gen, city, year, filters)
-
-        from .query.expansion import expand
-        expansions = expand(parsed, gen)
+        selected = plan.filters
         deadline = time.monotonic() + budget.TIME_BUDGET
-        whoosh_q, needles, matched, partial, notices = self._match(
-            searcher, parsed, expansions, deadline)
-        # Cut short while matching: the count is of a cheaper reading, or unknown.
-        matching_partial = partial
+        matches = match(plan, searcher, deadline)
+        matched, partial, notices = matches.docs, matches.partial, list(matches.notices)
 
         # Each facet's allowed set; a facet's counts ignore its own selection
         # so its other values stay visible (multi-select facets).
@@ -165,15 +145,15 @@ class SearchIndex:
             if more:
                 facets_more[name] = more
 
-        if sort == "relevance" and not (parsed.words or parsed.phrases):
+        if sort == "relevance" and not plan.ranks:
             # Nothing to rank by (no query, or only words to leave out):
             # newest first is what a browser expects.
             sort = "newest"
         first = (page - 1) * per_page
         unranked = False
         if sort == "relevance":
-            ranked, ranked_partial = self._rank_matches(
-                searcher, whoosh_q, matched, filtered, first + per_page, deadline, partial)
+            ranked, ranked_partial = rank_matches(searcher, matches, filtered if allowed else None,
+                                                  first + per_page, deadline)
             partial = partial or ranked_partial
             page_hits = ranked[first:first + per_page]
             if ranked_partial and not ranked and len(filtered):
@@ -182,12 +162,13 @@ class SearchIndex:
                 unranked = True
                 page_hits = [(d, None) for d in filtered[first:first + per_page].tolist()]
         else:
-            page_hits = [(d, None) for d in _by_date(gen.date_keys(), filtered, first, per_page,
-                                                     newest=sort == "newest")]
+            page_hits = [(d, None) for d in by_date(gen.date_keys(), filtered, first, per_page,
+                                                    newest=sort == "newest")]
         if unranked:
             notices.append(NOT_RANKED_NOTICE)
         elif partial and NOT_MATCHED_NOTICE not in notices:
             notices.append(PARTIAL_NOTICE)
+        needles = matches.plan_used.needles
         hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
         for name, values in selected.items():
             totals = gen.facet_table(self._field(name)).totals
@@ -196,11 +177,11 @@ class SearchIndex:
                     notices.append(f"no document in the index has {name} {v}")
         from .aids.suggest import did_you_mean
         return SearchResults(
-            query=parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
+            query=plan.parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
             hits=hits, facets=facet_counts, facets_more=facets_more, filters=selected,
-            partial=partial, notices=notices, total_exact=not matching_partial,
-            expansions=[e.to_dict() for e in expansions],
-            did_you_mean=did_you_mean(parsed, gen),
+            partial=partial, notices=notices, total_exact=matches.exact,
+            expansions=[e.to_dict() for e in plan.expansions],
+            did_you_mean=did_you_mean(plan.parsed, gen),
             elapsed_ms=(time.perf_counter() - started) * 1000)
 
     @integrity.guarded
@@ -208,10 +189,8 @@ class SearchIndex:
         """One document by id, with the query's matches marked, or None."""
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
             return None
-        parsed = parse_query(q)
         gen = self._current()
-        from .query.expansion import expand
-        _, needles = build_query(parsed, expand(parsed, gen))
+        needles = plan_query(q, gen).needles
         searcher = gen.searcher()
         stored = searcher.document(id=doc_id)
         if stored is None:
@@ -242,7 +221,15 @@ class SearchIndex:
     def explain(self, q: str, doc_id: str | None = None) -> dict:
         """What the query path makes of ``q``, and why ``doc_id`` matches or not (``search.aids.explain``)."""
         from .aids.explain import explain
-        return explain(self, self._current(), q, doc_id)
+        return explain(self._current(), q, doc_id)
+
+    @integrity.guarded
+    def plan(self, q: str = "", *, city=None, year=None, filters: dict | None = None) -> QueryPlan:
+        """The plan ``search()`` matches for ``q`` and these filters
+        (``search.query.plan``): the parsed query, its expansions, the Whoosh
+        query and the texts to highlight, the selected filters."""
+        gen = self._current()
+        return self._plan(gen, q, city, year, filters)
 
     # -- the pieces -----------------------------------------------------------
 
@@ -264,122 +251,64 @@ class SearchIndex:
         return sort, page, per_page
 
     def _normalise_filters(self, gen, city, year, filters) -> dict[str, list[str]]:
-        selected: dict[str, list[str]] = {}
+        """The chosen filters as facet name -> values, each value as its facet's
+        type normalises it; ``city`` and ``year`` join ``filters`` under the
+        facets those keywords carry."""
+        facets = facet_types.registry(gen.facet_fields)
         raw = dict(filters or {})
-        if city is not None:
-            raw["city"] = _as_values(raw.get("city")) + _as_values(city)
-        if year is not None:
-            raw["year"] = _as_values(raw.get("year")) + _as_values(year)
-        known = set(BUILTIN_FACETS) | set(gen.facet_fields)
+        # search()'s own keyword arguments for facets.
+        for keyword, values in {"city": city, "year": year}.items():
+            if values is not None:
+                name = facet_types.keyword_facet(keyword).name
+                raw[name] = _as_values(raw.get(name)) + _as_values(values)
+        selected: dict[str, list[str]] = {}
         for name, values in raw.items():
-            if name not in known:
+            if name not in facets:
                 raise QueryError(f"unknown filter {name!r}; this index has "
-                                 f"{', '.join(sorted(known))}")
-            values = _as_values(values)
-            if name == "city":
-                values = [gazetteer.canonical_city(v) or to_simplified(v) for v in values]
-            elif name in ("year", "month"):
-                for v in values:
-                    if not re.fullmatch(r"\d{4}(-\d{2})?", v):
-                        raise QueryError(f"{name} must look like 2014 or 2014-09, not {v!r}")
-            else:
-                values = [to_simplified(v) for v in values]
+                                 f"{', '.join(sorted(facets.names))}")
+            values = facets[name].normalise(_as_values(values))
             if values:
                 selected[name] = list(dict.fromkeys(values))
-        # A month chosen in the year facet is a filter on months.
-        if "year" in selected:
-            months = [v for v in selected["year"] if len(v) == 7]
-            if months:
-                selected["year"] = [v for v in selected["year"] if len(v) == 4]
-                selected["month"] = list(dict.fromkeys(selected.get("month", []) + months))
-                if not selected["year"]:
-                    del selected["year"]
+        # A value chosen in one facet may filter another: a month chosen as a year.
+        for name in list(selected):
+            kept, moved = [], {}
+            for v in selected[name]:
+                owner = facets[name].owner(v)
+                if owner == name:
+                    kept.append(v)
+                else:
+                    moved.setdefault(owner, []).append(v)
+            if not moved:
+                continue
+            selected[name] = kept
+            for owner, values in moved.items():
+                selected[owner] = list(dict.fromkeys(selected.get(owner, []) + values))
+            if not kept:
+                del selected[name]
         return selected
 
     @staticmethod
     def _field(name: str) -> str:
-        return name if name in BUILTIN_FACETS else FACET_PREFIX + name
+        return facet_types.facet_type(name).field
 
     def _allowed(self, gen, name, values) -> np.ndarray:
         return gen.facet_table(self._field(name)).docs_with(values)
 
     def _shown_facets(self, gen, selected):
-        names = ["city", "year", "month"] + gen.facet_fields
-        return names
+        return facet_types.registry(gen.facet_fields).names
 
     def _count(self, gen, name, docs: np.ndarray, selected_values,
                limit) -> tuple[list[dict], int]:
         """The facet's values among ``docs`` (at most ``limit``, and the
-        selected ones), and how many values are left out."""
-        top, more = gen.facet_table(self._field(name)).top(
-            docs, limit, by_value=name in ("year", "month"), always=selected_values)
+        selected ones, in the facet's order), and how many values are left out."""
+        facet = facet_types.facet_type(name)
+        top, more = facet.top(gen.facet_table(facet.field), docs, limit, always=selected_values)
         return [{"value": v, "count": c} for v, c in top], more
 
-    def _match(self, searcher, parsed, expansions, deadline):
-        """The query ``search()`` ranks, its needles (to highlight), its
-        matching set, whether the deadline cut that short, and the notices
-        so far (pinyin read, quoted text read as words, matching unfinished:
-        ``NOT_MATCHED_NOTICE``)."""
-        whoosh_q, needles = build_query(parsed, expansions)
-        notices: list[str] = [e.label for e in expansions if e.kind == "pinyin"]
-        matched, partial, finished = self._matching_docs(searcher, whoosh_q, deadline)
-        if not len(matched) and parsed.phrases and not partial:
-            # People quote names inside questions; when nothing holds the
-            # quoted text exactly, answer for its words and say so.
-            loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
-            whoosh_q, needles = build_query(loose, expansions)
-            matched, partial, finished = self._matching_docs(searcher, whoosh_q, deadline)
-            if len(matched):
-                quoted = "、".join(f"“{p}”" for p in parsed.phrases)
-                notices.append(f"no document contains {quoted} exactly; "
-                               "showing documents with its words")
-        if not finished:
-            notices.append(NOT_MATCHED_NOTICE)
-        return whoosh_q, needles, matched, partial, notices
-
-    @staticmethod
-    def _matching_docs(searcher, q, deadline) -> tuple[np.ndarray, bool, bool]:
-        """The documents ``q`` matches, whether the deadline cut that short
-        (then: those found by a cheaper reading, its words without order),
-        and whether either reading finished (if not: no documents, which
-        says nothing about how many match)."""
-        try:
-            return matching_docs(searcher, q, deadline), False, True
-        except TimeLimit:
-            loose = _without_order(q)
-            if loose is None:
-                return docsets.NONE, True, False
-            try:
-                return matching_docs(searcher, loose, time.monotonic() + 0.2 * budget.TIME_BUDGET), True, True
-            except TimeLimit:
-                return docsets.NONE, True, False
-
-    def _rank_matches(self, searcher, whoosh_q, matched, filtered, limit, deadline, partial):
-        """The best ``limit`` ``(docnum, score)`` of the filtered matching set,
-        best first, as the results page ranks them (``explain`` reads its
-        ranks here too), and whether time cut the ranking short."""
-        # Past the deadline, a short grace so a cut-short answer still
-        # shows its best documents.
-        rank_by = max(deadline, time.monotonic() + 0.2 * budget.TIME_BUDGET) if partial else deadline
-        if partial:
-            whoosh_q = _without_order(whoosh_q) or whoosh_q
-        if isinstance(whoosh_q, wq.AndNot):
-            # The matching set has the exclusions applied already, and a
-            # document scores what the query's positive part gives it:
-            # ranking that part within the set never reads the exclusions
-            # again (a hundred excluded characters are tens of thousands of
-            # bigrams, which planning a ranking would look up one by one).
-            return self._ranked(searcher, whoosh_q.a, filtered, limit, rank_by)
-        # Without filters the set is every match of the query: ranking them
-        # all skips looking each one up (Whoosh's own path, for queries the
-        # fast ranking does not reproduce, is still given the set).
-        unfiltered = filtered is matched and not partial
-        return self._ranked(searcher, whoosh_q, None if unfiltered else filtered, limit, rank_by,
-                            matched if unfiltered else None)
-
-    @staticmethod
-    def _ranked(searcher, q, allowed, limit, deadline, matched=None):
-        return fastrank.rank(searcher, q, allowed, limit, deadline, matched)
+    def _plan(self, gen, q, city, year, filters) -> QueryPlan:
+        plan = plan_query(q, gen)
+        # The query's errors are told before the filters'.
+        return plan.with_filters(self._normalise_filters(gen, city, year, filters))
 
     def _hit(self, searcher, docnum, score, needles, snippet_count) -> Hit:
         stored = searcher.stored_fields(docnum)

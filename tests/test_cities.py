@@ -60,7 +60,7 @@ def test_every_spelling_in_the_file_maps_back_to_its_row():
 
 
 def test_word_like_names_are_all_real_rows():
-    missing = sorted(n for n in cities._WORD_LIKE if cities.get_city(n) is None)
+    missing = sorted(n for n in cities.WORD_LIKE if cities.get_city(n) is None)
     assert not missing
 
 

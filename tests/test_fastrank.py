@@ -1,9 +1,9 @@
 """``search.rank.fastrank.rank`` ranks as Whoosh's collector does: same documents,
 same order, same scores, for every shape of query the query path builds.
 
-The reference is ``SearchIndex._ranked`` (Whoosh's collector) told to keep
-only matching documents (its AndNot matcher can let an excluded one through),
-and Whoosh's exhaustive scoring (every match scored, no block skipping): the
+The references are Whoosh's own: its collector (``searcher.search`` with the
+index's weighting) told to keep only matching documents (its AndNot matcher
+can let an excluded one through), and its exhaustive scoring (every match scored, no block skipping): the
 collector's own pruning is not exact (``_pruned_wrongly``).
 
 Indexes: the seeds (5 documents), a synthetic corpus of 5,200 documents in
@@ -23,12 +23,11 @@ import pytest
 from whoosh import query as wq
 
 from search import build_index, open_index
-from search.rank import fastrank
-from search.query.expansion import expand
-from search.searcher import SearchIndex
 from search.query.build import build_query
-from search.rank.matching import matching_docs
+from search.query.expansion import expand
 from search.query.parse import parse_query
+from search.rank import fastrank
+from search.rank.matching import matching_docs
 from search.text.script import to_traditional
 from tests.helpers import write_jsonl
 from tests.synthetic import CITIES, seed_sentences
@@ -76,6 +75,7 @@ def synthetic_index(tmp_path_factory):
 def segmented_index(tmp_path_factory):
     """Three segments (Whoosh's writer, no merging) and a few deletions."""
     from whoosh import index as whoosh_index
+
     from search.store.schema import build_schema
     root = tmp_path_factory.mktemp("segments") / "ix"
     root.mkdir()
@@ -120,19 +120,19 @@ def _rank_all(searcher, q, allowed, limit, fallback=False):
         new, partial = fastrank.rank(searcher, q, allowed, limit, time.monotonic() + FAR)
     else:
         # The query path's queries are all ranked in bulk, never by Whoosh.
-        whoosh_rank, fastrank._whoosh_rank = fastrank._whoosh_rank, _whoosh_not_wanted
+        whoosh_rank, fastrank.whoosh_rank = fastrank.whoosh_rank, _whoosh_not_wanted
         try:
             new, partial = fastrank.rank(searcher, q, allowed, limit, time.monotonic() + FAR)
         finally:
-            fastrank._whoosh_rank = whoosh_rank
+            fastrank.whoosh_rank = whoosh_rank
     assert not partial
     return new
 
 
 def _old(searcher, q, keep, limit):
-    old, partial = SearchIndex._ranked(searcher, q, keep, limit, time.monotonic() + FAR)
-    assert not partial
-    return old
+    """Whoosh's collector: its top ``limit`` among ``keep``, best first, ties by docnum."""
+    return [(h.docnum, round(h.score, 4))
+            for h in searcher.search(q, limit=limit, filter=set(keep))]
 
 
 def _every(searcher, q, keep):
@@ -293,7 +293,7 @@ def test_pruned_ranking_is_the_same(synthetic_index, monkeypatch):
 def test_terms_kept_across_queries_rank_the_same(synthetic_index):
     # Decoded postings and scores are kept for the next queries: the second
     # ranking of each query (and of others sharing its terms) reads them.
-    fastrank._clear_terms()
+    fastrank.clear_caches()
     for text in QUERIES[:12]:
         check(synthetic_index, text, limits=(10,))
     kept = [t for t in fastrank._TERMS.values() if t.whole is not None or t.parts]
@@ -311,12 +311,12 @@ def test_terms_kept_across_queries_rank_the_same(synthetic_index):
 
 def test_kept_terms_stay_within_their_bound(synthetic_index, monkeypatch):
     monkeypatch.setattr(fastrank, "TERM_CACHE_POSTINGS", 400)
-    fastrank._clear_terms()
+    fastrank.clear_caches()
     for text in QUERIES:
         check(synthetic_index, text, limits=(10,))
         assert fastrank._terms_held <= 400
         assert sum(t.cost for t in fastrank._TERMS.values()) == fastrank._terms_held
-    fastrank._clear_terms()
+    fastrank.clear_caches()
 
 
 def test_kept_terms_never_outlive_their_index(tmp_path):

@@ -20,6 +20,7 @@ import pytest
 from search import IndexDamaged, IndexNotFound, build_index, cli, open_index
 from search.store import checksums, integrity
 from search.searcher import SearchIndex
+from search.whoosh3.postings import read_every_block
 from tests import synthetic
 from tests.helpers import REPO
 
@@ -95,7 +96,7 @@ def term_with_damaged_postings(index: Path) -> str:
         for fieldname in ("body", "grams"):
             for term in reader.lexicon(fieldname):
                 try:
-                    integrity._read_postings(reader.postings(fieldname, term))
+                    read_every_block(reader.postings(fieldname, term))
                 except Exception:
                     return term.decode("utf-8")
     pytest.fail("garbling the postings left every term readable")

@@ -115,3 +115,57 @@ def test_the_checker_sees_a_backward_arrow(tmp_path):
     targets = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert {_stage(t) for t in targets} == {"store", "query"}
     assert all(STAGES.index(_stage(t)) > STAGES.index("text") for t in targets)
+
+
+# -- tests and bench use what the library offers ---------------------------------
+
+ROOT = PACKAGE.parent
+# White-box tests that look inside a cache or a memo, by name and why; every
+# other name a test or the benchmark imports from the library is public (no
+# leading underscore).
+MAY_LOOK_INSIDE = {
+    "tests/test_analysis.py": {"search.text.segment._state", "search.text.segment._cut_state"},
+    "tests/test_fastrank.py": {"search.rank.fastrank._Ranker", "search.rank.fastrank._TERMS",
+                               "search.rank.fastrank._DECODED", "search.rank.fastrank._terms_held",
+                               "search.rank.fastrank._pays"},
+    "tests/test_properties.py": {"search.results.highlight._KEEP_FROM",
+                                 "search.results.highlight._kept",
+                                 "search.results.highlight._kept_chars"},
+}
+
+
+def _private_uses(path: Path) -> set[str]:
+    """Non-public library names ``path`` imports, reads off an imported module,
+    or monkeypatches on one (``setattr(module, "_name", ...)``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules, used = {}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("search"):
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if a.name.startswith("_"):
+                    used.add(full)
+                modules[a.asname or a.name] = full
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in modules and node.attr.startswith("_") \
+                and not node.attr.startswith("__"):
+            used.add(f"{modules[node.value.id]}.{node.attr}")
+        if isinstance(node, ast.Call) and len(node.args) >= 2 \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in modules \
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str) \
+                and node.args[1].value.startswith("_") and not node.args[1].value.startswith("__"):
+            used.add(f"{modules[node.args[0].id]}.{node.args[1].value}")
+    return used
+
+
+@pytest.mark.parametrize("path", sorted(
+    str(p.relative_to(ROOT)) for p in [*ROOT.glob("tests/*.py"), *ROOT.glob("bench/*.py")]))
+def test_tests_and_bench_use_public_names(path):
+    private = _private_uses(ROOT / path) - MAY_LOOK_INSIDE.get(path, set())
+    assert not private, f"{path} uses non-public names: {sorted(private)}"
+
+
+def test_the_list_of_white_box_names_is_still_needed():
+    for path, names in MAY_LOOK_INSIDE.items():
+        assert names <= _private_uses(ROOT / path), f"{path} no longer needs {names}"

@@ -167,9 +167,9 @@ def test_kept_conversions_stay_within_their_bound(monkeypatch):
 @example(b'{"text": "\\ud800"}')
 @example(b'{"text": "x", "id": 1e999}')
 def test_any_json_line_is_a_document_or_a_problem(raw):
-    from search.ingest.sources import _record_to_document
+    from search.ingest.sources import record_to_document
     from search.ingest.model import Document, Problem
-    item = _record_to_document(raw, "x.jsonl:1")
+    item = record_to_document(raw, "x.jsonl:1")
     assert isinstance(item, (Document, Problem))
     if isinstance(item, Document):
         json.dumps([item.id, item.title, item.body], ensure_ascii=False).encode("utf-8")
@@ -186,11 +186,11 @@ JSON_RECORDS = st.dictionaries(
 @SETTINGS
 @given(JSON_RECORDS)
 def test_any_json_record_is_a_document_or_a_problem(record):
-    from search.ingest.sources import _record_to_document
+    from search.ingest.sources import record_to_document
     from search.store.fields import document_fields
     from search.ingest.model import Document, Problem
     raw = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    item = _record_to_document(raw, "x.jsonl:1")
+    item = record_to_document(raw, "x.jsonl:1")
     assert isinstance(item, (Document, Problem))
     if isinstance(item, Document):
         document_fields(item)           # what the index is given can be made

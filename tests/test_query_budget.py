@@ -107,8 +107,7 @@ def test_explain_of_330_exclusions_keeps_the_time_budget(budget_index, monkeypat
     took, infos = {}, []
     for doc_id in (None, found.hits[0].id, "dirty/00001"):
         # From nothing read: what the first such request costs.
-        fastrank._clear_terms()
-        fastrank._PREFIXES.clear()
+        fastrank.clear_caches()
         started = time.perf_counter()
         with within(60, f"explain of 330 exclusions (doc {doc_id})"):
             infos.append(budget_index.explain(q, doc_id=doc_id))
@@ -223,7 +222,7 @@ def test_a_ranking_out_of_time_still_answers_with_ranked_matches(budget_index, m
     q = "明月 天 下 " + " ".join(WORDS[40:100])
     monkeypatch.setattr(query_budget, "TIME_BUDGET", 60.0)
     full = budget_index.search(q)
-    fastrank._clear_terms()             # nothing read before: ranking starts from scratch
+    fastrank.clear_caches()             # nothing read before: ranking starts from scratch
     monkeypatch.setattr(query_budget, "TIME_BUDGET", 0.0)
     res = budget_index.search(q)
     assert res.partial and res.total == full.total and res.total_exact

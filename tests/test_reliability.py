@@ -292,7 +292,7 @@ def test_building_a_json_file_with_a_50_mb_line_holds_at_most_the_limit(tmp_path
 
 def test_the_limit_is_exact_for_files_and_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(documents, "MAX_FILE_BYTES", 100)
-    monkeypatch.setattr(documents, "_LINE_CHUNK", 16)        # lines read in many steps
+    monkeypatch.setattr(documents, "LINE_CHUNK", 16)        # lines read in many steps
     write_folder(tmp_path / "docs", {"at.txt": b"a" * 100, "over.txt": b"a" * 101})
     lines = [b'{"text": "' + b"x" * (100 - 12) + b'"}',        # 100 bytes: kept
              b'{"text": "' + b"y" * (101 - 12) + b'"}',        # 101 bytes: refused

@@ -3,7 +3,7 @@
 import threading
 
 from search import build_index, open_index
-from search.whoosh3.termcache import CachedTermIndex
+from search.whoosh3.termcache import CachedTermIndex, term_table
 from tests.helpers import SEEDS
 
 
@@ -15,7 +15,7 @@ def test_searchers_of_a_generation_share_term_lookups_and_answer_the_same(tmp_pa
     first = [[(h.id, h.score) for h in plain.search(q).hits] for q in queries]
     memo = next(iter(gen._term_memos.values()))
     assert memo, "look-ups were remembered"
-    assert any(isinstance(r._terms._tindex, CachedTermIndex)
+    assert any(isinstance(term_table(r), CachedTermIndex)
                for r, _ in gen.searcher().reader().leaf_readers())
     seen = len(memo)
     other = []
@@ -26,6 +26,6 @@ def test_searchers_of_a_generation_share_term_lookups_and_answer_the_same(tmp_pa
     assert other == first                      # another thread, its own searcher, same answers
     assert len(memo) == seen                   # and nothing new to look up
     # A missing term is remembered as missing, not as an error.
-    table = gen.searcher().reader()._terms._tindex
+    table = term_table(gen.searcher().reader())
     assert b"\x00\x00no-such-term" not in table
     assert table.get(b"\x00\x00no-such-term") is None

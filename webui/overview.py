@@ -13,10 +13,12 @@ from collections import Counter
 
 from flask import current_app
 
+from search.text.chars import HAN
+
 # Documents looked at for example words (the newest ones; one search).
 SAMPLE = 100
 _TAGS = re.compile(r"<[^>]*>")
-_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,6}")
+_HAN_WORD = re.compile(rf"[{HAN}]{{2,6}}")
 
 
 def overview(ix) -> dict:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from search import QueryError, parse_query
+from search.store.facet_types import BUILTIN_FACETS, facet_type
 
 from . import get_index
 from .overview import overview
@@ -17,14 +18,6 @@ from .params import (SearchState, check_utf8, display_script, page_window, param
 
 pages = Blueprint("pages", __name__)
 
-# How facets are labelled; a facet not listed shows its own name.
-FACET_LABELS = {
-    "city": "城市", "year": "年份", "month": "月份", "author": "作者", "dynasty": "朝代",
-    "tags": "标签", "tag": "标签", "category": "分类", "categories": "分类",
-    "genre": "体裁", "type": "类型", "language": "语言", "lang": "语言",
-    "publisher": "出版方", "site": "网站", "section": "栏目", "province": "省份",
-    "url": "网址", "link": "链接", "source": "出处", "book": "书名", "chapter": "章节",
-}
 SORT_LABELS = {"relevance": "相关度", "newest": "最新", "oldest": "最早"}
 # The display scripts, each labelled in its own script.
 SCRIPT_LABELS = {"orig": "原文", "simp": "简体", "trad": "繁體"}
@@ -158,26 +151,36 @@ def _facet_groups(res, state: SearchState) -> list[dict]:
     under it.
     """
     groups = []
-    names = ["city", "year"] + [n for n in res.facets if n not in ("city", "year", "month")]
+    names = [t.name for t in BUILTIN_FACETS] + [n for n in res.facets
+                                                if facet_type(n) not in BUILTIN_FACETS]
     for name in names:
+        facet = facet_type(name)
         items = res.facets.get(name) or []
-        if not items:
+        if facet.nested_in or not items:     # a nested facet is shown in its parent's box
             continue
-        group = {"name": name, "label": FACET_LABELS.get(name, name), "loose_months": [],
+        group = {"name": name, "label": facet.label, "loose_months": [],
                  "left": res.facets_more.get(name, 0)}
         group["top"], group["more"] = _split(_values(name, items, state))
-        if name == "year":
-            # Months appear once a year is chosen (or a month on its own).
-            years = set(state.values("year")) | {m[:4] for m in state.values("month")}
-            months = _values("month", [m for m in res.facets.get("month") or []
-                                       if m["value"][:4] in years], state)
-            placed = set()
-            for v in group["top"] + group["more"]:
-                v["months"] = [m for m in months if v["selected"] and m["value"][:4] == v["value"]]
-                placed.update(m["value"] for m in v["months"])
-            group["loose_months"] = [m for m in months if m["value"] not in placed]
+        for nested in (t for t in BUILTIN_FACETS if t.nested_in == name):
+            _nest(group, nested, res, state)
         groups.append(group)
     return groups
+
+
+def _nest(group, nested, res, state: SearchState) -> None:
+    """Put the values of ``nested`` (months) under the values of ``group``'s
+    facet (years) they belong to; they appear once a year is chosen (or a
+    month on its own), and a month of a year not chosen is listed loose."""
+    parents = set(state.values(group["name"])) | {nested.parent_value(v)
+                                                  for v in state.values(nested.name)}
+    values = _values(nested.name, [it for it in res.facets.get(nested.name) or []
+                                   if nested.parent_value(it["value"]) in parents], state)
+    placed = set()
+    for v in group["top"] + group["more"]:
+        v["months"] = [m for m in values
+                       if v["selected"] and nested.parent_value(m["value"]) == v["value"]]
+        placed.update(m["value"] for m in v["months"])
+    group["loose_months"] = [m for m in values if m["value"] not in placed]
 
 
 def _values(name, items, state):
@@ -200,7 +203,7 @@ def _suggestions(res, state: SearchState) -> list[dict]:
     link per filter would repeat the whole search for each."""
     out = []
     for facet, value in state.filters:
-        out.append({"text": f"去掉筛选「{FACET_LABELS.get(facet, facet)}：{value}」",
+        out.append({"text": f"去掉筛选「{facet_type(facet).label}：{value}」",
                     "drop": ("drop." + param_name(facet), value)})
     if len(state.filters) > 1:
         out.append({"text": "清除全部筛选", "url": state.clear_filters_url()})
@@ -265,6 +268,11 @@ def register_template_helpers(app) -> None:
         """The URL parameter carrying a value of ``facet`` (``city``, ``year``, ``f.author``)."""
         return param_name(facet)
 
+    @app.template_filter("facet_label")
+    def facet_label(name: str) -> str:
+        """How a page names a facet or a document's field (作者 for ``author``)."""
+        return facet_type(name).label
+
     @app.template_filter("is_web_url")
     def is_web_url(value) -> bool:
         return isinstance(value, str) and bool(re.fullmatch(r"https?://[^\s<>\"']+", value))
@@ -275,5 +283,4 @@ def register_template_helpers(app) -> None:
             return "、".join(str(v) for v in value)
         return str(value)
 
-    app.jinja_env.globals.update(FACET_LABELS=FACET_LABELS, SORT_LABELS=SORT_LABELS,
-                                 SCRIPT_LABELS=SCRIPT_LABELS)
+    app.jinja_env.globals.update(SORT_LABELS=SORT_LABELS, SCRIPT_LABELS=SCRIPT_LABELS)

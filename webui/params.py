@@ -33,8 +33,9 @@ from flask import url_for
 
 from search import QueryError
 from search.searcher import FACET_LIMIT
+from search.store.facet_types import (BUILTIN_FACETS, FACET_KEYWORDS, FILTER_PARAM_PREFIX,
+                                      facet_type, keyword_facet)
 
-FILTER_PREFIX = "f."
 DEFAULT_SORT = "relevance"
 DEFAULT_PER_PAGE = 10
 # More filter values than any person clicks: a URL with more is refused.
@@ -62,12 +63,8 @@ def check_utf8(query_string: bytes | str) -> None:
 
 
 def param_name(facet: str) -> str:
-    """The URL parameter that carries a value of ``facet``."""
-    if facet == "city":
-        return "city"
-    if facet in ("year", "month"):
-        return "year"          # the library reads YYYY-MM years as months
-    return FILTER_PREFIX + facet
+    """The URL parameter that carries a value of ``facet`` (``city``, ``year``, ``f.author``)."""
+    return facet_type(facet).param
 
 
 DROP_PREFIX = "drop."
@@ -103,26 +100,27 @@ def search_kwargs(args, query_string: bytes | str = b"") -> dict:
     (``utm_source`` ...) are ignored.
     """
     check_utf8(query_string)
-    city = [v for v in args.getlist("city")]
-    year = [v for v in args.getlist("year")]
+    # Values for the keyword arguments of ix.search (city, year), from their own parameters.
+    carried: dict[str, list[str]] = {}
+    for facet in BUILTIN_FACETS:
+        if facet.keyword not in carried:
+            carried[facet.keyword] = list(args.getlist(facet.param))
     filters: dict[str, list[str]] = {}
     for key in args.keys():
-        if not key.startswith(FILTER_PREFIX):
+        if not key.startswith(FILTER_PARAM_PREFIX):
             continue
-        name, values = key[len(FILTER_PREFIX):], args.getlist(key)
-        if name == "city":
-            city += values
-        elif name in ("year", "month"):
-            year += values
+        name, values = key[len(FILTER_PARAM_PREFIX):], args.getlist(key)
+        keyword = facet_type(name).keyword
+        if keyword:
+            carried[keyword] += values
         else:
             filters.setdefault(name, []).extend(values)
-    count = len(city) + len(year) + sum(len(v) for v in filters.values())
+    count = sum(len(v) for v in carried.values()) + sum(len(v) for v in filters.values())
     if count > MAX_FILTER_VALUES:
         raise ParamError(f"{count:,} filter values; the limit is {MAX_FILTER_VALUES}")
     return {
         "q": args.get("q", "") or "",
-        "city": city or None,
-        "year": year or None,
+        **{keyword: values or None for keyword, values in carried.items()},
         "filters": filters,
         "sort": args.get("sort") or DEFAULT_SORT,
         "page": args.get("page") or 1,
@@ -185,10 +183,9 @@ class SearchState:
     def from_kwargs(cls, kwargs: dict) -> "SearchState":
         """The state as requested (not yet checked by the library)."""
         pairs: list[tuple[str, str]] = []
-        for v in kwargs.get("city") or []:
-            pairs.append(("city", v))
-        for v in kwargs.get("year") or []:
-            pairs.append(("month" if len(v) == 7 else "year", v))
+        for keyword in FACET_KEYWORDS:
+            facet = keyword_facet(keyword)
+            pairs += [(facet.owner(v), v) for v in kwargs.get(keyword) or []]
         for name, values in (kwargs.get("filters") or {}).items():
             pairs += [(name, v) for v in values]
         return cls(q=kwargs.get("q") or "", filters=_unique(pairs, keep_empty=False),

@@ -1,6 +1,6 @@
 """Explain a query: what the engine made of it, and why a document matched or did not.
 
-``explain(index, gen, q, doc_id=None)`` (``SearchIndex.explain``) follows the
+``explain(gen, q, doc_id=None)`` (``SearchIndex.explain``) follows the
 one query path step by step and returns a JSON-ready dictionary:
 
 * ``parsed``: free words, required phrases, exclusions (``parse_query``);
@@ -22,12 +22,12 @@ one query path step by step and returns a JSON-ready dictionary:
 * ``partial`` and ``notices``: what the time budget cut short, and why the
   query answered as it did (quoted text read as its words, ...).
 
-It is the query path itself, not a second reading of it: the plan and the
-matching set are ``SearchIndex._match``'s (expansions, quoted text read as
-words when no document holds it, the cheaper reading past the deadline), the
-rank and score ``SearchIndex._rank_matches``' (what the results page shows),
-and the whole explanation keeps the search path's time budget
-(``budget.TIME_BUDGET``).  A document is checked on its own (its postings
+It is the query path itself, not a second reading of it: the plan is
+``search.query.plan.plan_query``'s, the matching set ``search.rank.matching.match``'s
+(expansions, quoted text read as words when no document holds it, the
+cheaper reading past the deadline), the rank and score ``rank_matches``'
+(what the results page shows), and the whole explanation keeps the search
+path's time budget (``budget.TIME_BUDGET``).  A document is checked on its own (its postings
 skipped to, never a phrase matched over the index).
 """
 
@@ -40,15 +40,15 @@ from whoosh import query as wq
 
 from ..query import budget
 from ..query.budget import PARTIAL_NOTICE
-from ..query.build import _chunks, _exact, _without_order
-from ..query.expansion import _classify, _in_index, expand
-from ..query.parse import parse_query
+from ..query.build import exact_query, query_grams, word_runs
+from ..query.expansion import classify_pinyin, in_index
+from ..query.plan import plan_query
 from ..rank import fastrank
-from ..rank.matching import _prefix_docs
+from ..rank.matching import match, prefix_docs, rank_matches
 from ..store import docsets
 from ..text import pinyin
 from ..text.script import to_simplified
-from ..text.segment import char_grams, segment
+from ..text.segment import segment
 from ..text.stopwords import is_stop_word
 from .suggest import did_you_mean
 
@@ -72,11 +72,11 @@ def _pinyin_info(parsed, reader) -> list[dict]:
     for word in parsed.words:
         key = pinyin.latin_key(word)
         if key is not None or (pinyin.has_han(word) and any(c.isascii() and c.isalpha() for c in word)):
-            kind = _classify(word)
+            kind = classify_pinyin(word)
             out.append({"token": word, "key": key,
                         "reads_as": kind[0] if kind else None,
                         "syllables": pinyin.syllables(key) if key else None,
-                        "in_index_as_typed": _in_index(reader, word),
+                        "in_index_as_typed": in_index(reader, word),
                         "english": word.lower() in pinyin.ENGLISH})
         elif pinyin.has_han(word):
             norm = to_simplified(word)
@@ -135,7 +135,7 @@ def _positions(reader, fieldname, text, docnum) -> list[int] | None:
 
 def _holds(searcher, q, docnum: int) -> bool:
     """Whether the one document matches ``q`` (a required phrase or an
-    exclusion, ``query.build._exact``): each posting list is skipped to the
+    exclusion, ``query.build.exact_query``): each posting list is skipped to the
     document, never read through (a phrase over the whole index can take
     longer than any budget)."""
     reader, local = _leaf(searcher, docnum)
@@ -146,7 +146,7 @@ def _holds(searcher, q, docnum: int) -> bool:
     if isinstance(q, wq.And):
         return all(_holds(searcher, sub, docnum) for sub in q.subqueries)
     if type(q) is wq.Prefix:
-        docs = _prefix_docs(reader, q.fieldname, q.text)
+        docs = prefix_docs(reader, q.fieldname, q.text)
         if docs is not None:
             return bool(docsets.within(np.array([local]), docs)[0])
         return any(_positions(reader, q.fieldname, text, local) is not None
@@ -170,25 +170,24 @@ def _holds(searcher, q, docnum: int) -> bool:
     return m.is_active() and m.id() == docnum
 
 
-def _doc_report(index, searcher, whoosh_q, parsed, docnum, matched, partial,
-                deadline, notices) -> dict:
+def _doc_report(searcher, parsed, matches, docnum, deadline, notices) -> dict:
     """Why the document matches or not, its rank and score, part by part;
     what the deadline cut short is added to ``notices``."""
     one = np.array([docnum], np.int64)
-    report: dict = {"matches": bool(docsets.within(one, matched)[0])}
+    report: dict = {"matches": bool(docsets.within(one, matches.docs)[0])}
     # Why it is left out: the required phrases it lacks (of the query run:
     # quoted text read as words requires nothing) and the exclusions it holds.
     # Each is a few look-ups in this document, so they get a short grace
     # past the deadline, as a cut-short search gets to rank.
     reasons_by = deadline + 0.2 * budget.TIME_BUDGET
-    required = _required(whoosh_q)
+    required = _required(matches.plan_used.whoosh_query)
     missing, excluded, checked = [], [], True
     for texts, found, lacking in ((parsed.phrases, missing, True), (parsed.excluded, excluded, False)):
         for text in texts:
             if time.monotonic() > reasons_by:
                 checked = False
                 break
-            query = _exact(text)
+            query = exact_query(text)
             if lacking and query not in required:
                 continue
             if _holds(searcher, query, docnum) != lacking:
@@ -198,13 +197,11 @@ def _doc_report(index, searcher, whoosh_q, parsed, docnum, matched, partial,
         notices.append("out of time before every required phrase and exclusion was "
                        "checked in this document")
     report["score"] = report["rank"] = None
-    scored_q = (_without_order(whoosh_q) or whoosh_q) if partial else whoosh_q
     if report["matches"]:
         # Its score and place as the results page ranks the matches (one
-        # ranking, ``SearchIndex._rank_matches``); further down than
-        # RANK_LIMIT, its score alone.
-        ranked, cut = index._rank_matches(searcher, whoosh_q, matched, matched, RANK_LIMIT,
-                                          deadline, partial)
+        # ranking, ``rank_matches``); further down than RANK_LIMIT, its
+        # score alone.
+        ranked, cut = rank_matches(searcher, matches, None, RANK_LIMIT, deadline)
         place = next((i for i, (d, _s) in enumerate(ranked, 1) if d == docnum), None)
         if place is not None:
             report["rank"], report["score"] = place, ranked[place - 1][1]
@@ -214,12 +211,11 @@ def _doc_report(index, searcher, whoosh_q, parsed, docnum, matched, partial,
         elif cut:
             notices.append("out of time before this document's rank was found")
         else:
-            alone, cut = index._rank_matches(searcher, whoosh_q, matched, one, 1, deadline,
-                                             partial)
+            alone, cut = rank_matches(searcher, matches, one, 1, deadline)
             if alone:
                 report["score"] = alone[0][1]
     # What each part adds to its score, as far as time allows.
-    parts, wanted = [], _parts(scored_q)
+    parts, wanted = [], _parts(matches.ranked_query)
     for sub in wanted:
         if time.monotonic() > deadline:
             break
@@ -238,34 +234,32 @@ def _doc_report(index, searcher, whoosh_q, parsed, docnum, matched, partial,
     return report
 
 
-def explain(index, gen, q: str, doc_id: str | None = None) -> dict:
-    """Everything the query path does with ``q`` (see the module).
-
-    ``index`` (the ``SearchIndex``) matches and ranks exactly as its
-    ``search()`` does, within the same time budget."""
-    parsed = parse_query(q)
+def explain(gen, q: str, doc_id: str | None = None) -> dict:
+    """Everything the query path does with ``q`` on ``gen``'s index (see the
+    module): planned, matched and ranked as ``SearchIndex.search`` does,
+    within the same time budget."""
+    plan = plan_query(q, gen)
+    parsed = plan.parsed
     searcher = gen.searcher()
     reader = searcher.reader()
-    expansions = expand(parsed, gen)
     deadline = time.monotonic() + budget.TIME_BUDGET
-    whoosh_q, needles, matched, partial, notices = index._match(
-        searcher, parsed, expansions, deadline)
+    matches = match(plan, searcher, deadline)
+    partial, notices = matches.partial, list(matches.notices)
     out = {
         "query": parsed.text,
         "normalised": to_simplified(parsed.text).lower(),
         "parsed": {"words": parsed.words, "phrases": parsed.phrases, "excluded": parsed.excluded},
         "tokens": {w: _tokens(w, is_stop_word) for w in parsed.words},
-        "runs": {w: [run[0] for run in _chunks(w)] for w in parsed.words},
-        "grams": {t: [g for g, _, _ in char_grams(to_simplified(t).lower())]
-                  for t in parsed.words + parsed.phrases + parsed.excluded},
+        "runs": {w: [run[0] for run in word_runs(w)] for w in parsed.words},
+        "grams": {t: query_grams(t) for t in parsed.words + parsed.phrases + parsed.excluded},
         "pinyin": _pinyin_info(parsed, reader),
-        "expansions": [e.to_dict() for e in expansions],
+        "expansions": [e.to_dict() for e in plan.expansions],
         "did_you_mean": did_you_mean(parsed, gen),
-        "whoosh_query": str(whoosh_q),
-        "highlight": list(dict.fromkeys(needles)),
-        "matches": len(matched),
+        "whoosh_query": str(matches.plan_used.whoosh_query),
+        "highlight": list(dict.fromkeys(matches.plan_used.needles)),
+        "matches": len(matches.docs),
         # As ``SearchResults.total_exact``: False when matching was cut short.
-        "matches_exact": not partial,
+        "matches_exact": matches.exact,
     }
     if doc_id is not None:
         docnum = searcher.document_number(id=doc_id) if isinstance(doc_id, str) and doc_id \
@@ -274,8 +268,8 @@ def explain(index, gen, q: str, doc_id: str | None = None) -> dict:
             out["document"] = {"id": doc_id, "found": False}
         else:
             out["document"] = {"id": doc_id, "found": True,
-                               **_doc_report(index, searcher, whoosh_q, parsed, docnum, matched,
-                                             partial, deadline, notices)}
+                               **_doc_report(searcher, parsed, matches, docnum, deadline,
+                                             notices)}
     if partial and budget.NOT_MATCHED_NOTICE not in notices:
         notices.insert(0, PARTIAL_NOTICE)
     out["partial"] = partial or any(n.startswith("out of time") for n in notices)

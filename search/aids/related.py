@@ -18,13 +18,14 @@ from collections import Counter
 from whoosh import query as wq
 
 from ..store import scoring as ranking
+from ..text.chars import HAN
 from ..text.script import to_simplified
 from ..text.segment import segment
 from ..text.stopwords import is_stop_word
 
 KEY_TERMS = 12
 MAX_CHARS = 20_000          # of a long document, its beginning says what it is about
-_WORDLIKE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z][a-z\-]{2,}")
+_WORDLIKE = re.compile(rf"[{HAN}]+|[a-z][a-z\-]{{2,}}")
 
 
 def key_terms(searcher, text: str, count: int = KEY_TERMS) -> list[tuple[str, float]]:

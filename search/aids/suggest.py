@@ -36,9 +36,10 @@ from itertools import islice, product
 from whoosh import query as wq
 
 from ..query.expansion import mixed_candidates, mixed_parts
-from ..query.parse import _TOKEN
+from ..query.parse import QUERY_TOKEN
 from ..store.vocabulary import SMALL_INDEX, titles, vocabulary
 from ..text import pinyin, variants
+from ..text.chars import HAN_RUN
 from ..text.script import to_simplified, to_traditional
 from ..text.segment import load_jieba, segment
 from ..text.stopwords import is_stop_word
@@ -58,7 +59,6 @@ MAX_SUGGEST_CHARS = 100
 # Seconds a keystroke waits for a vocabulary still being built (large index).
 KEYSTROKE_WAIT = 0.03
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 # ---------------------------------------------------------------------------
@@ -153,14 +153,14 @@ def _vocabulary(gen):
 def did_you_mean(parsed, gen) -> str | None:
     """The query with homophone typos corrected, or None (see the module)."""
     text = parsed.text
-    runs = _HAN_RUN.findall(text)
+    runs = HAN_RUN.findall(text)
     if not runs or sum(map(len, runs)) > MAX_HAN or max(map(len, runs)) > MAX_RUN:
         return None
     searcher = gen.searcher()
     reader = searcher.reader()
     vocab = None
     changes: list[tuple[int, int, str]] = []
-    for m in _TOKEN.finditer(text):
+    for m in QUERY_TOKEN.finditer(text):
         if m.group(2):
             if m.group(1):
                 continue
@@ -169,7 +169,7 @@ def did_you_mean(parsed, gen) -> str | None:
             if m.group(4):
                 continue
             offset, body = m.start(5), m.group(5)
-        for run in _HAN_RUN.finditer(body):
+        for run in HAN_RUN.finditer(body):
             original = run.group(0)
             norm = to_simplified(original)
             if len(norm) < 2:

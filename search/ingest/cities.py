@@ -24,7 +24,7 @@ How a document is read:
 * Some city names are ordinary words (东方, 合作, 来宾, 安康 ...).  jieba's
   part-of-speech tags cannot tell them apart: for dictionary words the tag is a
   fixed lookup (普洱 and 龙井 are always ``ns``, 合肥 ``n``, 大连 ``d``), so
-  these names are listed in ``_WORD_LIKE`` and count only with place context
+  these names are listed in ``WORD_LIKE`` and count only with place context
   in the same document: the full name (东方市), a following 市/县, the city's
   province just before it (海南东方, 云南普洱), or an enumeration with
   other places (宿州、普洱).
@@ -44,6 +44,7 @@ from typing import NamedTuple
 
 import jieba
 
+from ..text.chars import HAN_CHAR
 from ..text.script import to_simplified
 from ..text.segment import load_jieba
 
@@ -56,7 +57,7 @@ LEVELS = ("municipality", "prefecture", "county-level", "sar", "taiwan")
 # Judgement, not data: only names whose everyday sense is common in news or in
 # classical poetry are here; names whose word sense jieba already keeps apart
 # by segmentation (长治久安, 大理石, 三明治, 哈密瓜) need not be.
-_WORD_LIKE = frozenset(
+WORD_LIKE = frozenset(
     {
         # everyday words and phrases
         "东方", "合作", "来宾", "安康", "安宁", "同仁", "白银", "大同", "日照", "江山",
@@ -106,7 +107,6 @@ _BOILERPLATE = re.compile(
 # characters, is navigation or a tag cloud, not prose.
 _LIST_MIN_PLACES = 4
 _LIST_MIN_SHARE = 0.6
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _PROVINCE_SUFFIX = re.compile(r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 _CITY_SUFFIXES = ("特别行政区", "地区", "市", "盟", "州")
 
@@ -251,7 +251,7 @@ class Gazetteer:
             covered.update(range(match.start(), match.end()))
         if len(places) < _LIST_MIN_PLACES:
             return False
-        han = len(_HAN.findall(text))
+        han = len(HAN_CHAR.findall(text))
         return han > 0 and len(covered) / han >= _LIST_MIN_SHARE
 
 
@@ -282,14 +282,14 @@ def _anchor_enumerations(text: str, mentions: list[_Mention]) -> list[_Mention]:
     """普洱 in 宿州、普洱、南昌 is a city: neighbours in a 、 list lend context."""
     result = list(mentions)
     for i, m in enumerate(mentions):
-        if m.anchored or m.canonical not in _WORD_LIKE:
+        if m.anchored or m.canonical not in WORD_LIKE:
             continue
         neighbours = []
         if i > 0 and mentions[i - 1].end == m.start - 1 and text[m.start - 1] == "、":
             neighbours.append(mentions[i - 1])
         if i + 1 < len(mentions) and mentions[i + 1].start == m.end + 1 and text[m.end] == "、":
             neighbours.append(mentions[i + 1])
-        if any(n.anchored or n.canonical not in _WORD_LIKE for n in neighbours):
+        if any(n.anchored or n.canonical not in WORD_LIKE for n in neighbours):
             result[i] = m._replace(anchored=True)
     return result
 
@@ -350,7 +350,7 @@ def detect_cities(title: str, paragraphs: list[str]) -> list[CityMention]:
         if not _usable(paragraph):
             continue
         # Image tags and markup left in the body must not use up the lead.
-        han = len(_HAN.findall(paragraph))
+        han = len(HAN_CHAR.findall(paragraph))
         if not han:
             continue
         in_lead = lead_paragraphs < _LEAD_MAX_PARAGRAPHS and lead_chars < _LEAD_CHARS
@@ -379,7 +379,7 @@ def detect_cities(title: str, paragraphs: list[str]) -> list[CityMention]:
             counts[surface] = counts.get(surface, 0) + 1
             if m.anchored:
                 anchored.add(m.canonical)
-            bucket = scores if m.canonical not in _WORD_LIKE else bare_scores
+            bucket = scores if m.canonical not in WORD_LIKE else bare_scores
             bucket[m.canonical] = bucket.get(m.canonical, 0.0) + weight
 
     # A word-like name counts only if the document anchors it somewhere; then

@@ -55,7 +55,7 @@ DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
 MAX_FILE_BYTES = metadata.env_count("SEARCH_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES, "bytes")
 # Bytes of a JSON line read at a time (a longer line is read in such steps).
-_LINE_CHUNK = 1 << 20
+LINE_CHUNK = 1 << 20
 
 
 Item = Union[Document, Problem]
@@ -418,14 +418,14 @@ _TOO_LONG = b"<too long>"
 def _read_line(handle) -> bytes | bytearray | None:
     """The next line of ``handle``; ``_TOO_LONG`` for one over the limit (read and
     dropped in steps, never held whole); None at the end."""
-    raw = handle.readline(_LINE_CHUNK)
+    raw = handle.readline(LINE_CHUNK)
     if not raw:
         return None
-    if raw.endswith(b"\n") or len(raw) < _LINE_CHUNK:
+    if raw.endswith(b"\n") or len(raw) < LINE_CHUNK:
         return raw if _line_length(raw) <= MAX_FILE_BYTES else _TOO_LONG
     line = bytearray(raw)
     while True:
-        chunk = handle.readline(_LINE_CHUNK)
+        chunk = handle.readline(LINE_CHUNK)
         if line is not None:
             line += chunk
             if _line_length(line) > MAX_FILE_BYTES:
@@ -446,10 +446,10 @@ def _iter_jsonl(path: Path) -> Iterator[Item]:
             yield item
         else:
             lineno, raw = item
-            yield _record_to_document(raw, f"{source}:{lineno}")
+            yield record_to_document(raw, f"{source}:{lineno}")
 
 
-def _record_to_document(raw: bytes, where: str) -> Item:
+def record_to_document(raw: bytes, where: str) -> Item:
     """One JSON-lines record (the bytes of one line) as a document, or a Problem."""
     if _line_length(raw) > MAX_FILE_BYTES:
         return Problem(where, f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "

@@ -1,5 +1,12 @@
 """A parsed query as a Whoosh query: the ranked part, required phrases and
-exclusions, and the texts to highlight."""
+exclusions, and the texts to highlight.
+
+Owns how the reader's text meets the index's fields: its word runs
+(``word_runs``), its character pairs (``query_grams``), a text that must
+occur exactly (``exact_query``), the expansions' words OR'd into the ranked
+part, and the cheaper reading of a query whose phrases ran out of time
+(``without_order``).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +18,14 @@ from ..store import scoring as ranking
 from ..text.script import to_simplified
 from ..text.segment import char_grams, segment
 from ..text.stopwords import is_stop_word
-from .expansion import apply
 from .parse import ParsedQuery
 
 
-def _chunks(text: str) -> list[list[str]]:
+def word_runs(text: str) -> list[list[str]]:
     """The query's words (simplified) in runs split at stop words and punctuation.
 
-    Each run is a stretch of the reader's own contiguous text.
+    Each run is a stretch of the reader's own contiguous text: ``[run text,
+    word, word, ...]``.
     """
     norm = to_simplified(text).lower()
     runs: list[list[tuple[str, int, int]]] = [[]]
@@ -38,13 +45,14 @@ def _chunks(text: str) -> list[list[str]]:
     return [[norm[r[0][1]:r[-1][2]]] + [w for w, _, _ in r] for r in runs if r]
 
 
-def _grams(text: str) -> list[str]:
+def query_grams(text: str) -> list[str]:
+    """The character pairs (and whole Latin words) the bigram field holds of ``text``."""
     return [g for g, _, _ in char_grams(to_simplified(text).lower())]
 
 
-def _exact(text: str) -> wq.Query:
+def exact_query(text: str) -> wq.Query:
     """Documents holding exactly this text (in either script)."""
-    grams = _grams(text)
+    grams = query_grams(text)
     if len(grams) == 1:
         gram = grams[0]
         # A single character is a bigram's first half or a word of its own.
@@ -53,11 +61,11 @@ def _exact(text: str) -> wq.Query:
     return wq.Phrase("grams", grams)
 
 
-def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
+def _ranked_part(words: list[str]) -> tuple[wq.Query | None, list[str]]:
     """The ranked part of a query, and the words to highlight."""
     subqueries, needles = [], []
     for text in words:
-        chunks = _chunks(text)
+        chunks = word_runs(text)
         if not chunks:
             # Only stop words: search them as they are rather than nothing.
             norm = to_simplified(text).lower()
@@ -72,14 +80,14 @@ def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
                 subqueries += [wq.Term("body", word), wq.Term("title", word, boost=ranking.TITLE_BOOST),
                                wq.Term("meta", word, boost=ranking.META_BOOST)]
             needles += [w for w in run_words if w]
-            grams = _grams(run_text)
+            grams = query_grams(run_text)
             subqueries += [wq.Term("grams", g, boost=ranking.GRAM_BOOST) for g in dict.fromkeys(grams)]
             if len(grams) > 1:
                 # An exact stretch of a longer question is a weak hint.
                 subqueries.append(wq.Phrase("grams", grams, boost=ranking.PHRASE_BOOST))
         # A short query typed as one stretch of text (stop words included)
         # is a string the reader expects to find literally: exact first.
-        whole = _grams(text)
+        whole = query_grams(text)
         if len(words) == 1 and whole and len(text) <= ranking.SHORT_QUERY_CHARS \
                 and re.fullmatch(r"\w+", to_simplified(text)):
             exact = (wq.Phrase("grams", whole, boost=ranking.EXACT_QUERY_BOOST) if len(whole) > 1
@@ -98,34 +106,70 @@ def _ranked(words: list[str]) -> tuple[wq.Query | None, list[str]]:
     return wq.Or(list(dict.fromkeys(subqueries))), needles
 
 
-def _without_order(q: wq.Query) -> wq.Query | None:
+def without_order(q: wq.Query) -> wq.Query | None:
     """``q`` with phrases read as their words (AND), for a cheaper match when
     phrase matching runs out of time; None when nothing would change."""
     if isinstance(q, wq.Phrase):
         return wq.And([wq.Term(q.fieldname, w, boost=q.boost) for w in q.words])
     if isinstance(q, wq.CompoundQuery):
-        subs = [_without_order(sub) for sub in q.subqueries]
+        subs = [without_order(sub) for sub in q.subqueries]
         if all(s is None for s in subs):
             return None
         return q.__class__([new or old for new, old in zip(subs, q.subqueries)], boost=q.boost)
     if isinstance(q, (wq.AndMaybe, wq.AndNot)):
-        a, b = _without_order(q.a), _without_order(q.b)
+        a, b = without_order(q.a), without_order(q.b)
         if a is None and b is None:
             return None
         return q.__class__(a or q.a, b or q.b)
     return None
 
 
+def _expansion_word(word: str, weight: float) -> list[wq.Query]:
+    """A word of an expansion as a ranked query's parts, at ``weight``."""
+    parts = [wq.Term("body", word, boost=weight),
+             wq.Term("title", word, boost=weight * ranking.TITLE_BOOST),
+             wq.Term("meta", word, boost=weight * ranking.META_BOOST)]
+    grams = [g for g, _, _ in char_grams(word)]
+    if len(grams) > 1:
+        # The word as literal text, however the documents' words were cut.
+        parts.append(wq.Phrase("grams", grams, boost=weight * ranking.GRAM_BOOST))
+    elif grams:
+        parts.append(wq.Term("grams", grams[0], boost=weight * ranking.GRAM_BOOST))
+    return parts
+
+
+def _with_expansions(ranked: wq.Query | None, needles: list[str],
+                     expansions) -> tuple[wq.Query | None, list[str]]:
+    """``ranked`` with the expansions' words OR'd in, and the needles with those words
+    (so the marks land on the document's own word: 軟體 for a search for 软件)."""
+    extra: list[wq.Query] = []
+    words: list[str] = []
+    for exp in expansions:
+        for word, weight in zip(exp.words, exp.weights or [1.0] * len(exp.words)):
+            extra += _expansion_word(word, weight)
+            words.append(word)
+    if not extra:
+        return ranked, needles
+    if ranked is None:
+        ranked = wq.Or(extra)
+    elif isinstance(ranked, wq.Or):
+        ranked = wq.Or(list(ranked.subqueries) + extra)
+    else:
+        ranked = wq.Or([ranked] + extra)
+    return ranked, list(needles) + words
+
+
 def build_query(parsed: ParsedQuery, expansions=()) -> tuple[wq.Query, list[str]]:
     """The Whoosh query for a parsed query, and the texts to highlight.
 
-    ``expansions`` (``search.query.expansion.expand``): pinyin and regional words
-    the free words also stand for, OR'd into the ranked part.
+    ``expansions`` (``search.query.expansion.expand``): the words the free
+    words also stand for (pinyin, other regions' words), OR'd into the ranked
+    part at their weights.
     """
-    ranked, needles = _ranked(parsed.words)
+    ranked, needles = _ranked_part(parsed.words)
     if expansions:
-        ranked, needles = apply(ranked, needles, expansions)
-    required = [_exact(p) for p in parsed.phrases]
+        ranked, needles = _with_expansions(ranked, needles, expansions)
+    required = [exact_query(p) for p in parsed.phrases]
     needles += [to_simplified(p).lower() for p in parsed.phrases]
     if required:
         positive = wq.And(required + ([ranked] if ranked else []))
@@ -135,5 +179,5 @@ def build_query(parsed: ParsedQuery, expansions=()) -> tuple[wq.Query, list[str]
     else:
         positive = ranked or wq.Every()
     if parsed.excluded:
-        positive = wq.AndNot(positive, wq.Or([_exact(e) for e in parsed.excluded]))
+        positive = wq.AndNot(positive, wq.Or([exact_query(e) for e in parsed.excluded]))
     return positive, needles

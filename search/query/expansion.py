@@ -1,7 +1,9 @@
 """Query expansion: what a query's words also stand for, OR'd into its ranked part.
 
-Two kinds, worked out per query against the index it is run on
-(``expand(parsed, gen)``) and added by ``querying.build_query`` (``apply``):
+Worked out per query against the index it is run on (``expand(parsed, gen)``)
+by the expanders of ``EXPANDERS``, in that order, and OR'd into the ranked
+part by ``search.query.build.build_query`` at the weights they give.  Two
+kinds today:
 
 * ``pinyin``: Latin text typed for Chinese words: full pinyin with or without
   spaces, tone marks or tone digits (``luoyang``, ``luo yang``, ``luòyáng``,
@@ -37,6 +39,21 @@ Two kinds, worked out per query against the index it is run on
 Quoted phrases and exclusions are never expanded: they mean the exact text.
 Every expansion's words are highlight needles too, so the marks land on the
 document's own word (軟體 for a search for 软件).
+
+Adding a kind of expansion touches this module only: write a class with the
+``Expander`` interface and put an instance in ``EXPANDERS``::
+
+    class AbbreviationExpander:
+        kind = "abbreviation"
+        announced = False       # True: its readings are told among the notices
+
+        def expand(self, words, parsed, gen):
+            return [Expansion(self.kind, w, [ABBREVIATIONS[w]], [0.8])
+                    for w in words if w in ABBREVIATIONS]
+
+Each expander sees the free words no earlier one has expanded; the Whoosh
+query, the highlighting, ``explain`` and the JSON's ``expansions`` take its
+``Expansion`` objects as they take the others.
 """
 
 from __future__ import annotations
@@ -44,15 +61,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import islice, product
+from typing import Protocol
 
 from whoosh import query as wq
 
-from ..store import scoring as ranking
 from ..store.vocabulary import vocabulary
 from ..text import pinyin, variants
+from ..text.chars import HAN_RUN
 from ..text.script import to_simplified
-from ..text.segment import char_grams, segment
+from ..text.segment import segment
 from ..text.stopwords import is_stop_word
+from .build import query_grams
+from .parse import ParsedQuery
 
 PINYIN_WEIGHT = 1.0       # the commonest word a pinyin token stands for
 PINYIN_OTHER = 0.6        # the further words, relative to it
@@ -66,7 +86,6 @@ VARIANT_WEIGHT_LONG = 0.2
 MIXED_SCAN = 5_000        # vocabulary entries looked at per reading of a mixed token
 MIXED_READINGS = 8        # readings tried of the Han characters of a mixed token
 
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
 _LATIN_RUN = re.compile(r"[A-Za-z\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff'’1-5]+")
 
 
@@ -74,7 +93,7 @@ _LATIN_RUN = re.compile(r"[A-Za-z\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff'’1-5]
 class Expansion:
     """``source`` (the reader's text) also searched as ``words`` (simplified), with weights."""
 
-    kind: str                       # "pinyin" or "variant"
+    kind: str                       # the expander's: "pinyin", "variant"
     source: str
     words: list[str]
     weights: list[float] = field(default_factory=list)
@@ -88,24 +107,39 @@ class Expansion:
         return f"{self.kind} {self.source} → {'、'.join(self.words)}"
 
 
+class Expander(Protocol):
+    """One kind of expansion: what some free words of a query also stand for."""
+
+    kind: str           # the ``Expansion.kind`` of what it finds
+    announced: bool     # whether its expansions are told among the query's notices
+
+    def expand(self, words: list[str], parsed: ParsedQuery, gen) -> list[Expansion]:
+        """The expansions of ``words`` (the free words of ``parsed`` no earlier
+        expander took) on ``gen``'s index, in query order."""
+        ...
+
+
 # ---------------------------------------------------------------------------
 # Working out the expansions of a query
 
 
-def expand(parsed, gen) -> list[Expansion]:
-    """The pinyin and regional-word expansions of ``parsed``'s free words on ``gen``'s index."""
-    if not parsed.words:
-        return []
-    reader = gen.searcher().reader()
-    out = pinyin_expansions(parsed.words, gen, reader)
-    used = {e.source for e in out if e.kind == "pinyin"}
-    rest = [w for w in parsed.words if w not in used]
-    if any(variants.find(w) for w in rest):
-        weight = (VARIANT_WEIGHT if _content_words(parsed.words) <= SHORT_QUERY_WORDS
-                  else VARIANT_WEIGHT_LONG)
-        out += variant_expansions(rest, reader, weight=weight,
-                                  query_text=to_simplified(" ".join(parsed.words)).lower())
+def expand(parsed: ParsedQuery, gen) -> list[Expansion]:
+    """The expansions of ``parsed``'s free words on ``gen``'s index, expander
+    by expander (``EXPANDERS``); a word one expander took is not offered to
+    the next."""
+    out: list[Expansion] = []
+    for expander in EXPANDERS:
+        taken = {e.source for e in out}
+        words = [w for w in parsed.words if w not in taken]
+        if words:
+            out += expander.expand(words, parsed, gen)
     return out
+
+
+def is_announced(expansion: Expansion) -> bool:
+    """Whether the query's notices tell ``expansion`` (a reading the reader
+    should see was taken, such as Latin text read as pinyin)."""
+    return any(e.announced for e in EXPANDERS if e.kind == expansion.kind)
 
 
 def _content_words(words: list[str]) -> int:
@@ -113,7 +147,7 @@ def _content_words(words: list[str]) -> int:
                if not sub and not is_stop_word(t))
 
 
-def _in_index(reader, text: str) -> bool:
+def in_index(reader, text: str) -> bool:
     """Whether ``text`` occurs in the index as typed (a word, or a whole Latin token)."""
     norm = to_simplified(text).lower()
     return any((f, norm) in reader for f in ("body", "title", "grams", "meta"))
@@ -121,7 +155,7 @@ def _in_index(reader, text: str) -> bool:
 
 def _literally(searcher, text: str) -> bool:
     """Whether some document holds ``text`` exactly (as the bigram field has it)."""
-    grams = [g for g, _, _ in char_grams(to_simplified(text).lower())]
+    grams = query_grams(text)
     if not grams or not all(("grams", g) in searcher.reader() for g in grams):
         return False
     q = wq.Phrase("grams", grams) if len(grams) > 1 else wq.Term("grams", grams[0])
@@ -130,11 +164,11 @@ def _literally(searcher, text: str) -> bool:
 
 def may_occur(reader, text: str) -> bool:
     """Whether ``text`` can occur in the index: every character pair of it is there."""
-    grams = [g for g, _, _ in char_grams(to_simplified(text).lower())]
+    grams = query_grams(text)
     return bool(grams) and all(("grams", g) in reader for g in grams)
 
 
-def _classify(token: str):
+def classify_pinyin(token: str):
     """``("syllables"|"initials", key)``, ``("mixed", parts)`` or None (not pinyin)."""
     key = pinyin.latin_key(token)
     if key is not None:
@@ -155,18 +189,18 @@ def mixed_parts(token: str, last_may_be_partial: bool = False):
     """
     pieces, pos = [], 0
     while pos < len(token):
-        m = _HAN_RUN.match(token, pos) or _LATIN_RUN.match(token, pos)
+        m = HAN_RUN.match(token, pos) or _LATIN_RUN.match(token, pos)
         if not m:
             return None
         pieces.append(m)
         pos = m.end()
-    kinds = {"han" if _HAN_RUN.fullmatch(m.group(0)) else "latin" for m in pieces}
+    kinds = {"han" if HAN_RUN.fullmatch(m.group(0)) else "latin" for m in pieces}
     if kinds != {"han", "latin"}:
         return None
     parts = []
     for i, m in enumerate(pieces):
         text = m.group(0)
-        if _HAN_RUN.fullmatch(text):
+        if HAN_RUN.fullmatch(text):
             parts.append(("han", to_simplified(text)))
             continue
         key = pinyin.latin_key(text)
@@ -284,9 +318,9 @@ def _pinyin_expansion(source: str, words: list[str]) -> Expansion:
                       for i in range(len(words))])
 
 
-def pinyin_expansions(words: list[str], gen, reader) -> list[Expansion]:
+def _pinyin_expansions(words: list[str], gen, reader) -> list[Expansion]:
     """Pinyin read in the query's free words (see the module's rules)."""
-    kinds = [_classify(w) for w in words]
+    kinds = [classify_pinyin(w) for w in words]
     if not any(kinds):
         return []
     out: list[Expansion] = []
@@ -307,7 +341,7 @@ def pinyin_expansions(words: list[str], gen, reader) -> list[Expansion]:
                 last += 1
             for j in range(last, i - 1, -1):
                 group = words[i:j + 1]
-                if all(_in_index(reader, w) for w in group):
+                if all(in_index(reader, w) for w in group):
                     continue
                 if j == i and group[0].lower() in pinyin.ENGLISH:
                     continue
@@ -322,7 +356,7 @@ def pinyin_expansions(words: list[str], gen, reader) -> list[Expansion]:
             continue
         token = words[i]
         i += 1
-        if _in_index(reader, token) or token.lower() in pinyin.ENGLISH:
+        if in_index(reader, token) or token.lower() in pinyin.ENGLISH:
             continue
         if kind[0] == "initials":
             found = vocab.by_initials(kind[1], limit=PINYIN_WORDS)
@@ -336,7 +370,7 @@ def pinyin_expansions(words: list[str], gen, reader) -> list[Expansion]:
     return out
 
 
-def variant_expansions(words: list[str], reader, query_text: str = "",
+def _variant_expansions(words: list[str], reader, query_text: str = "",
                        weight: float = VARIANT_WEIGHT) -> list[Expansion]:
     """Other regions' words for the query's words, where the index may hold them."""
     out: list[Expansion] = []
@@ -359,38 +393,31 @@ def variant_expansions(words: list[str], reader, query_text: str = "",
     return out
 
 
-# ---------------------------------------------------------------------------
-# Into the Whoosh query
+class PinyinExpander:
+    """Latin text read as the Chinese words it spells (see the module's rules)."""
+
+    kind = "pinyin"
+    # Reading Latin text as Chinese is a guess: the reader is told of it.
+    announced = True
+
+    def expand(self, words: list[str], parsed: ParsedQuery, gen) -> list[Expansion]:
+        return _pinyin_expansions(words, gen, gen.searcher().reader())
 
 
-def word_query(word: str, weight: float) -> list[wq.Query]:
-    """A word of an expansion as a ranked query's parts, at ``weight``."""
-    parts = [wq.Term("body", word, boost=weight),
-             wq.Term("title", word, boost=weight * ranking.TITLE_BOOST),
-             wq.Term("meta", word, boost=weight * ranking.META_BOOST)]
-    grams = [g for g, _, _ in char_grams(word)]
-    if len(grams) > 1:
-        # The word as literal text, however the documents' words were cut.
-        parts.append(wq.Phrase("grams", grams, boost=weight * ranking.GRAM_BOOST))
-    elif grams:
-        parts.append(wq.Term("grams", grams[0], boost=weight * ranking.GRAM_BOOST))
-    return parts
+class VariantExpander:
+    """Other regions' words for the query's words (see the module's rules)."""
+
+    kind = "variant"
+    announced = False
+
+    def expand(self, words: list[str], parsed: ParsedQuery, gen) -> list[Expansion]:
+        if not any(variants.find(w) for w in words):
+            return []
+        weight = (VARIANT_WEIGHT if _content_words(parsed.words) <= SHORT_QUERY_WORDS
+                  else VARIANT_WEIGHT_LONG)
+        return _variant_expansions(words, gen.searcher().reader(), weight=weight,
+                                   query_text=to_simplified(" ".join(parsed.words)).lower())
 
 
-def apply(ranked: wq.Query | None, needles: list[str], expansions) -> tuple[wq.Query | None, list[str]]:
-    """``ranked`` with the expansions' words OR'd in, and the needles with those words."""
-    extra: list[wq.Query] = []
-    words: list[str] = []
-    for exp in expansions:
-        for word, weight in zip(exp.words, exp.weights or [1.0] * len(exp.words)):
-            extra += word_query(word, weight)
-            words.append(word)
-    if not extra:
-        return ranked, needles
-    if ranked is None:
-        ranked = wq.Or(extra)
-    elif isinstance(ranked, wq.Or):
-        ranked = wq.Or(list(ranked.subqueries) + extra)
-    else:
-        ranked = wq.Or([ranked] + extra)
-    return ranked, list(needles) + words
+# The kinds of expansion, in the order they take a query's words.
+EXPANDERS: tuple[Expander, ...] = (PinyinExpander(), VariantExpander())

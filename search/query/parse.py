@@ -24,10 +24,9 @@ from ..text.segment import char_grams
 MAX_QUERY_CHARS = 1000
 
 
-_QUOTES = {'"': '"', "“": "”", "「": "」", "『": "』", "”": "”"}
-
-
-_TOKEN = re.compile(r'(-?)(["“「『”])(.*?)(?:["”」』]|$)|(-?)(\S+)', re.S)
+# One token of a query: a quoted text (group 3, "-" before it in group 1) or a
+# run of other characters (group 5, "-" before it in group 4).
+QUERY_TOKEN = re.compile(r'(-?)(["“「『”])(.*?)(?:["”」』]|$)|(-?)(\S+)', re.S)
 
 
 @dataclass
@@ -58,7 +57,7 @@ def parse_query(text: str) -> ParsedQuery:
         raise QueryError(f"the query is {len(text):,} characters long; "
                          f"the limit is {MAX_QUERY_CHARS:,}")
     parsed = ParsedQuery(text=text)
-    for m in _TOKEN.finditer(text):
+    for m in QUERY_TOKEN.finditer(text):
         if m.group(2):
             negate, body = m.group(1), m.group(3).strip()
             target = parsed.excluded if negate else parsed.phrases
@@ -68,10 +67,12 @@ def parse_query(text: str) -> ParsedQuery:
             target = parsed.excluded if negate and body else parsed.words
             if not negate and body.startswith("-"):
                 body = body.lstrip("-")
-        if body and _has_content(body):
+        if body and has_content(body):
             target.append(body)
     return parsed
 
 
-def _has_content(text: str) -> bool:
+def has_content(text: str) -> bool:
+    """Whether ``text`` holds something to search (a letter, digit or Han
+    character), not only punctuation or symbols."""
     return bool(char_grams(to_simplified(text)))

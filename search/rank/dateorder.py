@@ -7,7 +7,7 @@ from array import array
 import numpy as np
 
 
-def _by_date(keys, docs: np.ndarray, first: int, count: int, newest: bool) -> list[int]:
+def by_date(keys, docs: np.ndarray, first: int, count: int, newest: bool) -> list[int]:
     """Documents ``first`` to ``first + count`` of ``docs`` newest (or oldest)
     first by their date keys, documents without a date last either way, ties
     by document number: only the ones up to the page are put in order."""

@@ -1,6 +1,6 @@
 """Ranking in bulk: the top documents of a ranked query, as Whoosh ranks them.
 
-Owns ``rank()``, a drop-in for ``SearchIndex._ranked``: the same documents in
+Owns ``rank()``, a drop-in for Whoosh's collector (``whoosh_rank``): the same documents in
 the same order with the same scores (bit for bit, not only after rounding),
 computed from posting lists a block at a time instead of through Whoosh's
 document-at-a-time matcher trees.  Scores are numpy arrays (document ids and
@@ -31,6 +31,10 @@ the blocks that hold those documents.
 
 Other query types, codecs or weightings go through Whoosh's own collector.
 
+Whoosh's files are read through ``search.whoosh3`` (posting blocks, the term
+table, the length column): what this module sees are numpy arrays of
+document ids, weights and length bytes.
+
 Out of time: a ranking scores no document before it has read every term, so
 one cut short before its first document is run again, briefly, with only the
 terms it can read in a moment (and those read before): the best documents by
@@ -48,13 +52,9 @@ when the exclusion's first posting comes before the first match.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
-import struct
 import threading
 import time
-import zlib
 from collections import OrderedDict
 from functools import reduce
 from heapq import nlargest
@@ -63,23 +63,18 @@ from itertools import accumulate
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import (
-    LENGTHS_COLUMN,
-    WHOOSH3_HEADER_MAGIC,
-    W3Codec,
-    W3TermInfo,
-    _lenfield,
-)
 from whoosh.collectors import TimeLimit, WrappingCollector
-from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.reading import TermNotFound
 from whoosh.util import make_binary_tree, make_weighted_tree
 from whoosh.util.numeric import byte_to_length
 
 from ..store import docsets
+from ..whoosh3 import postings as w3
+from ..whoosh3 import termtable
+from ..whoosh3.lengths import field_length_bytes
 
-__all__ = ["doc_ids", "prefix_doc_ids", "rank"]
+__all__ = ["clear_caches", "doc_ids", "prefix_doc_ids", "rank", "whoosh_rank"]
 
-_INT = struct.Struct("!i")
 CHECK_EVERY = 4096      # postings read between two looks at the clock
 PRUNE_FROM = 4096       # postings below which every match is simply scored
 
@@ -121,7 +116,7 @@ def rank(searcher, q, allowed: set[int] | None, limit: int, deadline: float,
             # no answer.
             top, _ = _rank(searcher, q, allowed, limit, time.monotonic() + SALVAGE_SECONDS, True)
     except _Unsupported:
-        return _whoosh_rank(searcher, q, matched if allowed is None else allowed, limit, deadline)
+        return whoosh_rank(searcher, q, matched if allowed is None else allowed, limit, deadline)
     return [(-negdoc, round(score, 4)) for score, negdoc in top], partial
 
 
@@ -153,7 +148,7 @@ def _rank(searcher, q, allowed, limit, deadline, salvage):
 
 class _BudgetCollector(WrappingCollector):
     """Collects only allowed documents into ``child``; ``TimeLimit`` past the
-    deadline (as ``querying._BudgetCollector``)."""
+    deadline (as a Whoosh collector under a time limit would)."""
 
     def __init__(self, child, allowed, deadline):
         super().__init__(child)
@@ -169,7 +164,9 @@ class _BudgetCollector(WrappingCollector):
                 raise TimeLimit
 
 
-def _whoosh_rank(searcher, q, allowed, limit, deadline):
+def whoosh_rank(searcher, q, allowed, limit, deadline):
+    """What ``rank`` answers, by Whoosh's own collector (for the queries,
+    codecs and weightings not reproduced here): ``allowed`` documents only."""
     if isinstance(allowed, np.ndarray):
         allowed = set(allowed.tolist())
     collector = _BudgetCollector(searcher.collector(limit=limit), allowed, deadline)
@@ -182,62 +179,7 @@ def _whoosh_rank(searcher, q, allowed, limit, deadline):
 
 
 # ---------------------------------------------------------------------------
-# Segments: length norms (kept as long as the reader) and postings
-
-
-# Length bytes by segment, shared by the readers of all threads: a segment's
-# files never change once written (deletions are kept apart).
-_LENGTHS: "OrderedDict[tuple, dict]" = OrderedDict()
-_LENGTHS_KEPT = 16
-_LENGTHS_LOCK = threading.Lock()
-
-
-def _segment_key(reader) -> tuple:
-    return (getattr(reader._storage, "folder", id(reader._storage)),
-            reader._segment.segment_id(), reader.doc_count_all())
-
-
-def _lengths(reader, fieldname: str) -> list[int] | None:
-    """The field's length byte of every document (what ``doc_field_length``
-    decodes), or None without a length column (Whoosh then takes length 1)."""
-    key = _segment_key(reader)
-    with _LENGTHS_LOCK:
-        per_segment = _LENGTHS.get(key)
-        if per_segment is None:
-            per_segment = _LENGTHS[key] = {}
-            while len(_LENGTHS) > _LENGTHS_KEPT:
-                _LENGTHS.popitem(last=False)
-        else:
-            _LENGTHS.move_to_end(key)
-    if fieldname not in per_segment:
-        col = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if col is None:
-            per_segment[fieldname] = None
-        else:
-            total = reader.doc_count_all()
-            count = min(col._count, total)
-            # Documents past the column's end read as its default, 0.
-            lens = np.zeros(total, np.uint8)
-            lens[:count] = np.frombuffer(col._dbfile.get(col._basepos, count), np.uint8)
-            per_segment[fieldname] = lens
-    return per_segment[fieldname]
-
-
-def _block_headers(buf):
-    """``(count, lastid, compression, data start, data end)`` of each block of
-    a term's postings as the whoosh3 codec writes them."""
-    stream = io.BytesIO(buf)
-    pos = 4
-    while True:
-        (size,) = _INT.unpack_from(buf, pos)
-        pos += 4
-        end = pos + abs(size)
-        stream.seek(pos)
-        count, lastid, _, compression, _, _ = pickle.load(stream)
-        yield count, lastid, compression, stream.tell(), end
-        if size < 0 or end >= len(buf):
-            return
-        pos = end
+# Documents of a term or of a prefix, for matching sets
 
 
 def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
@@ -245,106 +187,52 @@ def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
     decoded a block at a time (Whoosh's matcher hands them out one by one,
     three calls each); None where this reader is not a plain whoosh3
     segment without deletions."""
-    if type(reader) is not SegmentReader or not isinstance(reader._codec, W3Codec) \
-            or reader.has_deletions():
+    if not w3.is_plain_segment(reader) or reader.has_deletions():
         return None
     if fieldname not in reader.schema:
         return docsets.NONE
     try:
         btext = reader.schema[fieldname].to_bytes(text)
-        terminfo = reader._terms.term_info(fieldname, btext)
+        terminfo = w3.term_info(reader, fieldname, btext)
     except (KeyError, ValueError, TermNotFound):
         return docsets.NONE
-    if terminfo.is_inlined():
-        return np.array(terminfo.inlined_postings()[0], np.int64)
-    with _TERMS_LOCK:
-        kept = _DECODED.get((_segment_key(reader), fieldname, btext))
-        whole = None if kept is None else kept.whole
-    if whole is not None:
-        return whole[0]
-    offset, length = terminfo.extent()
-    if isinstance(length, tuple):
-        length = length[0]
-    buf = reader._terms._postfile.get(offset, length)
-    if buf[:4] != WHOOSH3_HEADER_MAGIC:
-        return None
-    return np.concatenate([_decode(buf[start:end], compression)[0]
-                           for _count, _lastid, compression, start, end in _block_headers(buf)])
+    if not terminfo.is_inlined():
+        with _TERMS_LOCK:
+            kept = _DECODED.get((w3.segment_key(reader), fieldname, btext))
+            whole = None if kept is None else kept.whole
+        if whole is not None:
+            return whole[0]
+    return w3.term_doc_ids(reader, terminfo)
 
 
 # Documents by (segment, field, prefix): a one-character exclusion or phrase
-# (``querying._exact``) is every bigram starting with it, hundreds of terms,
+# (``search.query.build.exact_query``) is every bigram starting with it, hundreds of terms,
 # and hostile queries bring a hundred such characters.  At most
 # PREFIX_CACHE_IDS document numbers are kept, least recently used dropped.
 _PREFIXES: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
 _PREFIXES_LOCK = threading.Lock()
 _prefix_ids_held = 0
 PREFIX_CACHE_IDS = 4_000_000
-_TERMINFO = W3TermInfo._struct     # the fixed head of a whoosh3 terms-file value
-_EXTENT = struct.Struct("!qi")     # postings offset and length, after the head
-_KEY_VALUE_LENGTHS = struct.Struct("!ii")
 
 
 def prefix_doc_ids(reader, fieldname: str, prefix: str) -> np.ndarray | None:
     """Every document holding a term of the field that starts with ``prefix``
     (what Whoosh's ``Prefix`` query matches), as a document set; None where
-    this reader is not a plain whoosh3 segment without deletions.
-
-    The terms of a prefix lie side by side in the ordered terms file: read in
-    one piece and their entries decoded here, the look-up costs microseconds
-    a term instead of three file reads and a Whoosh matcher each; a term in
-    one or two documents names them in its entry's head."""
-    if type(reader) is not SegmentReader or not isinstance(reader._codec, W3Codec) \
-            or reader.has_deletions():
+    this reader is not a plain whoosh3 segment without deletions (read from
+    the term table in one piece: ``whoosh3.termtable.prefix_doc_ids``)."""
+    if not w3.is_plain_segment(reader) or reader.has_deletions():
         return None
     if fieldname not in reader.schema or not prefix:
         return docsets.NONE
-    key = (_segment_key(reader), fieldname, prefix)
+    key = (w3.segment_key(reader), fieldname, prefix)
     with _PREFIXES_LOCK:
         got = _PREFIXES.get(key)
         if got is not None:
             _PREFIXES.move_to_end(key)
             return got
-    terms = reader._terms
-    table = terms._tindex
-    table = getattr(table, "_table", table)      # termcache.CachedTermIndex wraps it
-    if not all(hasattr(table, name) for name in ("closest_key_pos", "endofdata", "dbfile")):
-        return None
-    try:
-        start_key = terms._keycoder(fieldname, reader.schema[fieldname].to_bytes(prefix))
-    except ValueError:
-        return docsets.NONE
-    start = table.closest_key_pos(start_key)
-    if start is None:
-        return docsets.NONE
-    # No UTF-8 text holds the byte 0xff: every key with the prefix sorts below this.
-    end = table.closest_key_pos(start_key + b"\xff")
-    end = table.endofdata if end is None else end
-    region = table.dbfile.get(start, end - start)
-    postfile = terms._postfile
-    few: list[int] = []
-    blocks: list[np.ndarray] = []
-    pos, head = 0, _TERMINFO.size
-    while pos < len(region):
-        keylen, datalen = _KEY_VALUE_LENGTHS.unpack_from(region, pos)
-        value = pos + _KEY_VALUE_LENGTHS.size + keylen
-        inlined, _weight, count, _minlen, _maxlen, _maxweight, first, last = \
-            _TERMINFO.unpack_from(region, value)
-        if count <= 2:
-            few.append(first)
-            if count == 2:
-                few.append(last)
-        elif inlined:
-            few.extend(pickle.loads(region[value + head:value + datalen])[0])
-        else:
-            offset, length = _EXTENT.unpack_from(region, value + head)
-            buf = postfile.get(offset, length)
-            if buf[:4] != WHOOSH3_HEADER_MAGIC:
-                return None
-            blocks += [_decode(buf[s:e], compression)[0]
-                       for _count, _lastid, compression, s, e in _block_headers(buf)]
-        pos = value + datalen
-    docs = np.unique(np.concatenate(blocks + [np.array(few, np.int64)]))
+    docs = termtable.prefix_doc_ids(reader, fieldname, prefix)
+    if docs is None or not len(docs):
+        return docs if docs is None else docsets.NONE
     docs.flags.writeable = False
     _keep_prefix(key, docs)
     return docs
@@ -368,13 +256,13 @@ def _keep_prefix(key, docs: np.ndarray) -> None:
 class _Segment:
     def __init__(self, searcher):
         reader = searcher.reader()
-        if type(reader) is not SegmentReader or not isinstance(reader._codec, W3Codec):
+        if not w3.is_plain_segment(reader):
             raise _Unsupported
         self.searcher = searcher
         self.reader = reader
         self.doc_count = reader.doc_count_all()
         self.deleted = docsets.of(reader.deleted_docs_set) if reader.has_deletions() else None
-        self.key = _segment_key(reader)
+        self.key = w3.segment_key(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
         self.norms: dict[tuple, np.ndarray] = {}
 
@@ -484,12 +372,12 @@ class _Term:
     threads of a server share them."""
 
     __slots__ = ("terminfo", "ones", "norms", "idf", "k1", "plain", "ub",
-                 "heads", "parts", "whole", "over", "cost")
+                 "blocks", "parts", "whole", "over", "cost")
 
     def __init__(self, terminfo, ones, norms, idf, k1, plain, ub):
         self.terminfo, self.ones, self.norms, self.idf, self.k1, self.plain, self.ub = \
             terminfo, ones, norms, idf, k1, plain, ub
-        self.heads = None       # (last id of each block, [(start, end, compression)], buf)
+        self.blocks = None      # its postings' blocks (``whoosh3.postings.TermBlocks``)
         self.parts: dict[int, tuple] = {}   # block number: (ids, scores, values)
         self.whole = None       # (ids, scores, index of each block's first posting)
         self.over = False       # a score above ub (bounds then prune nothing)
@@ -565,17 +453,16 @@ def _keep_term(key, term: _Term) -> None:
                 del _DECODED[short]
 
 
-def _clear_terms() -> None:
+def clear_caches() -> None:
+    """Forget every kept term, decoded block and prefix's documents (this
+    process's memory of earlier queries): the next query reads from scratch."""
     global _terms_held
     with _TERMS_LOCK:
         _TERMS.clear()
         _DECODED.clear()
         _terms_held = 0
-
-
-def _decode(data: bytes, compression):
-    delta, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-    return np.cumsum(np.array(delta, np.int64)), weights, values
+    with _PREFIXES_LOCK:
+        _PREFIXES.clear()
 
 
 class _Postings:
@@ -599,35 +486,14 @@ class _Postings:
         if self.deadline is not None:
             self.ranker.tick(n, self.deadline)
 
-    def _heads(self):
+    def _blocks(self) -> w3.TermBlocks:
         term = self.term
-        if term.heads is None:
-            terminfo = term.terminfo
-            if terminfo.is_inlined():
-                term.heads = (np.array(terminfo.inlined_postings()[0][-1:], np.int64), [None], None)
-            else:
-                offset, length = terminfo.extent()
-                if isinstance(length, tuple):   # W3TermInfo.from_bytes leaves it unpacked
-                    length = length[0]
-                buf = self.reader._terms._postfile.get(offset, length)
-                if buf[:4] != WHOOSH3_HEADER_MAGIC:
-                    raise _Unsupported
-                lastids, heads = [], []
-                for _count, lastid, compression, start, end in _block_headers(buf):
-                    heads.append((start, end, compression))
-                    lastids.append(lastid)
-                term.heads = (np.array(lastids, np.int64), heads, buf)
-        return term.heads
-
-    def _raw(self, i):
-        """Block ``i`` decoded: ids, weights and position values."""
-        _lastids, heads, buf = self._heads()
-        if buf is None:         # inlined in the terms file
-            ids, weights, values = self.term.terminfo.inlined_postings()
-            # ListMatcher reads empty (or no) weights as 1.0 each.
-            return np.array(ids, np.int64), tuple(weights) if weights else None, values
-        start, end, compression = heads[i]
-        return _decode(buf[start:end], compression)
+        if term.blocks is None:
+            try:
+                term.blocks = w3.TermBlocks(self.reader, term.terminfo)
+            except w3.NotW3Postings:
+                raise _Unsupported from None
+        return term.blocks
 
     def _block(self, i, values=False):
         """Block ``i``: ids, scores and (if ``values``, else maybe None)
@@ -639,18 +505,18 @@ class _Postings:
             end = firsts[i + 1] if i + 1 < len(firsts) else len(ids)
             got = (ids[firsts[i]:end], scores[firsts[i]:end], None)
         if got is None:
-            ids, weights, vals = self._raw(i)
+            ids, weights, vals = self._blocks().read(i)
             got = term.parts[i] = (ids, term.scores(ids, weights, self.lens), vals)
             self._tick(len(ids))
             self.changed = True
         elif values and got[2] is None:
-            got = term.parts[i] = (got[0], got[1], self._raw(i)[2])
+            got = term.parts[i] = (got[0], got[1], self._blocks().read(i)[2])
         return got
 
     def full(self):
         term = self.term
         if term.whole is None:
-            nblocks = len(self._heads()[1])
+            nblocks = len(self._blocks())
             blocks = [self._block(i) for i in range(nblocks)]
             ids = np.concatenate([b[0] for b in blocks])
             scores = np.concatenate([b[1] for b in blocks])
@@ -672,7 +538,7 @@ class _Postings:
         if term.whole is not None or len(docs) * 8 > self.count or \
                 self.wanted_whole and not self.ranker.pruning:
             return _pick(self.full(), docs)
-        lastids = self._heads()[0]
+        lastids = self._blocks().lastids
         blocks = np.searchsorted(lastids, docs)
         wanted = np.unique(blocks[blocks < len(lastids)]).tolist()
         if not wanted:
@@ -684,7 +550,7 @@ class _Postings:
                       np.concatenate([b[1] for b in got])), docs)
 
     def positions(self, doc: int) -> list[int]:
-        ids, _, values = self._block(int(np.searchsorted(self._heads()[0], doc)), values=True)
+        ids, _, values = self._block(int(np.searchsorted(self._blocks().lastids, doc)), values=True)
         return self.decode(values[int(np.searchsorted(ids, doc))])
 
 
@@ -976,7 +842,7 @@ class _Ranker:
             return None
         reader = searcher.reader()
         try:
-            segments = tuple(_segment_key(r) for r, _offset in reader.leaf_readers())
+            segments = tuple(w3.segment_key(r) for r, _offset in reader.leaf_readers())
         except AttributeError:
             return None
         return (type(w), params(), segments, reader.doc_count())
@@ -1036,7 +902,7 @@ class _Ranker:
             self._check_boost(q.boost or 1.0)
             return _Every(seg, q.boost, neg)
         if cls is wq.Prefix and q.text and q.fieldname in seg.reader.schema:
-            words = [w for w in q._btexts(seg.reader) if w]
+            words = [w for w in seg.reader.expand_prefix(q.fieldname, q.text) if w]
             if not words:
                 return _Null(neg)
             if len(words) == 1:     # Whoosh drops the prefix's boost here
@@ -1113,13 +979,13 @@ class _Ranker:
                 self.cut = True
                 return None
         reader = seg.reader
-        lens = _lengths(reader, fieldname)
+        lens = field_length_bytes(reader, fieldname)
         term = None if shared_key is None else _cached_term(shared_key)
         if term is None:
             # The scorer Whoosh would use, for its parameters: only BM25F's is
             # reproduced (the weighting may choose B and K1 by field).
             scorer = self.weighting.scorer(seg.searcher, fieldname, btext)
-            terminfo = reader._terms.term_info(fieldname, btext)
+            terminfo = w3.term_info(reader, fieldname, btext)
             if type(scorer) is scoring.BM25FScorer:
                 norms = self._norms(seg, fieldname, lens is None, scorer)
                 idf, k1 = scorer.idf, scorer.K1

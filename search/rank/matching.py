@@ -1,25 +1,138 @@
-"""The documents a Whoosh query matches, without scoring, as document sets."""
+"""The documents a query plan matches, and those matches ranked as the results page ranks them.
+
+``match(plan, searcher, deadline)`` matches a ``QueryPlan`` (falling back to
+its quoted text read as words when no document holds that text, and to a
+cheaper reading without word order when phrases run out of time) and
+``rank_matches`` ranks the matches; ``SearchIndex.search``, ``explain`` and
+the ranking benchmark all take these two steps, so they agree on a query's
+matches, ranks and scores.  Below them, ``matching_docs``: the documents a
+Whoosh query matches, without scoring, as document sets
+(``search.store.docsets``).
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit
 
+from ..query import budget
+from ..query.budget import NOT_MATCHED_NOTICE
+from ..query.build import without_order
+from ..query.plan import QueryPlan
 from ..store import docsets
 from . import fastrank
 
+# The share of the time budget a query cut short still gets for its cheaper
+# reading, and for ranking what it found: a cut-short answer still shows its
+# best documents.
+GRACE = 0.2
 
-def _every_document(reader) -> np.ndarray:
+
+@dataclass(frozen=True)
+class Matches:
+    """The documents a plan matches on one searcher, and how far matching got."""
+
+    docs: np.ndarray            # ascending document numbers (``search.store.docsets``)
+    plan_used: QueryPlan        # the plan, or its ``quoted_as_words`` when that was matched
+    # The deadline cut matching short: ``docs`` are those of the reading
+    # without word order (``without_order``), or none when that did not finish.
+    partial: bool
+    # Whether some reading finished; if not, ``docs`` is empty and says
+    # nothing about how many documents match.
+    finished: bool
+    notices: list[str]          # the plan's, and what matching adds
+
+    @property
+    def exact(self) -> bool:
+        """Whether ``docs`` is every match (the count is not of a cheaper reading)."""
+        return not self.partial
+
+    @property
+    def ranked_query(self) -> wq.Query:
+        """The query the matches are ranked (and scored) by: the plan's, or
+        its reading without word order when matching was cut short."""
+        q = self.plan_used.whoosh_query
+        return (without_order(q) or q) if self.partial else q
+
+
+def match(plan: QueryPlan, searcher, deadline: float) -> Matches:
+    """The documents ``plan`` matches, by ``deadline`` (a ``time.monotonic()``
+    value); notices say when its quoted text was read as words or matching
+    did not finish (``NOT_MATCHED_NOTICE``)."""
+    notices = list(plan.notices)
+    used = plan
+    docs, partial, finished = _within_deadline(searcher, plan.whoosh_query, deadline)
+    if not len(docs) and plan.quoted_as_words is not None and not partial:
+        # People quote names inside questions; when nothing holds the
+        # quoted text exactly, answer for its words and say so.
+        used = plan.quoted_as_words
+        docs, partial, finished = _within_deadline(searcher, used.whoosh_query, deadline)
+        if len(docs):
+            quoted = "、".join(f"“{p}”" for p in plan.parsed.phrases)
+            notices.append(f"no document contains {quoted} exactly; "
+                           "showing documents with its words")
+    if not finished:
+        notices.append(NOT_MATCHED_NOTICE)
+    return Matches(docs, used, partial, finished, notices)
+
+
+def _within_deadline(searcher, q, deadline) -> tuple[np.ndarray, bool, bool]:
+    """The documents ``q`` matches, whether the deadline cut that short
+    (then: those found by a cheaper reading, its words without order),
+    and whether either reading finished (if not: no documents, which
+    says nothing about how many match)."""
+    try:
+        return matching_docs(searcher, q, deadline), False, True
+    except TimeLimit:
+        loose = without_order(q)
+        if loose is None:
+            return docsets.NONE, True, False
+        try:
+            return (matching_docs(searcher, loose, time.monotonic() + GRACE * budget.TIME_BUDGET),
+                    True, True)
+        except TimeLimit:
+            return docsets.NONE, True, False
+
+
+def rank_matches(searcher, matches: Matches, within: np.ndarray | None, limit: int,
+                 deadline: float) -> tuple[list[tuple[int, float]], bool]:
+    """The best ``limit`` ``(docnum, score)`` of the matches (of those in
+    ``within``, a document set, when given: the filtered matches, or one
+    document), best first, as the results page ranks them; and whether time
+    cut the ranking short."""
+    # Past the deadline, a short grace so a cut-short answer still
+    # shows its best documents.
+    rank_by = (max(deadline, time.monotonic() + GRACE * budget.TIME_BUDGET) if matches.partial
+               else deadline)
+    q = matches.ranked_query
+    if isinstance(q, wq.AndNot):
+        # The matching set has the exclusions applied already, and a
+        # document scores what the query's positive part gives it:
+        # ranking that part within the set never reads the exclusions
+        # again (a hundred excluded characters are tens of thousands of
+        # bigrams, which planning a ranking would look up one by one).
+        return fastrank.rank(searcher, q.a, matches.docs if within is None else within,
+                             limit, rank_by)
+    # Without a narrower set, ranking every match of the query skips
+    # looking each one up (Whoosh's own path, for queries the fast ranking
+    # does not reproduce, is still given the set).
+    if within is None and not matches.partial:
+        return fastrank.rank(searcher, q, None, limit, rank_by, matches.docs)
+    return fastrank.rank(searcher, q, matches.docs if within is None else within, limit, rank_by)
+
+
+def every_document(reader) -> np.ndarray:
     """Every live document (browsing without a query starts from them)."""
     if reader.has_deletions():
         return docsets.of(reader.all_doc_ids())
     return np.arange(reader.doc_count_all(), dtype=np.int64)
 
 
-def _prefix_docs(reader, fieldname: str, prefix: str) -> np.ndarray | None:
+def prefix_docs(reader, fieldname: str, prefix: str) -> np.ndarray | None:
     """Documents with a term starting with ``prefix``, segment by segment;
     None where a segment is not one ``fastrank.prefix_doc_ids`` reads."""
     if reader.is_atomic():
@@ -49,7 +162,7 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.nd
     """
     reader = searcher.reader()
     if isinstance(q, wq.Every):
-        return _every_document(reader)
+        return every_document(reader)
     if isinstance(q, wq.Term):
         docs = fastrank.doc_ids(reader, q.fieldname, q.text)
         if docs is not None:
@@ -58,7 +171,7 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.nd
             return docsets.NONE
         return docsets.of(reader.postings(q.fieldname, q.text).all_ids())
     if type(q) is wq.Prefix:
-        docs = _prefix_docs(reader, q.fieldname, q.text)
+        docs = prefix_docs(reader, q.fieldname, q.text)
         if docs is not None:
             return docs
     if isinstance(q, wq.Or):

@@ -3,7 +3,9 @@
 Owns the folder layout (``layout``: generations, the ``current`` link, the
 lock and the atomic swap), the schema and its analyzers (``schema``,
 ``analyzers``, ``scoring``: how fields are weighed), a document as fields
-(``fields``), the build (``build``: serial and the entry point; ``parallel``:
+(``fields``), the kinds of facet an index has (``facet_types``: city, year
+and month, stored fields, registered in one place), the build (``build``:
+serial and the entry point; ``parallel``:
 the worker-process build), the tables saved beside an index (``facets``,
 ``vocabulary``, ``saved``), their checksums and the whole-index check
 (``integrity``), document sets (``docsets``) and an opened generation with its
@@ -14,4 +16,6 @@ caches (``generation``).  Imports ``search.text``, ``search.ingest`` and
 # Opening any index unpickles its schema, which names the project's
 # tokenizers by the module path they were first defined in: registered here,
 # before anything of the store can open an index (see ``analyzers``).
-from . import analyzers as _analyzers  # noqa: E402,F401
+import importlib  # noqa: E402
+
+importlib.import_module(".analyzers", __name__)

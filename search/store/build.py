@@ -1,17 +1,8 @@
 """Building an index: sources in, a complete Whoosh index swapped into place.
 
-Owns the on-disk layout of an index directory::
-
-    index/
-      current -> gen-20261122T101500-1a2b   (symlink: the live generation)
-      gen-.../                              (a complete Whoosh index + build.json)
-      .build-.../                           (a build in progress)
-      .lock                                 (held by the one running build)
-
-A build writes a new generation beside the live one and replaces the
-``current`` symlink in one atomic ``rename``: readers see the old index or
-the new one, never half of one, and a failed or killed build leaves the old
-one live.  The next build removes what a killed build left behind.  A
+A build writes a new generation beside the live one and makes it live in one
+atomic swap (``layout``): readers see the old index or the new one, never
+half of one, and a failed or killed build leaves the old one live.  A
 complete build is still not made live when it holds no document, or fewer
 than half the live one's (``BuildRefused``; ``force=True`` overrides): an
 empty, mistyped or half-mounted source folder must not empty a good index.
@@ -22,7 +13,7 @@ How a generation is written (``build_index(..., builder=...)``):
   worker processes, one per core, which also invert their chunk of documents
   into postings; the postings are then encoded, range of terms by range of
   terms, by the same workers, and this process writes one Whoosh segment
-  (``segment_writer``), merging nothing.  Small builds do the same work in
+  (``search.whoosh3.segment_writer``, in ``parallel``), merging nothing.  Small builds do the same work in
   this process.  The segment's files stay separate (no compound file), so
   that readers read them in place instead of copying them into memory.
 * ``"whoosh"``: Whoosh's own writer in this process (the reference the parallel
@@ -56,12 +47,14 @@ from ..errors import BuildError
 from ..ingest.model import Document, Problem
 from ..ingest.sources import iter_source
 from ..text.segment import segmenter
-from . import checksums, facets, vocabulary
+from . import checksums, facets
 from . import fields as doc_fields
+from . import vocabulary
+from .facet_types import builtin_fields
 from .fields import _FacetCap
 from .layout import MANIFEST, _prepare_root, _remove_stale, _swap_current, live_generation
 from .parallel import _build_parallel
-from .schema import BUILTIN_FACETS, FACET_PREFIX, build_schema
+from .schema import FACET_PREFIX, build_schema
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +306,7 @@ def _save_tables(ix, building: Path) -> None:
         child.start()
     with ix.reader() as reader:
         names = [n for n in reader.indexed_field_names()
-                 if n in BUILTIN_FACETS or n.startswith(FACET_PREFIX)]
+                 if n in builtin_fields() or n.startswith(FACET_PREFIX)]
         facets.save(building, facets.build(reader, names))
     if child is None:
         vocabulary.save(building, ix)

@@ -39,7 +39,7 @@ def document_fields(doc: Document) -> dict:
         "grams": f"{doc.title}\n{doc.body}",
         "meta": " ".join(meta_words),
         "source": doc.source,
-        # Documents without a date sort last both ways; see querying.
+        # Documents without a date sort last both ways (search.rank.dateorder).
         "date_key": date.sort_key() if date else 0,
         **facets,
     }

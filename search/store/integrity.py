@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IndexDamaged, IndexNotFound, SearchError
+from ..whoosh3.postings import read_every_block
 from . import facets, vocabulary
 from .checksums import (
     CHECKSUMS,
@@ -320,7 +321,7 @@ def _read_segment(leaf, segment: str, report: CheckReport) -> None:
         for fieldname in fieldnames:
             for term in leaf.lexicon(fieldname):
                 try:
-                    _read_postings(leaf.postings(fieldname, term))
+                    read_every_block(leaf.postings(fieldname, term))
                 except Exception as exc:
                     report.problems.append(Problem(
                         prefix + "pst", f"the postings of {fieldname}:{_term(term)} cannot be "
@@ -362,24 +363,6 @@ def _read_segment(leaf, segment: str, report: CheckReport) -> None:
 def _term(term) -> str:
     text = term.decode("utf-8", "backslashreplace") if isinstance(term, bytes) else str(term)
     return text[:40]
-
-
-def _read_postings(matcher) -> None:
-    """Decode every block of a term's postings: ids, weights and values."""
-    if all(hasattr(matcher, n) for n in ("_read_ids", "_read_weights", "_read_values",
-                                         "_next_block")):
-        # Whoosh's block matcher: a block at a time, not a posting at a time.
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            matcher._read_values()
-            matcher._next_block()
-        return
-    while matcher.is_active():
-        matcher.id()
-        matcher.weight()
-        matcher.value()
-        matcher.next()
 
 
 def _read_saved(generation: Path, report: CheckReport) -> None:

@@ -37,7 +37,14 @@ from ..ingest.cities import gazetteer
 from ..ingest.model import Problem
 from ..ingest.sources import iter_source
 from ..text.segment import load_jieba, prepare_router, release_caches
-from ..whoosh3.segment_writer import FieldInfo, TermEncoder, TermsFile, dumps, positions_value
+from ..whoosh3.segment_writer import (
+    FieldInfo,
+    TermEncoder,
+    TermsFile,
+    dumps,
+    positions_value,
+    stored_fields_writer,
+)
 from . import fields as doc_fields
 from .analyzers import fast_positions
 from .fields import _FacetCap
@@ -97,7 +104,7 @@ def _default_workers() -> int:
 
 def _jsonl_record_parser():
     """documents' own parser of one JSON-lines record, if it still has one."""
-    parse = getattr(documents, "_record_to_document", None)
+    parse = getattr(documents, "record_to_document", None)
     return parse if callable(parse) else None
 
 
@@ -105,7 +112,7 @@ def _tasks(sources, chunk_docs: int, follow_links: bool = False):
     """Phase 1 tasks, in document order.
 
     A JSON-lines file is read here and parsed by the workers, line for line as
-    ``documents`` reads it; anything else is read by ``iter_source`` here.
+    ``search.ingest.sources`` reads it; anything else is read by ``iter_source`` here.
     """
     parse = _jsonl_record_parser()
     for source in sources:
@@ -403,7 +410,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
     clock = time.monotonic()
     try:
         pdw = codec.per_document_writer(storage, segment)
-        stored_writer = pdw._colwriters["_stored"]._child
+        stored_writer = stored_fields_writer(pdw)
         first_seen: dict[str, str] = {}
         lengths: dict[str, bytearray] = {}
         maps: list = []

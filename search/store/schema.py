@@ -7,13 +7,13 @@
 * ``meta``: jieba words of short metadata values (author, dynasty, tags), so a
   name that is only metadata can still be searched.
 * ``city`` and ``year``/``month``: facets (multi-valued city; year ``2014``,
-  month ``2014-09``); ``date_key`` sorts by date; ``date`` keeps the ISO text
-  with its precision.
+  month ``2014-09``; their types are in ``facet_types``); ``date_key`` sorts
+  by date; ``date`` keeps the ISO text with its precision.
 * ``facet_*``: any other short field of a JSON-lines document (``author``,
   ``dynasty``) becomes a facet, filterable by name without the prefix; an
   index holds at most ``SEARCH_MAX_FACETS`` (100) of them, the first names in
   document order, and a document brings at most ``SEARCH_MAX_FIELDS`` (64)
-  fields (see ``indexing`` and ``metadata``).
+  fields (see ``build`` and ``search.ingest.metadata``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from .analyzers import gram_analyzer, word_analyzer
 
 FACET_PREFIX = "facet_"
-# Facets every index has, in the order pages show them.
-BUILTIN_FACETS = ("city", "year", "month")
 # Fields that hold the searchable text; nothing else is reachable by a query.
 TEXT_FIELDS = ("title", "body", "grams", "meta")
 

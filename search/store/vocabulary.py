@@ -33,7 +33,6 @@ import logging
 import os
 import pickle
 import re
-import struct
 import threading
 import weakref
 import zlib
@@ -45,7 +44,9 @@ from pathlib import Path
 
 from ..errors import IndexDamaged
 from ..text import pinyin
+from ..text.chars import HAN
 from ..text.script import to_simplified
+from ..whoosh3 import termtable
 from . import checksums
 from .saved import ReadOnce
 
@@ -53,7 +54,7 @@ SMALL_INDEX = 5_000
 LARGE_INDEX = 100_000
 MAX_WORD = 8
 MAX_TITLE = 40
-_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,%d}" % MAX_WORD)
+_HAN_WORD = re.compile(rf"[{HAN}]{{2,{MAX_WORD}}}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]{1,29}")
 _WORD = re.compile(_HAN_WORD.pattern + "|" + _LATIN_WORD.pattern)
 _END = "\U0010ffff"
@@ -68,12 +69,12 @@ def field_frequencies(reader, fieldname: str, min_df: int = 1, keep=None) -> dic
         return {}
     leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
     if len(leaves) == 1:
-        fast = _w3_frequencies(leaves[0][0], fieldname, min_df, keep)
+        fast = termtable.field_frequencies(leaves[0][0], fieldname, min_df, keep)
         if fast is not None:
             return fast
     counts: Counter = Counter()
     for leaf, _offset in leaves:
-        part = _w3_frequencies(leaf, fieldname, 1, keep)
+        part = termtable.field_frequencies(leaf, fieldname, 1, keep)
         if part is None:
             part = {}
             for t, ti in leaf.iter_field(fieldname):
@@ -82,46 +83,6 @@ def field_frequencies(reader, fieldname: str, min_df: int = 1, keep=None) -> dic
                     part[t] = ti.doc_frequency()
         counts.update(part)
     return {t: n for t, n in counts.items() if n >= min_df}
-
-
-def _w3_frequencies(reader, fieldname, min_df, keep=None):
-    """Read the term table's keys and document counts in one pass (W3 codec only)."""
-    try:
-        from whoosh.codec.whoosh3 import W3TermsReader
-        from whoosh.filedb.filetables import _lengths
-        terms = reader._terms
-        if not isinstance(terms, W3TermsReader):
-            return None
-        table = terms._tindex
-        fnum = terms._fieldmap[fieldname]
-        prefix = struct.pack("!H", fnum)
-        start = table.closest_key_pos(prefix)
-        if start is None:
-            return {}
-        stop = table.closest_key_pos(struct.pack("!H", fnum + 1))
-        stop = table.endofdata if stop is None else stop
-        buf = getattr(table.dbfile, "_buf", None)
-        # A memory-mapped term file is read in place, not copied.
-        data = buf[start:stop] if isinstance(buf, memoryview) else table.dbfile.get(start, stop - start)
-    except Exception:       # another reader or a Whoosh that changed: the slow way
-        return None
-    unpack_lengths = _lengths.unpack_from
-    lsize = _lengths.size
-    # W3TermInfo: flags (B), total weight (f), then the document count (I).
-    unpack_df = struct.Struct("!I").unpack_from
-    out = {}
-    pos, end = 0, len(data)
-    while pos < end:
-        keylen, datalen = unpack_lengths(data, pos)
-        keypos = pos + lsize
-        datapos = keypos + keylen
-        df = unpack_df(data, datapos + 5)[0]
-        if df >= min_df:
-            term = str(data[keypos + 2:datapos], "utf-8")
-            if keep is None or keep.fullmatch(term):
-                out[term] = df
-        pos = datapos + datalen
-    return out
 
 
 class Strings:

@@ -27,6 +27,8 @@ import threading
 import unicodedata
 from functools import lru_cache
 
+from .chars import HAN_CHAR
+
 # Readings without a vowel (m, n, ng, hm, hng: interjections) are left out,
 # so that they cannot glue consonants into "syllables".
 _VOWELS = set("aeiouv")
@@ -34,7 +36,6 @@ _VOWELS = set("aeiouv")
 INITIAL_LETTERS = frozenset("bpmfdtnlgkhjqxrzcsyw")
 MAX_SYLLABLE = 6
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 # Letters a pinyin token may hold (with tone marks and ü), apostrophes and tone digits.
 _PINYIN_CHARS = re.compile(r"[A-Za-z\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff'’1-5]+")
 
@@ -225,7 +226,7 @@ def is_initials(key: str) -> bool:
 
 
 def has_han(text: str) -> bool:
-    return bool(_HAN.search(text))
+    return HAN_CHAR.search(text) is not None
 
 
 # Common English words that are also valid pinyin of two or more syllables,

@@ -1,16 +1,18 @@
-"""Text analysis: the Whoosh analyzers shared by indexing, querying and highlighting.
+"""Segmentation: text (in simplified script) as jieba's words and as character bigrams.
 
-Two composable tokenizers, both reading the ORIGINAL text and reporting offsets
-into it, so highlights land on the document's own script:
+Both report offsets into the text they are given, which ``script``'s
+one-for-one conversion keeps valid in the original, so highlights land on
+the document's own script:
 
-* ``WordTokenizer``: OpenCC ``t2s`` normalisation, then jieba segmentation.  Each
-  word gets its own position; the shorter dictionary words inside a long word
-  (jieba's search mode) share the long word's position, so they add recall
-  without breaking the order of words.
-* ``GramTokenizer``: overlapping character bigrams of every Han run (a lone Han
+* ``segment``: jieba's words.  Each word gets its own position; the shorter
+  dictionary words inside a long word (jieba's search mode) share the long
+  word's position, so they add recall without breaking the order of words.
+* ``char_grams``: overlapping character bigrams of every Han run (a lone Han
   character stands for itself) and whole Latin/digit words, at consecutive
   positions.  A phrase query over bigrams matches exactly the contiguous text
   typed, whatever jieba would have made of it.
+
+The Whoosh tokenizers over them are ``search.store.analyzers``.
 
 jieba's dictionary is loaded once per process, with the project's user
 dictionary (``search/data/userdict.txt``) and any file named by the
@@ -36,7 +38,6 @@ Indexing uses ``word_positions`` and ``gram_positions``: the terms and positions
 the analyzers produce, without building a Whoosh ``Token`` per word.
 """
 
-
 from __future__ import annotations
 
 import importlib.util
@@ -52,6 +53,7 @@ from typing import Iterator
 import jieba
 from jieba import finalseg
 
+from .chars import HAN
 from .script import to_simplified
 
 USER_DICT = Path(__file__).resolve().parent.parent / "data" / "userdict.txt"
@@ -69,13 +71,10 @@ _jieba_ready = False
 
 # A token is a run of Han characters, or of letters/digits (with inner . or -
 # so "3.5" and "COVID-19" stay whole).  Everything else separates tokens.
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_WORD = rf"[^\W_{HAN}]"
 
 
-_WORD = rf"[^\W_{_HAN}]"
-
-
-_RUNS = re.compile(rf"([{_HAN}]+)|({_WORD}+(?:[.\-]{_WORD}+)*)")
+_RUNS = re.compile(rf"([{HAN}]+)|({_WORD}+(?:[.\-]{_WORD}+)*)")
 
 
 def load_jieba() -> None:
@@ -158,8 +157,9 @@ def _save_dictionary_cache(path: Path | None) -> None:
         pass   # no cache folder to write to: the next process loads jieba's way
 
 
-# What jieba.cut treats as one block of Han text (narrower than _HAN: other
-# Han characters are cut one by one, as jieba does).
+# jieba's own class of Han characters, written as jieba writes it: what
+# jieba.cut treats as one block of Han text.  Narrower than ``chars.HAN``:
+# other Han characters are cut one by one, as jieba does.
 _JIEBA_HAN = re.compile("([\u4E00-\u9FD5]+)")
 
 

@@ -1,6 +1,6 @@
 """Writing one Whoosh segment straight from postings, in Whoosh's own format.
 
-Owns the bytes of a segment built by ``indexing``'s parallel build: the term
+Owns the bytes of a segment built by the parallel build (``search.store.parallel``): the term
 index (``.trm``) and the postings (``.pst``) of Whoosh's ``W3Codec``, written
 without Whoosh's writer (which pickles every posting into a temporary pool,
 sorts it and re-reads it, all in one process).  Anything Whoosh reads back
@@ -375,3 +375,11 @@ class TermsFile:
 
 
 assert _pointer.size == 12 and _dir_entry.size == 12
+
+
+def stored_fields_writer(per_document_writer):
+    """The column writer under the stored-fields column of a W3 per-document
+    writer (``W3PerDocWriter``): it takes each document's stored fields as
+    one blob already pickled and compressed (``VarBytesColumn.Writer.add``),
+    where the per-document writer would pickle a dict itself."""
+    return per_document_writer._colwriters["_stored"]._child

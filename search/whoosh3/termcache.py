@@ -58,15 +58,20 @@ class CachedTermIndex:
         return getattr(self._table, name)
 
 
+def term_table(reader):
+    """The term hash table a segment reader looks terms up in (a
+    ``CachedTermIndex`` once shared), or None for readers of other codecs."""
+    return getattr(getattr(reader, "_terms", None), "_tindex", None)
+
+
 def share(searcher, memos: dict) -> None:
     """Make ``searcher``'s segment readers use the generation's ``memos``
     (one dict per segment).  Readers of other codecs are left alone."""
     for reader, _offset in searcher.reader().leaf_readers():
-        terms = getattr(reader, "_terms", None)
-        table = getattr(terms, "_tindex", None)
+        table = term_table(reader)
         if table is None or isinstance(table, CachedTermIndex) \
                 or not hasattr(table, "range_for_key") or not hasattr(table, "dbfile"):
             continue
         segment = getattr(reader, "_segment", None)
         key = segment.segment_id() if segment is not None else id(reader)
-        terms._tindex = CachedTermIndex(table, memos.setdefault(key, {}))
+        reader._terms._tindex = CachedTermIndex(table, memos.setdefault(key, {}))

@@ -160,3 +160,31 @@ def test_the_schema_names_its_tokenizers_as_every_index_has_them(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr
+
+
+def test_saved_tables_that_name_the_modules_of_before_the_store_package_load(tmp_path):
+    """Facet tables and the vocabulary pickle their classes by module path;
+    tables saved before ``search.store`` existed name ``search.facets`` and
+    ``search.vocabulary``.  They must load, not be rebuilt in every process
+    that opens the index (minutes on a large one)."""
+    import pickle
+    import zlib
+
+    from search.store import checksums, facets, vocabulary
+    from tests.helpers import SEEDS
+    build_index([SEEDS], tmp_path / "index")
+    gen = layout.live_generation(tmp_path / "index")
+    count = open_index(tmp_path / "index").stats()["documents"]
+    tables = {facets.FILE: (False, b"csearch.store.facets\n", b"csearch.facets\n"),
+              vocabulary.FILE: (True, b"csearch.store.vocabulary\n", b"csearch.vocabulary\n")}
+    for name, (compressed, new, old) in tables.items():
+        raw = (gen / name).read_bytes()
+        data = pickle.loads(zlib.decompress(raw) if compressed else raw)
+        before = pickle.dumps(data, protocol=2)          # module names as plain text
+        assert new in before
+        before = before.replace(new, old)
+        (gen / name).write_bytes(zlib.compress(before) if compressed else before)
+    checksums.write_checksums(gen)                       # the tables as such an index has them
+    assert facets.load(gen, count)["tables"]["city"].totals.get("洛阳")
+    assert vocabulary.load(gen, count) is not None
+    assert open_index(tmp_path / "index").search("洛阳", city="洛阳").total == 1

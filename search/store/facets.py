@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checksums, docsets
+from . import checksums, docsets, saved
 from .saved import ReadOnce
 
 FILE = "facets.pickle"
@@ -178,7 +178,7 @@ def _read(generation: Path, doc_count: int) -> dict | None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        data = checksums.unpickle_saved(generation, FILE, raw, pickle.loads)
+        data = checksums.unpickle_saved(generation, FILE, raw, saved.loads)
     finally:
         if enabled:
             gc.enable()

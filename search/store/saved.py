@@ -7,9 +7,29 @@ unchanged; the latest two versions of each file are kept.
 
 from __future__ import annotations
 
+import io
+import pickle
 import threading
 from pathlib import Path
 from typing import Callable
+
+# The tables pickle their classes by module path.  Tables saved before the
+# store was a package of its own name the modules they were defined in then;
+# they are read as what those modules became, so an upgrade does not rebuild
+# every index's tables (minutes on a large one) in each process that opens it.
+MOVED_MODULES = {"search.facets": "search.store.facets",
+                 "search.vocabulary": "search.store.vocabulary"}
+
+
+class _TableUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        return super().find_class(MOVED_MODULES.get(module, module), name)
+
+
+def loads(data: bytes):
+    """``pickle.loads`` of a saved table, whichever module path it names its
+    classes by (``MOVED_MODULES``)."""
+    return _TableUnpickler(io.BytesIO(data)).load()
 
 
 class ReadOnce:

@@ -47,7 +47,7 @@ from ..text import pinyin
 from ..text.chars import HAN
 from ..text.script import to_simplified
 from ..whoosh3 import termtable
-from . import checksums
+from . import checksums, saved
 from .saved import ReadOnce
 
 SMALL_INDEX = 5_000
@@ -272,7 +272,7 @@ def _read(generation: Path, doc_count: int) -> dict | None:
     gc.disable()        # many small objects: the collector would run over and over
     try:
         data = checksums.unpickle_saved(generation, FILE, raw,
-                                        lambda b: pickle.loads(zlib.decompress(b)))
+                                        lambda b: saved.loads(zlib.decompress(b)))
     finally:
         if enabled:
             gc.enable()

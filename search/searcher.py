@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .aids.explain import explain
+from .aids.related import related
+from .aids.suggest import complete, did_you_mean
 from .errors import IndexNotFound, QueryError
 from .query import budget
 from .query.budget import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE
@@ -175,7 +178,6 @@ class SearchIndex:
             for v in values:
                 if not totals.get(v):
                     notices.append(f"no document in the index has {name} {v}")
-        from .aids.suggest import did_you_mean
         return SearchResults(
             query=plan.parsed.text, total=len(filtered), page=page, per_page=per_page, sort=sort,
             hits=hits, facets=facet_counts, facets_more=facets_more, filters=selected,
@@ -206,7 +208,6 @@ class SearchIndex:
     @integrity.guarded
     def suggest(self, q: str, limit: int = 8) -> list[str]:
         """Completions of ``q`` as it is typed (``search.aids.suggest.complete``)."""
-        from .aids.suggest import complete
         return complete(self._current(), q, limit=limit)
 
     @integrity.guarded
@@ -214,13 +215,11 @@ class SearchIndex:
         """Documents like ``doc_id`` (``search.aids.related``); None if there is no such document."""
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
             return None
-        from .aids.related import related
         return related(self._current(), doc_id, limit=limit)
 
     @integrity.guarded
     def explain(self, q: str, doc_id: str | None = None) -> dict:
         """What the query path makes of ``q``, and why ``doc_id`` matches or not (``search.aids.explain``)."""
-        from .aids.explain import explain
         return explain(self._current(), q, doc_id)
 
     @integrity.guarded

@@ -48,6 +48,8 @@ from functools import partial
 
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
+from . import SECURITY_HEADERS
+
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
 SEND_TIMEOUT = 30.0
@@ -64,7 +66,6 @@ _TRANSFER_ENCODING = re.compile(rb"^transfer-encoding[ \t]*:", re.I | re.M)
 
 def _plain_response(status: str, text: str) -> bytes:
     # The answers the server gives before the app carry the app's headers too.
-    from . import SECURITY_HEADERS
     body = (text + "\n").encode("utf-8")
     headers = "".join(f"{name}: {value}\r\n" for name, value in SECURITY_HEADERS.items())
     return (f"HTTP/1.1 {status}\r\nConnection: close\r\n"

@@ -15,10 +15,14 @@ from .query.plan import QueryPlan, plan_query
 from .results.model import DocumentView, Hit, SearchResults
 from .searcher import SearchIndex, open_index
 from .store.build import BuildRefused, BuildReport, build_index
+from .store.layout import WriterBusy
+from .store.merging import MergeReport
+from .store.writing import ChangeReport, DocumentRejected, IndexWriter
 
 __all__ = [
     "build_index", "open_index", "parse_query", "QueryPlan", "plan_query", "BuildReport",
     "SearchIndex",
     "SearchResults", "Hit", "DocumentView", "SearchError", "BuildError", "BuildRefused",
     "IndexNotFound", "IndexDamaged", "QueryError",
+    "IndexWriter", "ChangeReport", "DocumentRejected", "WriterBusy", "MergeReport",
 ]

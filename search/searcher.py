@@ -29,7 +29,9 @@ from .rank.dateorder import by_date
 from .rank.matching import match, rank_matches
 from .results.highlight import highlight, snippets
 from .results.model import DocumentView, Hit, SearchResults
-from .store import checksums, docsets, facet_types, integrity
+from .store import checksums, docsets, facet_types, integrity, merging
+from .store.merging import MergeReport
+from .store.writing import DEFAULT_WAIT, IndexWriter
 from .store.generation import _Generation
 from .store.layout import live_generation
 
@@ -85,7 +87,7 @@ class SearchIndex:
         if gen is None or gen.path != target:
             with self._lock:
                 if self._gen is None or self._gen.path != target:
-                    self._gen = _Generation(target)
+                    self._gen = _Generation(target, previous=self._gen)
                 gen = self._gen
         return gen
 
@@ -98,8 +100,21 @@ class SearchIndex:
     @integrity.guarded
     def stats(self) -> dict:
         gen = self._current()
-        return {"documents": gen.doc_count, "facets": self.facet_names,
-                "built_at": gen.manifest.get("built_at"), "generation": gen.path.name}
+        return {"documents": gen.live_count, "facets": self.facet_names,
+                "built_at": gen.manifest.get("built_at"),
+                "updated_at": gen.manifest.get("updated_at", gen.manifest.get("built_at")),
+                "segments": len(gen.segments), "deleted": int(len(gen.deleted)),
+                "generation": gen.path.name}
+
+    def writer(self, *, wait: float = DEFAULT_WAIT, merge: bool = True) -> IndexWriter:
+        """A writer of this index (``search.store.writing.IndexWriter``): ``add``,
+        ``replace``, ``delete``; leaving its ``with`` block commits the change,
+        durable and seen by every open ``SearchIndex`` from its next call."""
+        return IndexWriter(self.path, wait=wait, merge=merge)
+
+    def merge(self, *, everything: bool = False, wait: float = DEFAULT_WAIT) -> MergeReport:
+        """Merge segments now, as the merge policy says (``everything``: into one)."""
+        return merging.merge(self.path, everything=everything, wait=wait)
 
     @integrity.guarded
     def search(self, q: str = "", *, city=None, year=None, filters: dict | None = None,

@@ -475,6 +475,18 @@ def record_to_document(raw: bytes, where: str) -> Item:
                     notes)
 
 
+def mapping_to_document(record: dict, where: str) -> Item:
+    """A record given as a mapping (a program's, not a file's), read exactly
+    as the same record on one line of a JSON-lines file."""
+    try:
+        raw = json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except (TypeError, ValueError) as exc:
+        return Problem(where, f"not a JSON object ({exc})"[:200])
+    except RecursionError:
+        return Problem(where, "not usable JSON: nested too deeply")
+    return record_to_document(raw, where)
+
+
 # ---------------------------------------------------------------------------
 # What every document goes through
 

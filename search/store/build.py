@@ -27,7 +27,6 @@ field lengths and stored fields: the same search results.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import multiprocessing
@@ -35,7 +34,6 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from importlib import metadata as pkg_metadata
 from pathlib import Path
@@ -52,7 +50,9 @@ from . import fields as doc_fields
 from . import vocabulary
 from .facet_types import builtin_fields
 from .fields import _FacetCap
-from .layout import MANIFEST, _prepare_root, _remove_stale, _swap_current, live_generation
+from ..whoosh3.segments import leaf_segments
+from .layout import (MANIFEST, _prepare_root, _remove_stale, _swap_current, fsync_path,
+                     live_generation, new_generation_name, write_lock)
 from .parallel import _build_parallel
 from .schema import FACET_PREFIX, build_schema
 
@@ -239,60 +239,70 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
         raise BuildError(f"no such source: {', '.join(missing)}")
     root_existed = root.exists()
     _prepare_root(root)
-    lock_file = open(root / ".lock", "a+")
     try:
-        try:
-            # lockf (POSIX record locks) is owned by this process alone: forked
-            # build workers don't inherit it, so a killed build frees it at once.
-            fcntl.lockf(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise BuildError(f"another build of {root} is running") from None
-        live = live_generation(root)
-        _remove_stale(root, keep={live.name} if live else set())
-
-        generation = "gen-" + time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        building = root / f".build-{generation}"
-        building.mkdir()
-        ix = whoosh_index.create_in(str(building), build_schema())
-        try:
-            if builder == "whoosh":
-                how = _build_with_whoosh(ix, sources, report, progress, started, limitmb,
-                                         follow_links)
-            else:
-                how = _build_parallel(ix, building, sources, report, progress, started, workers,
-                                      follow_links)
-            _save_tables(ix, building)
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
-        ix.close()
-        _refuse_unsafe_build(report, live, building, force, started)
-        report.seconds = time.monotonic() - started
-        report.generation = generation
-        manifest = {
-            "generation": generation, "documents": report.indexed,
-            "sources": sources, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "seconds": round(report.seconds, 3), "segmenter": segmenter(),
-            "segmentation": ("jieba's dictionary and HMM, search.text.segment's exact "
-                             "re-implementation of jieba.tokenize"
-                             + (", the dictionary route taken by rjieba"
-                                if segmenter() != "jieba" else "")),
-            "builder": how,
-            "versions": _versions(), "skipped": len(report.skipped),
-        }
-        (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-        # Last, over every file written: what opening and `search check` verify.
-        checksums.write_checksums(building)
-        os.rename(building, root / generation)
-        _swap_current(root, generation)
-        _remove_stale(root, keep={generation})
+        with write_lock(root, wait=0, what="build"):
+            _build_locked(root, sources, report, progress, started, limitmb, workers,
+                          builder, force, follow_links)
     except BuildRefused:
         if not root_existed:        # a refused first build leaves nothing behind
             shutil.rmtree(root, ignore_errors=True)
         raise
-    finally:
-        lock_file.close()
     return report
+
+
+def _build_locked(root: Path, sources, report: BuildReport, progress, started, limitmb,
+                  workers, builder, force, follow_links) -> None:
+    live = live_generation(root)
+    _remove_stale(root, keep={live.name} if live else set())
+
+    generation = new_generation_name()
+    building = root / f".build-{generation}"
+    building.mkdir()
+    ix = whoosh_index.create_in(str(building), build_schema())
+    try:
+        if builder == "whoosh":
+            how = _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+                                     follow_links)
+        else:
+            how = _build_parallel(ix, building, sources, report, progress, started, workers,
+                                  follow_links)
+        _save_tables(ix, building)
+        with ix.reader() as reader:
+            segment_ids = [seg.segment_id for seg in leaf_segments(reader)]
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    ix.close()
+    _refuse_unsafe_build(report, live, building, force, started)
+    report.seconds = time.monotonic() - started
+    report.generation = generation
+    manifest = {
+        "generation": generation, "documents": report.indexed,
+        "sources": sources, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(report.seconds, 3), "segmenter": segmenter(),
+        "segmentation": ("jieba's dictionary and HMM, search.text.segment's exact "
+                         "re-implementation of jieba.tokenize"
+                         + (", the dictionary route taken by rjieba"
+                            if segmenter() != "jieba" else "")),
+        "builder": how,
+        "versions": _versions(), "skipped": len(report.skipped),
+        # What a change (search.store.writing) needs to know of the saved
+        # tables: which segment the facet tables are of, which segments the
+        # vocabulary counts.
+        "segment_tables": {sid: facets.FILE for sid in segment_ids},
+        "vocabulary_segments": segment_ids, "vocabulary_documents": report.indexed,
+    }
+    (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
+    # Last, over every file written: what opening and `search check` verify.
+    checksums.write_checksums(building)
+    # On disk before it goes live: a build reported done survives a crash.
+    for path in building.iterdir():
+        if path.is_file():
+            fsync_path(path)
+    fsync_path(building)
+    os.rename(building, root / generation)
+    _swap_current(root, generation)
+    _remove_stale(root, keep={generation})
 
 
 def _save_tables(ix, building: Path) -> None:

@@ -50,6 +50,13 @@ OPEN_CHECK_BYTES = 64 * 1024
 
 # Checked whole on open whatever their size: read whole at once anyway.
 SAVED_TABLES = ("facets.pickle", "vocabulary.pickle")
+# The tables of a segment a change added (``facets-<segment id>.pickle``).
+SEGMENT_TABLES = ("facets-", ".pickle")
+
+
+def is_saved_table(name: str) -> bool:
+    return name in SAVED_TABLES or (name.startswith(SEGMENT_TABLES[0])
+                                    and name.endswith(SEGMENT_TABLES[1]))
 
 
 READ_BLOCK = 1 << 20
@@ -89,13 +96,20 @@ def _digest(files: dict) -> str:
     return f"{zlib.crc32(json.dumps(files, sort_keys=True).encode()):08x}"
 
 
-def write_checksums(generation: Path) -> None:
+def write_checksums(generation: Path, known: dict | None = None) -> None:
     """Record every file of the generation being built (call it last, when
-    nothing more will be written into it)."""
+    nothing more will be written into it).  ``known``: entries of files
+    already checked (the files a change links from the generation before,
+    which never change), taken as they are rather than read again."""
     generation = Path(generation)
     files = {}
+    known = known or {}
     for path in sorted(generation.iterdir()):
         if path.name == CHECKSUMS or not path.is_file() or path.is_symlink():
+            continue
+        entry = known.get(path.name)
+        if entry is not None:
+            files[path.name] = entry
             continue
         size, crc = file_checksum(path)
         files[path.name] = {"size": size, ALGORITHM: crc}
@@ -191,7 +205,7 @@ def _file_problem(generation: Path, name: str, expected: dict, whole: bool) -> s
 
 
 def _checked_on_open(name: str, expected: dict) -> bool:
-    return (name == MANIFEST or name.endswith(".toc") or name in SAVED_TABLES
+    return (name == MANIFEST or name.endswith(".toc") or is_saved_table(name)
             or expected["size"] <= OPEN_CHECK_BYTES)
 
 
@@ -213,7 +227,7 @@ def verify_on_open(generation: Path) -> dict | None:
         problem = _file_problem(generation, name, expected, whole)
         if problem:
             raise damaged(generation, name, problem)
-        if name in SAVED_TABLES:
+        if is_saved_table(name):
             _remember_verified(generation / name)
     return files
 

@@ -15,6 +15,7 @@ document at a time in Python took longer than ranking.
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 from array import array
 from collections import Counter
@@ -29,6 +30,12 @@ from .saved import ReadOnce
 FILE = "facets.pickle"
 FORMAT = 1
 NO_VALUE = -1
+# The tables of one segment added to a live index (``search.store.writing``).
+SEGMENT_FILE = "facets-{}.pickle"
+
+
+def segment_file(segment_id: str) -> str:
+    return SEGMENT_FILE.format(segment_id)
 
 
 class FacetTable:
@@ -150,6 +157,92 @@ class FacetTable:
         self.__init__(*state)
 
 
+class _DocsByValue:
+    """Per value index, its documents, found when first asked for (a composed
+    table holds its documents per value only as ``first`` and ``more``)."""
+
+    def __init__(self, first: np.ndarray, more: dict, counts: np.ndarray):
+        self._first, self._more, self._counts = first, more, counts
+        self._more_docs = np.array(sorted(more), dtype=np.int64)
+
+    def __len__(self):
+        return len(self._counts)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        docs = np.flatnonzero(self._first == i)
+        if self._more:
+            extra = [d for d in self._more_docs.tolist() if i in self._more[d]]
+            if extra:
+                docs = np.union1d(docs, np.array(extra, dtype=np.int64))
+        return docs
+
+
+class ComposedFacetTable(FacetTable):
+    """The table of a whole index of several segments: each segment's table
+    (``parts``: ``(first document number, table or None)``), their values
+    merged, their deleted documents left out (``deleted``: whole-index
+    document numbers).  Composed with numpy when a generation opens."""
+
+    def __init__(self, parts, doc_count: int, deleted: np.ndarray):
+        values = sorted(set().union(*(t.values for _, t in parts if t is not None)))
+        index_of = {v: i for i, v in enumerate(values)}
+        first = np.full(doc_count, NO_VALUE, dtype=np.int32)
+        more: dict[int, tuple[int, ...]] = {}
+        for offset, table in parts:
+            if table is None or not len(table.first):
+                continue
+            remap = np.array([index_of[v] for v in table.values] + [NO_VALUE], dtype=np.int32)
+            # NO_VALUE (-1) picks the last entry of ``remap``: NO_VALUE again.
+            first[offset:offset + len(table.first)] = remap[table._first]
+            for d, extra in table.more.items():
+                more[offset + d] = tuple(int(remap[i]) for i in extra)
+        if len(deleted):
+            first[deleted] = NO_VALUE
+            for d in deleted.tolist():
+                more.pop(d, None)
+        counts = np.bincount(first[first != NO_VALUE], minlength=len(values)).astype(np.int64)
+        for extra in more.values():
+            for i in extra:
+                counts[i] += 1
+        self.values = values
+        self.docs_by_value = _DocsByValue(first, more, counts)
+        self.first = first
+        self.more = more
+        self.index_of = index_of
+        self.totals = Counter({v: int(n) for v, n in zip(values, counts.tolist()) if n})
+        self._first = first
+        self._more_docs = np.array(sorted(more), dtype=np.int64)
+        self._docs_of = {}
+        self._totals = counts
+        self._in_order = True
+        self._live = doc_count - len(deleted)
+
+    def counts(self, docs) -> np.ndarray:
+        docs = docsets.of(docs)
+        if len(docs) == self._live and self._live == len(self.first):
+            return self._totals
+        return super().counts(docs)
+
+    def __getstate__(self):
+        raise TypeError("a composed facet table is made when an index opens, never saved")
+
+
+def compose(parts: list[tuple[int, int, dict | None]], doc_count: int,
+            deleted: np.ndarray) -> dict:
+    """The tables and date keys of a whole index from its segments' saved data
+    (``parts``: ``(first document number, document count, data or None)``)."""
+    names = sorted({n for _, _, data in parts if data for n in data["tables"]})
+    dates = np.zeros(doc_count, dtype=np.int64)
+    for offset, count, data in parts:
+        if data and len(data["date_keys"]):
+            dates[offset:offset + count] = np.frombuffer(data["date_keys"], dtype=np.int64) \
+                if isinstance(data["date_keys"], array) else data["date_keys"]
+    tables = {name: ComposedFacetTable(
+        [(offset, data["tables"].get(name) if data else None) for offset, _, data in parts],
+        doc_count, deleted) for name in names}
+    return {"format": FORMAT, "doc_count": doc_count, "date_keys": dates, "tables": tables}
+
+
 def build(reader, fieldnames) -> dict:
     """Every facet table and the documents' date keys, from a built index."""
     doc_count = reader.doc_count_all()
@@ -161,15 +254,19 @@ def build(reader, fieldnames) -> dict:
             "tables": {name: FacetTable.from_postings(reader, name) for name in fieldnames}}
 
 
-def save(generation: Path, data: dict) -> None:
-    with open(generation / FILE, "wb") as fh:
+def save(generation: Path, data: dict, name: str = FILE) -> None:
+    # Written aside and renamed: the name may be a link to a file of the live
+    # generation (``search.store.writing``), which must not change.
+    partial = generation / (name + ".part")
+    with open(partial, "wb") as fh:
         pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, generation / name)
 
 
-def _read(generation: Path, doc_count: int) -> dict | None:
+def _read(generation: Path, doc_count: int, name: str = FILE) -> dict | None:
     """The tables saved with ``generation``, or None (an index built before
     they were saved, or one that does not agree with the index)."""
-    raw = checksums.read_saved(generation, FILE)
+    raw = checksums.read_saved(generation, name)
     if raw is None:
         return None
     # The file is part of the index, trusted as Whoosh trusts its own
@@ -178,7 +275,7 @@ def _read(generation: Path, doc_count: int) -> dict | None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        data = checksums.unpickle_saved(generation, FILE, raw, saved.loads)
+        data = checksums.unpickle_saved(generation, name, raw, saved.loads)
     finally:
         if enabled:
             gc.enable()
@@ -190,3 +287,15 @@ def _read(generation: Path, doc_count: int) -> dict | None:
 
 # What the build saved in a generation (see ``_read``), read once per file version.
 load = ReadOnce(FILE, _read)
+
+
+# A segment's tables, read once per file: a generation made by a change
+# holds the unchanged segments' files as links to the same files, so they
+# are not read again.
+_segment_tables = ReadOnce(None, _read)
+
+
+def load_file(generation: Path, name: str, doc_count: int) -> dict | None:
+    """The tables saved in the file ``name`` of ``generation``, for a segment
+    of ``doc_count`` documents (None when absent or not that segment's)."""
+    return _segment_tables(generation, doc_count, name)

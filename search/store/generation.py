@@ -10,18 +10,25 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+import numpy as np
+
 from ..text.segment import segmenter
 from ..whoosh3 import termcache
+from ..whoosh3.segments import leaf_segments
 from . import checksums, facets, integrity
 from . import scoring as ranking
+from .facet_types import builtin_fields
 from .layout import MANIFEST
 from .schema import FACET_PREFIX
 
 
 class _Generation:
-    """One opened index generation with the per-generation caches."""
+    """One opened index generation with the per-generation caches.
 
-    def __init__(self, path: Path):
+    ``previous``: the generation this one replaces in a reader: what it
+    learnt of the segments both hold (their term look-ups) is kept."""
+
+    def __init__(self, path: Path, previous: "_Generation | None" = None):
         self.path = path
         # Before Whoosh reads a byte: a missing or truncated file, or a small
         # one (manifest, table of contents, saved tables) that fails its
@@ -58,10 +65,22 @@ class _Generation:
             raise checksums.damaged(path, integrity.toc_name(path), "Whoosh cannot read the "
                                     f"table of contents ({checksums.reason(exc)})") from None
         with integrity.opening(path), self.ix.searcher() as s:
+            # Document numbers run to doc_count; deleted ones (of a live
+            # index, until merged away) are among them but never found.
             self.doc_count = s.doc_count_all()
+            self.live_count = s.doc_count()
+            self.segments = leaf_segments(s.reader())
             self.facet_fields = sorted(
                 n[len(FACET_PREFIX):] for n in s.reader().indexed_field_names()
                 if n.startswith(FACET_PREFIX))
+        self.deleted = (np.concatenate([seg.deleted + seg.offset for seg in self.segments])
+                        if any(len(seg.deleted) for seg in self.segments)
+                        else np.empty(0, np.int64))
+        if previous is not None:
+            # A segment's files never change: its term look-ups still hold.
+            ids = {seg.segment_id for seg in self.segments}
+            self._term_memos.update((k, v) for k, v in previous._term_memos.items()
+                                    if k in ids)
 
     def searcher(self):
         # Whoosh searchers are not meant to be shared between threads: one each.
@@ -75,8 +94,33 @@ class _Generation:
         if self._tables is None:
             with self.lock:
                 if self._tables is None:
-                    self._tables = facets.load(self.path, self.doc_count) or {}
+                    self._tables = self._segment_tables() or {}
         return self._tables or None
+
+    def _segment_tables(self) -> dict | None:
+        """The facet tables and date keys: as the build saved them, or put
+        together from each segment's (``segment_tables`` of the manifest,
+        written by ``search.store.writing``), without the deleted documents."""
+        mapping = self.manifest.get("segment_tables") or {}
+        if not mapping or not self.segments:
+            return facets.load(self.path, self.doc_count)
+        parts = []
+        leaves = None
+        for seg in self.segments:
+            name = mapping.get(seg.segment_id)
+            data = facets.load_file(self.path, name, seg.doc_count_all) if name else None
+            if data is None:
+                # Not saved (or not readable as this segment's): read from it.
+                if leaves is None:
+                    leaves = {off: leaf for leaf, off in self.searcher().reader().leaf_readers()}
+                leaf = leaves[seg.offset]
+                names = [n for n in leaf.indexed_field_names()
+                         if n in builtin_fields() or n.startswith(FACET_PREFIX)]
+                data = facets.build(leaf, names)
+            parts.append((seg.offset, seg.doc_count_all, data))
+        if len(parts) == 1 and not len(self.deleted):
+            return parts[0][2]
+        return facets.compose(parts, self.doc_count, self.deleted)
 
     def facet_table(self, fieldname: str) -> facets.FacetTable:
         """The facet table of a field: saved with the index, or read from it."""

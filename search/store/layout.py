@@ -3,19 +3,26 @@
     index/
       current -> gen-20261122T101500-1a2b   (symlink: the live generation)
       gen-.../                              (a complete Whoosh index + build.json)
-      .build-.../                           (a build in progress)
-      .lock                                 (held by the one running build)
+      .build-.../                           (a build or a change in progress)
+      .lock                                 (held by the one running writer)
 
 A build writes a new generation beside the live one and replaces the
 ``current`` symlink in one atomic ``rename``: readers see the old index or
 the new one, never half of one, and a failed or killed build leaves the old
-one live.  The next build removes what a killed build left behind.
+one live.  The next build removes what a killed build left behind.  A change
+(``writing``) makes its generation the same way, of links to the live one's
+files and the few files it writes.  One writer at a time holds ``.lock``
+(``write_lock``): a build, a change, a merge.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -30,8 +37,76 @@ MANIFEST = "build.json"
 
 
 # Generations kept besides the live one, so a reader that opened the previous
-# index just before a swap can finish its request.
+# index just before a swap can finish its request; and any generation
+# replaced less than RETIRE_SECONDS ago (changes can follow each other within
+# a request's time).  A change's generation is mostly links: it costs little.
 KEEP_PREVIOUS = 1
+RETIRE_SECONDS = 120
+
+LOCK = ".lock"
+
+
+class WriterBusy(BuildError):
+    """Another writer (a build, a change, a merge) holds the index past the wait."""
+
+
+# lockf locks belong to the process: threads of one process take turns here first.
+_thread_locks: dict[str, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+def _thread_lock(root: Path) -> threading.Lock:
+    key = os.path.realpath(root)
+    with _thread_locks_guard:
+        return _thread_locks.setdefault(key, threading.Lock())
+
+
+@contextlib.contextmanager
+def write_lock(root: Path, wait: float = 0.0, what: str = "writer"):
+    """Hold the index's one writer lock, waiting up to ``wait`` seconds for it
+    (``WriterBusy`` after that).  lockf (POSIX record locks) is owned by this
+    process alone: forked build workers don't inherit it, and a killed writer
+    frees it at once."""
+    deadline = time.monotonic() + max(0.0, wait)
+    inner = _thread_lock(root)
+    got = inner.acquire(timeout=wait) if wait > 0 else inner.acquire(blocking=False)
+    if not got:
+        raise WriterBusy(f"another {what} of {root} is running in this process; "
+                         f"waited {wait:g} s")
+    try:
+        lock_file = open(root / LOCK, "a+")
+        try:
+            while True:
+                try:
+                    fcntl.lockf(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        raise WriterBusy(
+                            f"another build or change of {root} is running"
+                            + (f"; waited {wait:g} s" if wait else "")
+                            + ": try again when it is done") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            lock_file.close()
+    finally:
+        inner.release()
+
+
+def new_generation_name() -> str:
+    """A generation's name: sorts by the time it was made, to the microsecond."""
+    now = time.time()
+    return (f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(now))}"
+            f".{int(now * 1e6) % 1_000_000:06d}-{uuid.uuid4().hex[:6]}")
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def live_generation(index_dir: str | os.PathLike) -> Path | None:
@@ -51,7 +126,7 @@ def _prepare_root(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise BuildError(f"{root} exists and is not a folder")
     if root.is_dir():
-        ours = {CURRENT, ".lock"}
+        ours = {CURRENT, LOCK}
         strangers = [p.name for p in root.iterdir()
                      if p.name not in ours and not p.name.startswith(("gen-", ".build-", ".current-"))]
         if strangers and not whoosh_index.exists_in(str(root)):
@@ -65,6 +140,17 @@ def _remove_stale(root: Path, keep: set[str]) -> None:
     gens = sorted((p for p in root.iterdir() if p.name.startswith("gen-")),
                   key=lambda p: p.name)
     old = [g for g in gens if g.name not in keep][:-KEEP_PREVIOUS or None]
+    # A generation was replaced when the next one was made: keep it a while.
+    now = time.time()
+    made = {}
+    for g in gens:
+        try:
+            made[g.name] = g.stat().st_mtime
+        except OSError:
+            made[g.name] = now
+    later = {g.name: (made[n.name] if n is not None else now)
+             for g, n in zip(gens, gens[1:] + [None])}
+    old = [g for g in old if now - later[g.name] > RETIRE_SECONDS]
     for path in root.iterdir():
         if path.name.startswith((".build-", ".current-")) or path in old:
             if path.is_symlink() or path.is_file():
@@ -77,8 +163,4 @@ def _swap_current(root: Path, generation: str) -> None:
     tmp_link = root / f".current-{uuid.uuid4().hex[:8]}"
     os.symlink(generation, tmp_link)
     os.replace(tmp_link, root / CURRENT)
-    dir_fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_path(root)

@@ -33,25 +33,33 @@ def loads(data: bytes):
 
 
 class ReadOnce:
-    """``read(generation, doc_count)`` of the file ``name``, memoised by its path and version."""
+    """``read(generation, doc_count)`` of the file ``name``, memoised by the
+    file itself (device, inode, version): the generations a change makes link
+    the files that did not change, which are then not read again.
 
-    def __init__(self, name: str, read: Callable[[Path, int], dict | None]):
+    ``name`` None: the file is named by each call (``read(generation,
+    doc_count, name)``), and up to ``keep`` of them are held."""
+
+    def __init__(self, name: str | None, read: Callable[..., dict | None], keep: int = 2):
         self.name, self.read = name, read
+        self.keep = keep if name is not None else max(keep, 256)
         self._loaded: dict = {}
         self._lock = threading.Lock()
 
-    def __call__(self, generation: Path, doc_count: int) -> dict | None:
+    def __call__(self, generation: Path, doc_count: int, name: str | None = None) -> dict | None:
+        name = name or self.name
         try:
-            st = (generation / self.name).stat()
+            st = (generation / name).stat()
         except OSError:
             return None
-        key = (str(generation), doc_count, st.st_mtime_ns, st.st_size)
+        key = (name, st.st_dev, st.st_ino, doc_count, st.st_mtime_ns, st.st_size)
         with self._lock:
             if key in self._loaded:
                 return self._loaded[key]
-        data = self.read(generation, doc_count)
+        data = (self.read(generation, doc_count) if self.name is not None
+                else self.read(generation, doc_count, name))
         with self._lock:
-            while len(self._loaded) >= 2:
+            while len(self._loaded) >= self.keep:
                 self._loaded.pop(next(iter(self._loaded)))
             self._loaded[key] = data
         return data

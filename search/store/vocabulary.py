@@ -226,8 +226,111 @@ class Titles:
         return [(self.display[i], self.count[i]) for i in best]
 
 
+class _Joined:
+    """Two sequences read as one (the words of a base and an added vocabulary)."""
+
+    def __init__(self, first, second, get=None):
+        self.first, self.second, self._get = first, second, get
+        self.n = len(first)
+
+    def __len__(self):
+        return self.n + len(self.second)
+
+    def __getitem__(self, i):
+        if self._get is not None:
+            return self._get(i)
+        return self.first[i] if i < self.n else self.second[i - self.n]
+
+
+class LayeredVocabulary:
+    """The vocabulary of a live index: the one saved with its large segments
+    (``base``) and the words of the segments added since (``added``: their
+    frequencies), read as one ``Vocabulary``.  A word of both counts both;
+    a word only added is in ``extra`` (indexes after the base's)."""
+
+    def __init__(self, base: Vocabulary, added: dict[str, int], min_df: int):
+        self.base = base
+        self.bump: dict[int, int] = {}
+        new = {}
+        for word, n in added.items():
+            i = bisect_left(base.words, word)
+            if i < len(base.words) and base.words[i] == word:
+                self.bump[i] = n
+            elif n >= min_df:
+                new[word] = n
+        self.extra = Vocabulary(new)
+        nb = len(base.words)
+        self.words = _Joined(base.words, self.extra.words)
+        self.freq = _Joined(base.freq, self.extra.freq, get=lambda i: (
+            base.freq[i] + self.bump.get(i, 0) if i < nb else self.extra.freq[i - nb]))
+
+    def __len__(self):
+        return len(self.words)
+
+    def frequency(self, word: str) -> int:
+        i = bisect_left(self.base.words, word)
+        if i < len(self.base.words) and self.base.words[i] == word:
+            return self.freq[i]
+        return self.extra.frequency(word)
+
+    def _shifted(self, base_part, extra_part):
+        nb = len(self.base.words)
+        return array("I", base_part) + array("I", (j + nb for j in extra_part))
+
+    def pin_range(self, prefix: str):
+        return self._shifted(self.base.pin_range(prefix), self.extra.pin_range(prefix))
+
+    def ini_range(self, prefix: str):
+        return self._shifted(self.base.ini_range(prefix), self.extra.ini_range(prefix))
+
+    def _best(self, words: list[str], limit: int) -> list[str]:
+        words = list(dict.fromkeys(words))
+        words.sort(key=lambda w: -self.frequency(w))
+        return words[:limit]
+
+    def with_prefix(self, prefix: str, limit: int = 10, scan: int = 200_000) -> list[str]:
+        return self._best(self.base.with_prefix(prefix, limit * 4, scan)
+                          + self.extra.with_prefix(prefix, limit, scan), limit)
+
+    def by_pinyin(self, key: str, limit: int = 10, prefix: bool = False) -> list[str]:
+        return self._best(self.base.by_pinyin(key, limit * 4, prefix)
+                          + self.extra.by_pinyin(key, limit, prefix), limit)
+
+    def by_initials(self, key: str, limit: int = 10, prefix: bool = False) -> list[str]:
+        return self._best(self.base.by_initials(key, limit * 4, prefix)
+                          + self.extra.by_initials(key, limit, prefix), limit)
+
+
+class LayeredTitles:
+    """The titles of a live index: the saved ones and those of the segments added since."""
+
+    def __init__(self, base: Titles, added: Titles):
+        self.base, self.added = base, added
+
+    def __len__(self):
+        return len(self.base) + len(self.added)
+
+    def _count(self, part: Titles, key: str) -> int:
+        i = bisect_left(part.keys, key)
+        return part.count[i] if i < len(part.keys) and part.keys[i] == key else 0
+
+    def with_prefix(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
+        found: dict[str, list] = {}
+        for part, other in ((self.base, self.added), (self.added, self.base)):
+            for title, n in part.with_prefix(prefix, limit):
+                key = to_simplified(title).lower()
+                if key not in found:
+                    found[key] = [title, n + self._count(other, key)]
+        best = sorted(found.values(), key=lambda tn: -tn[1])[:limit]
+        return [(t, n) for t, n in best]
+
+
+def min_df_of(doc_count: int) -> int:
+    return 1 if doc_count <= SMALL_INDEX else 2 if doc_count <= LARGE_INDEX else 3
+
+
 def build_vocabulary(reader, doc_count: int) -> Vocabulary:
-    min_df = 1 if doc_count <= SMALL_INDEX else 2 if doc_count <= LARGE_INDEX else 3
+    min_df = min_df_of(doc_count)
     freqs: Counter = Counter()
     for fieldname in ("body", "title"):
         # A word in min_df documents is in at least half as many in one of
@@ -236,12 +339,23 @@ def build_vocabulary(reader, doc_count: int) -> Vocabulary:
     return Vocabulary({w: n for w, n in freqs.items() if n >= min_df})
 
 
+def added_frequencies(leaves) -> Counter:
+    """Word frequencies of the segments ``leaves`` (readers), every word kept."""
+    freqs: Counter = Counter()
+    for leaf in leaves:
+        for fieldname in ("body", "title"):
+            freqs.update(field_frequencies(leaf, fieldname, 1, keep=_WORD))
+    return freqs
+
+
+def _titles_of(reader):
+    for docnum in range(reader.doc_count_all()):
+        if not reader.is_deleted(docnum):
+            yield reader.stored_fields(docnum).get("title", "")
+
+
 def build_titles(reader) -> Titles:
-    def read():
-        for docnum in range(reader.doc_count_all()):
-            if not reader.is_deleted(docnum):
-                yield reader.stored_fields(docnum).get("title", "")
-    return Titles(read())
+    return Titles(_titles_of(reader))
 
 
 # ---------------------------------------------------------------------------
@@ -351,26 +465,50 @@ def _slot(gen) -> dict:
                 # memory for each reader: about 0.5 GB for the 333k poems).
                 ix, doc_count, turn = gen.ix, gen.doc_count, threading.Lock()
                 path, saved = Path(gen.path), {}
+                # A live index's saved vocabulary covers the segments it was
+                # written for (``vocabulary_segments`` of the manifest); the
+                # words of segments added since are read from them, which
+                # are small.  Deleted documents still count until a merge
+                # rewrites the file.
+                covered = gen.manifest.get("vocabulary_segments")
+                base_count = gen.manifest.get("vocabulary_documents", doc_count)
+                current = {seg.segment_id for seg in gen.segments}
+                if covered is not None and not set(covered) <= current:
+                    covered = None          # not this index's: build it whole
+                added_ids = current - set(covered) if covered is not None else set()
 
                 def from_file(part):
                     with turn:
                         if "data" not in saved:
-                            saved["data"] = load(path, doc_count)
+                            saved["data"] = (load(path, base_count)
+                                             if covered is not None or not gen.manifest.get(
+                                                 "segment_tables") else None)
                         return (saved["data"] or {}).get(part)
+
+                def added_leaves(reader):
+                    return [leaf for leaf, _off in reader.leaf_readers()
+                            if leaf.segment() is not None
+                            and leaf.segment().segment_id() in added_ids]
 
                 def vocab():
                     got = from_file("vocabulary")
-                    if got is not None:
+                    if got is not None and not added_ids:
                         return got
                     with turn, ix.reader() as reader:
-                        return build_vocabulary(reader, doc_count)
+                        if got is None:
+                            return build_vocabulary(reader, doc_count)
+                        return LayeredVocabulary(got, added_frequencies(added_leaves(reader)),
+                                                 min_df_of(doc_count))
 
                 def titles():
                     got = from_file("titles")
-                    if got is not None:
+                    if got is not None and not added_ids:
                         return got
                     with turn, ix.reader() as reader:
-                        return build_titles(reader)
+                        if got is None:
+                            return build_titles(reader)
+                        return LayeredTitles(got, Titles(
+                            t for leaf in added_leaves(reader) for t in _titles_of(leaf)))
                 slot = _slots[gen] = {"vocabulary": _Lazy(vocab), "titles": _Lazy(titles)}
     return slot
 

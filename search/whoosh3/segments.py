@@ -1,0 +1,79 @@
+"""The segments of a Whoosh index: which there are, their documents, their files.
+
+A live index (``search.store.writing``) is a list of segments, each written
+once and never changed; deleting a document marks it in the segment's entry
+of the table of contents (Whoosh keeps a segment's deletions there, not in
+its files).  What the store needs to know of them, read through the public
+parts of Whoosh's API where there are any:
+
+* ``leaf_segments(reader)``: per segment of an opened reader, its id, first
+  document number, document count and deleted documents;
+* ``segment_files(storage, segment)``: the names of a segment's files;
+* ``toc_segments(ix)``: the segments the latest table of contents lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LeafSegment", "add_segment", "leaf_segments", "segment_files", "toc_segments"]
+
+
+@dataclass(frozen=True)
+class LeafSegment:
+    segment_id: str
+    offset: int             # its first document's number in the whole reader
+    doc_count_all: int      # documents, deleted ones included
+    deleted: np.ndarray     # its deleted documents (own numbers), ascending
+
+    @property
+    def live(self) -> int:
+        return self.doc_count_all - len(self.deleted)
+
+
+_NO_DOCS = np.empty(0, np.int64)
+
+
+def leaf_segments(reader) -> list[LeafSegment]:
+    """The segments of ``reader`` in document order (none for an empty index)."""
+    out = []
+    for leaf, offset in reader.leaf_readers():
+        segment = leaf.segment()
+        if segment is None:             # Whoosh's reader of an index without segments
+            continue
+        deleted = (np.array(sorted(segment.deleted_docs()), dtype=np.int64)
+                   if segment.has_deletions() else _NO_DOCS)
+        out.append(LeafSegment(segment.segment_id(), offset, leaf.doc_count_all(), deleted))
+    return out
+
+
+def toc_segments(ix) -> list:
+    """The segment objects of ``ix``'s latest table of contents."""
+    return list(ix._read_toc().segments)
+
+
+def segment_files(storage, segment) -> list[str]:
+    """The names of the files ``segment`` is stored in."""
+    return list(segment.list_files(storage))
+
+
+def add_segment(writer, reader) -> None:
+    """``writer.add_reader(reader)``, for segments written by ``segment_writer``
+    too: that writer stores an empty posting value as an empty pickled string
+    where Whoosh's stores empty bytes (both decode to no value), and Whoosh's
+    posting pool accepts bytes only."""
+    writer._check_state()
+    basedoc = writer.docnum
+    ndxnames = {name for name in reader.indexed_field_names() if name in writer.schema}
+    docmap = writer.write_per_doc(set(writer.schema.names()) | ndxnames, reader)
+
+    def postings():
+        for fieldname, text, docnum, weight, value in reader.iter_postings():
+            yield fieldname, text, docnum, weight, value if value else b""
+
+    add_post = writer.pool.add
+    for item in writer._process_posts(postings(), basedoc, docmap):
+        add_post(item)
+    writer._added = True

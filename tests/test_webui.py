@@ -623,7 +623,8 @@ def test_api_doc_and_stats(client, ix):
     assert "<mark>洛陽</mark>" in data["body_html"]
     assert client.get(f"/api/doc?id={doc_id}").get_json()["id"] == doc_id
     stats = client.get("/api/stats").get_json()
-    assert set(stats) == {"documents", "facets", "built_at", "generation"}
+    assert set(stats) == {"documents", "facets", "built_at", "updated_at", "segments", "deleted",
+                          "generation"}
     assert stats == json.loads(json.dumps(ix.stats()))
 
 

@@ -183,11 +183,11 @@ def whoosh_rank(searcher, q, allowed, limit, deadline):
 
 
 def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
-    """Every document holding the term (a document set, ``search.store.docsets``),
-    decoded a block at a time (Whoosh's matcher hands them out one by one,
-    three calls each); None where this reader is not a plain whoosh3
-    segment without deletions."""
-    if not w3.is_plain_segment(reader) or reader.has_deletions():
+    """Every live document holding the term (a document set,
+    ``search.store.docsets``), decoded a block at a time (Whoosh's matcher
+    hands them out one by one, three calls each); None where this reader is
+    not a plain whoosh3 segment."""
+    if not w3.is_plain_segment(reader):
         return None
     if fieldname not in reader.schema:
         return docsets.NONE
@@ -196,13 +196,48 @@ def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
         terminfo = w3.term_info(reader, fieldname, btext)
     except (KeyError, ValueError, TermNotFound):
         return docsets.NONE
+    docs = None
     if not terminfo.is_inlined():
         with _TERMS_LOCK:
             kept = _DECODED.get((w3.segment_key(reader), fieldname, btext))
             whole = None if kept is None else kept.whole
         if whole is not None:
-            return whole[0]
-    return w3.term_doc_ids(reader, terminfo)
+            docs = whole[0]
+    if docs is None:
+        docs = w3.term_doc_ids(reader, terminfo)
+    return without_deleted(reader, docs)
+
+
+# The deleted documents of a segment, by segment and count: a segment's
+# deletions only ever grow, so its count names the set.
+_DELETED: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
+_DELETED_LOCK = threading.Lock()
+
+
+def deleted_docs(reader) -> np.ndarray | None:
+    """The deleted documents of a plain segment's reader (ascending), or None."""
+    if not reader.has_deletions():
+        return None
+    key = (w3.segment_key(reader), reader.doc_count_all() - reader.doc_count())
+    with _DELETED_LOCK:
+        got = _DELETED.get(key)
+        if got is not None:
+            _DELETED.move_to_end(key)
+            return got
+    got = docsets.of(reader.deleted_docs_set)
+    got.flags.writeable = False
+    with _DELETED_LOCK:
+        _DELETED[key] = got
+        while len(_DELETED) > 64:
+            _DELETED.popitem(last=False)
+    return got
+
+
+def without_deleted(reader, docs: np.ndarray) -> np.ndarray:
+    deleted = deleted_docs(reader)
+    if deleted is None or not len(docs):
+        return docs
+    return docs[~docsets.within(docs, deleted)]
 
 
 # Documents by (segment, field, prefix): a one-character exclusion or phrase
@@ -218,24 +253,26 @@ PREFIX_CACHE_IDS = 4_000_000
 def prefix_doc_ids(reader, fieldname: str, prefix: str) -> np.ndarray | None:
     """Every document holding a term of the field that starts with ``prefix``
     (what Whoosh's ``Prefix`` query matches), as a document set; None where
-    this reader is not a plain whoosh3 segment without deletions (read from
-    the term table in one piece: ``whoosh3.termtable.prefix_doc_ids``)."""
-    if not w3.is_plain_segment(reader) or reader.has_deletions():
+    this reader is not a plain whoosh3 segment (read from the term table in
+    one piece: ``whoosh3.termtable.prefix_doc_ids``)."""
+    if not w3.is_plain_segment(reader):
         return None
     if fieldname not in reader.schema or not prefix:
         return docsets.NONE
+    # Kept with the deleted documents among them: the segment's files never
+    # change, its deletions do.
     key = (w3.segment_key(reader), fieldname, prefix)
     with _PREFIXES_LOCK:
-        got = _PREFIXES.get(key)
-        if got is not None:
+        docs = _PREFIXES.get(key)
+        if docs is not None:
             _PREFIXES.move_to_end(key)
-            return got
-    docs = termtable.prefix_doc_ids(reader, fieldname, prefix)
-    if docs is None or not len(docs):
-        return docs if docs is None else docsets.NONE
-    docs.flags.writeable = False
-    _keep_prefix(key, docs)
-    return docs
+    if docs is None:
+        docs = termtable.prefix_doc_ids(reader, fieldname, prefix)
+        if docs is None or not len(docs):
+            return docs if docs is None else docsets.NONE
+        docs.flags.writeable = False
+        _keep_prefix(key, docs)
+    return without_deleted(reader, docs)
 
 
 def _keep_prefix(key, docs: np.ndarray) -> None:

@@ -127,23 +127,41 @@ def rank_matches(searcher, matches: Matches, within: np.ndarray | None, limit: i
 
 def every_document(reader) -> np.ndarray:
     """Every live document (browsing without a query starts from them)."""
-    if reader.has_deletions():
-        return docsets.of(reader.all_doc_ids())
-    return np.arange(reader.doc_count_all(), dtype=np.int64)
+    docs = np.arange(reader.doc_count_all(), dtype=np.int64)
+    if not reader.has_deletions():
+        return docs
+    deleted = [np.asarray(sorted(leaf.deleted_docs_set), dtype=np.int64) + offset
+               for leaf, offset in reader.leaf_readers() if leaf.has_deletions()]
+    return docsets.minus(docs, np.concatenate(deleted)) if deleted else docs
+
+
+def _by_segment(reader, read) -> np.ndarray | None:
+    """``read(segment reader)`` (a document set of one segment, or None)
+    segment by segment, as the whole reader's document set; None where a
+    segment gives None."""
+    if reader.is_atomic():
+        return read(reader)
+    parts = []
+    for sub, offset in reader.leaf_readers():
+        docs = read(sub)
+        if docs is None:
+            return None
+        if len(docs):
+            parts.append(docs + offset)
+    # Segments hold consecutive, disjoint ranges of documents: in order already.
+    return np.concatenate(parts) if parts else docsets.NONE
 
 
 def prefix_docs(reader, fieldname: str, prefix: str) -> np.ndarray | None:
     """Documents with a term starting with ``prefix``, segment by segment;
     None where a segment is not one ``fastrank.prefix_doc_ids`` reads."""
-    if reader.is_atomic():
-        return fastrank.prefix_doc_ids(reader, fieldname, prefix)
-    parts = []
-    for sub, offset in reader.leaf_readers():
-        docs = fastrank.prefix_doc_ids(sub, fieldname, prefix)
-        if docs is None:
-            return None
-        parts.append(docs + offset)
-    return docsets.union(parts, reader.doc_count_all())
+    return _by_segment(reader, lambda sub: fastrank.prefix_doc_ids(sub, fieldname, prefix))
+
+
+def term_docs(reader, fieldname: str, text: str) -> np.ndarray | None:
+    """Documents with the term, segment by segment; None where a segment is
+    not one ``fastrank.doc_ids`` reads."""
+    return _by_segment(reader, lambda sub: fastrank.doc_ids(sub, fieldname, text))
 
 
 def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.ndarray:
@@ -164,7 +182,7 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.nd
     if isinstance(q, wq.Every):
         return every_document(reader)
     if isinstance(q, wq.Term):
-        docs = fastrank.doc_ids(reader, q.fieldname, q.text)
+        docs = term_docs(reader, q.fieldname, q.text)
         if docs is not None:
             return docs
         if (q.fieldname, q.text) not in reader:

@@ -45,14 +45,15 @@ from ..errors import BuildError
 from ..ingest.model import Document, Problem
 from ..ingest.sources import iter_source
 from ..text.segment import segmenter
-from . import checksums, facets
+from ..whoosh3.segments import leaf_segments, new_segment_id, record_lengths
+from . import checksums, doclengths, facets
 from . import fields as doc_fields
 from . import vocabulary
 from .facet_types import builtin_fields
 from .fields import _FacetCap
-from ..whoosh3.segments import leaf_segments
-from .layout import (MANIFEST, _prepare_root, _remove_stale, _swap_current, fsync_path,
-                     live_generation, new_generation_name, write_lock)
+from .layout import (MANIFEST, _prepare_root, _remove_stale, _swap_current,
+                     fsync_path, live_generation, new_generation_name,
+                     write_lock)
 from .parallel import _build_parallel
 from .schema import FACET_PREFIX, build_schema
 
@@ -332,6 +333,8 @@ def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
                        follow_links=False) -> dict:
     """The reference build: Whoosh's own writer, one process."""
     writer = ix.writer(limitmb=limitmb, compound=False)    # see _build_parallel
+    lengths = record_lengths(writer)
+    segment_id = new_segment_id(writer)
     cap = _FacetCap(report.warnings)
     try:
         for doc in _iter_unique(sources, report, follow_links):
@@ -347,6 +350,9 @@ def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
     except BaseException:
         writer.cancel()
         raise
+    if lengths:
+        doclengths.save(Path(ix.storage.folder), segment_id, doclengths.by_document(lengths),
+                        len(lengths))
     return {"method": "whoosh", "workers": 1}
 
 

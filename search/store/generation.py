@@ -8,9 +8,8 @@ import logging
 import threading
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
 import numpy as np
+from whoosh import index as whoosh_index
 
 from ..text.segment import segmenter
 from ..whoosh3 import termcache

@@ -13,7 +13,7 @@ as many documents again have been added in segments of its own tier.  A
 segment of which more than ``EXPUNGE_SHARE`` is deleted is rewritten on
 its own, without its deleted documents.
 
-A merge is a change like any other (``writing.Generation``): readers keep
+A merge is a change like any other (``staging.StagedGeneration``): readers keep
 the generation they opened, and the merged generation goes live in one
 swap.  It runs after a change commits, in a background thread that takes
 the writer lock only if no other writer holds it (``merge_in_background``);
@@ -30,12 +30,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh.reading import SegmentReader
 
-from ..whoosh3.segments import add_segment, leaf_segments, toc_segments
-from . import vocabulary
+from ..whoosh3.segments import (add_segment, leaf_segments, new_segment_id,
+                                toc_segments)
+from . import doclengths, vocabulary
 from .layout import WriterBusy, live_generation, write_lock
-from .writing import LIMIT_MB, Generation
+from .staging import LIMIT_MB, StagedGeneration
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,12 @@ class MergeReport:
 
 
 def tier(live_documents: int) -> int:
-    return len(str(max(1, live_documents))) - 1
+    """``floor(log(live_documents, MERGE_FACTOR))``: MERGE_FACTOR segments of
+    one tier merge into one of the next."""
+    t, size = 0, MERGE_FACTOR
+    while live_documents >= size:
+        t, size = t + 1, size * MERGE_FACTOR
+    return t
 
 
 def plan(segments, everything: bool = False) -> list:
@@ -98,7 +105,7 @@ def merge(index_dir: str | os.PathLike = "index", *, everything: bool = False,
             live = live_generation(root)
             if live is None:
                 return report
-            gen = Generation(root)
+            gen = StagedGeneration(root)
             try:
                 segments = toc_segments(gen.ix)
                 if first:
@@ -117,28 +124,43 @@ def merge(index_dir: str | os.PathLike = "index", *, everything: bool = False,
                 return report
 
 
-def _merge_into(gen: Generation, chosen: list, report: MergeReport) -> None:
+def _merge_into(gen: StagedGeneration, chosen: list, report: MergeReport) -> None:
     ids = {s.segment_id() for s in chosen}
+    exact = {s.segment_id(): doclengths.load(gen.folder, s.segment_id(), s.doc_count_all())
+             for s in chosen}
+    merged_lengths: list[dict] = []
 
     def policy(writer, segments):
         rest = []
         for seg in segments:
             if seg.segment_id() in ids:
+                lengths = exact[seg.segment_id()]
                 reader = SegmentReader(writer.storage, writer.schema, seg)
-                add_segment(writer, reader)
+                add_segment(writer, reader, lengths)
                 reader.close()
+                if lengths is not None:
+                    live = np.setdiff1d(np.arange(seg.doc_count_all()),
+                                        np.fromiter(seg.deleted_docs(), dtype=np.int64))
+                    merged_lengths.append({n: v[live] for n, v in lengths.items()})
             else:
                 rest.append(seg)
         return rest
 
     written = sum(s.doc_count() for s in chosen)
     writer = gen.ix.writer(limitmb=LIMIT_MB, compound=False)
+    segment_id = new_segment_id(writer)
     try:
         writer.commit(mergetype=policy)
     except BaseException:
         if not writer.is_closed:
             writer.cancel()
         raise
+    if all(v is not None for v in exact.values()) and written:
+        names = sorted({n for part in merged_lengths for n in part})
+        doclengths.save(gen.folder, segment_id, {
+            n: np.concatenate([part.get(n, np.zeros(len(next(iter(part.values()), [])),
+                                                    np.uint32)) for part in merged_lengths])
+            for n in names}, written)
     updates = {}
     covered = set(gen.manifest.get("vocabulary_segments") or [])
     if ids & covered:

@@ -23,6 +23,7 @@ import shutil
 import threading
 import time
 import zlib
+from array import array
 from itertools import repeat
 from pathlib import Path
 
@@ -37,14 +38,9 @@ from ..ingest.cities import gazetteer
 from ..ingest.model import Problem
 from ..ingest.sources import iter_source
 from ..text.segment import load_jieba, prepare_router, release_caches
-from ..whoosh3.segment_writer import (
-    FieldInfo,
-    TermEncoder,
-    TermsFile,
-    dumps,
-    positions_value,
-    stored_fields_writer,
-)
+from ..whoosh3.segment_writer import (FieldInfo, TermEncoder, TermsFile, dumps,
+                                      positions_value, stored_fields_writer)
+from . import doclengths
 from . import fields as doc_fields
 from .analyzers import fast_positions
 from .fields import _FacetCap
@@ -413,6 +409,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
         stored_writer = stored_fields_writer(pdw)
         first_seen: dict[str, str] = {}
         lengths: dict[str, bytearray] = {}
+        exact_lengths: dict[str, array] = {}        # kept for merges (doclengths)
         maps: list = []
         parts: dict[tuple[str, bytes], list] = {}
         cap = _FacetCap(report.warnings)
@@ -446,6 +443,12 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
                         if len(table) < docnum:
                             table.extend(bytes(docnum - len(table)))
                         table.append(length_to_byte(length))
+                        exact = exact_lengths.get(name)
+                        if exact is None:
+                            exact = exact_lengths[name] = array("I")
+                        if len(exact) < docnum:
+                            exact.extend(array("I", [0]) * (docnum - len(exact)))
+                        exact.append(length)
                     for name, value in columns:
                         pdw.add_column_value(name, schema[name].column_type, value)
                     if blob:
@@ -510,6 +513,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
             pst.close()
             pdw.close()
             segment.set_doc_count(doccount)
+            doclengths.save(building, segment.segment_id(), exact_lengths, doccount)
             # Left as separate files, not assembled into one compound file:
             # Whoosh reads a compound segment through BytesIO copies of its
             # parts, half a gigabyte per reader on the poetry corpus (and a

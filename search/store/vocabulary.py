@@ -476,13 +476,14 @@ def _slot(gen) -> dict:
                 if covered is not None and not set(covered) <= current:
                     covered = None          # not this index's: build it whole
                 added_ids = current - set(covered) if covered is not None else set()
+                # An index changed since the file was written, which no longer
+                # says what the file counts: the file is not its vocabulary.
+                file_holds = covered is not None or not gen.manifest.get("segment_tables")
 
                 def from_file(part):
                     with turn:
                         if "data" not in saved:
-                            saved["data"] = (load(path, base_count)
-                                             if covered is not None or not gen.manifest.get(
-                                                 "segment_tables") else None)
+                            saved["data"] = load(path, base_count) if file_holds else None
                         return (saved["data"] or {}).get(part)
 
                 def added_leaves(reader):

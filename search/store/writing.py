@@ -9,35 +9,24 @@
         w.delete("001_592ae5e4c12961ec.txt")
     # here the change is on disk and every open SearchIndex sees it
 
-A change is one new generation of the index (``layout``), made under the
-index's one writer lock:
+A change is one new generation of the index (``staging``: links to the
+live generation's files, and the few it writes), made under the index's one
+writer lock: Whoosh's writer marks the replaced and deleted documents deleted
+and writes the added ones as one new segment, analysed exactly as a build
+analyses them (``fields.document_fields``, the schema's analyzers), with
+their exact field lengths (``doclengths``) and facet tables beside it.  The
+vocabulary saved by the build still counts the segments it was written for;
+readers add the new segments' words (``vocabulary.LayeredVocabulary``).
 
-1. its folder is filled with hard links to the live generation's files
-   (segments are written once and never changed; Whoosh keeps a segment's
-   deletions in the table of contents): no byte of the index is copied;
-2. Whoosh's writer, on that folder, marks the replaced and deleted documents
-   deleted and writes the added ones as one new segment, analysed exactly as
-   a build analyses them (``fields.document_fields``, the schema's
-   analyzers);
-3. the new segment's facet tables and date keys are saved beside it
-   (``facets-<segment id>.pickle``); the vocabulary saved by the build still
-   counts the segments it was written for, and readers add the new
-   segments' words (``vocabulary.LayeredVocabulary``);
-4. the new files and the folder are flushed to disk (fsync), checksummed
-   (the linked files keep the entries they had), and the generation is made
-   live by the one atomic swap of ``current``.
-
-A crash before the swap leaves the live generation as it was; the next
-writer removes the half-made folder.  Readers are never blocked: they keep
-the generation they opened until their next request.  Segments are merged
+On leaving ``commit`` the change is on disk (fsync) and live; a crash before
+leaves the index as it was.  Readers are never blocked: they keep the
+generation they opened until their next request.  Segments are merged
 afterwards, in the background, by ``merging``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,25 +38,20 @@ from whoosh.writing import NO_MERGE
 from ..errors import BuildError
 from ..ingest.model import Document, Problem
 from ..ingest.sources import mapping_to_document
-from ..whoosh3.segments import leaf_segments
-from . import checksums, facets
+from ..whoosh3.segments import leaf_segments, new_segment_id, record_lengths
+from . import checksums, doclengths
 from . import fields as doc_fields
-from .facet_types import builtin_fields
 from .fields import _FacetCap
-from .layout import (MANIFEST, WriterBusy, _prepare_root, _remove_stale, _swap_current,
-                     fsync_path, live_generation, new_generation_name, write_lock)
-from .schema import FACET_PREFIX, build_schema
+from .layout import WriterBusy, _prepare_root, live_generation, write_lock
+from .merging import merge_in_background
+from .schema import FACET_PREFIX
+from .staging import _REWRITTEN, LIMIT_MB, StagedGeneration
 
 __all__ = ["ChangeReport", "DocumentRejected", "IndexWriter", "WriterBusy", "DEFAULT_WAIT"]
 
 # How long a writer waits for another one (a build, a change, a merge) to finish.
 DEFAULT_WAIT = 30.0
 
-# Whoosh's writer's memory for postings before it spills them to disk.
-LIMIT_MB = 128
-
-# Not linked into a change's generation: written anew by every change.
-_REWRITTEN = (checksums.CHECKSUMS, MANIFEST)
 
 
 class DocumentRejected(ValueError):
@@ -138,151 +122,6 @@ def as_document(record, source: str | None = None) -> Document:
 
 
 # ---------------------------------------------------------------------------
-# One new generation
-
-
-def _link_generation(live: Path, building: Path) -> set[str]:
-    """Fill ``building`` with links to the files of ``live`` (all but what a
-    change writes anew); the names linked."""
-    linked = set()
-    for path in live.iterdir():
-        name = path.name
-        if name in _REWRITTEN or name.endswith(".toc") or name.endswith(".part") \
-                or name.endswith("WRITELOCK") or not path.is_file() or path.is_symlink():
-            continue
-        os.link(path, building / name)
-        linked.add(name)
-    # Whoosh reads its table of contents by generation number: the latest.
-    for toc in sorted(live.glob("_*.toc")):
-        shutil.copyfile(toc, building / toc.name)
-    return linked
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        sa, sb = a.stat(), b.stat()
-    except OSError:
-        return False
-    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _facet_names(reader) -> list[str]:
-    return [n for n in reader.indexed_field_names()
-            if n in builtin_fields() or n.startswith(FACET_PREFIX)]
-
-
-class Generation:
-    """A generation being made from the live one (or from nothing): open its
-    Whoosh index with ``ix``, then ``finish`` to make it live."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.live = live_generation(root)
-        if self.live is not None and self.live == root.resolve():
-            raise BuildError(f"{root} is a plain Whoosh index, not one this library built: "
-                             "rebuild it (`python -m search index SOURCES --full`) to change it")
-        _remove_stale(root, keep={self.live.name} if self.live else set())
-        self.name = new_generation_name()
-        self.folder = root / f".build-{self.name}"
-        self.folder.mkdir()
-        try:
-            if self.live is None:
-                self.linked: set[str] = set()
-                whoosh_index.create_in(str(self.folder), build_schema())
-                self.manifest: dict = {"segment_tables": {}, "vocabulary_segments": []}
-                self.before = []
-            else:
-                self.linked = _link_generation(self.live, self.folder)
-                self.manifest = _read_json(self.live / MANIFEST)
-            self.ix = whoosh_index.open_dir(str(self.folder))
-            with self.ix.reader() as reader:
-                self.before = leaf_segments(reader)
-            self._adopt_build_tables()
-        except BaseException:
-            self.abandon()
-            raise
-
-    def _adopt_build_tables(self) -> None:
-        """An index built before changes were possible names no segment for
-        its saved tables: they are the one segment's it had."""
-        m = self.manifest
-        ids = [s.segment_id for s in self.before]
-        if "segment_tables" not in m:
-            m["segment_tables"] = ({ids[0]: facets.FILE}
-                                   if len(ids) == 1 and (self.folder / facets.FILE).exists()
-                                   else {})
-        if "vocabulary_segments" not in m:
-            m["vocabulary_segments"] = ids if (self.folder / "vocabulary.pickle").exists() else []
-            m["vocabulary_documents"] = sum(s.doc_count_all for s in self.before)
-
-    def abandon(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def finish(self, **manifest_updates) -> tuple[str, list]:
-        """Save the new segments' tables, the manifest and the checksums, flush
-        it all to disk and make this generation live.  Returns its name and
-        segments."""
-        with self.ix.reader() as reader:
-            after = leaf_segments(reader)
-            leaves = {off: leaf for leaf, off in reader.leaf_readers()}
-            kept_ids = {s.segment_id for s in after}
-            tables = {sid: name for sid, name in self.manifest.get("segment_tables", {}).items()
-                      if sid in kept_ids}
-            old_ids = {s.segment_id for s in self.before}
-            for seg in after:
-                if seg.segment_id in old_ids and seg.segment_id in tables:
-                    continue
-                leaf = leaves[seg.offset]
-                name = facets.segment_file(seg.segment_id)
-                facets.save(self.folder, facets.build(leaf, _facet_names(leaf)), name)
-                tables[seg.segment_id] = name
-            live_docs = reader.doc_count()
-        # Tables of segments merged away go with them.
-        for name in set(self.manifest.get("segment_tables", {}).values()) - set(tables.values()):
-            if name != facets.FILE or facets.FILE not in tables.values():
-                (self.folder / name).unlink(missing_ok=True)
-        self.ix.close()
-        vocab = [sid for sid in self.manifest.get("vocabulary_segments", []) if sid in kept_ids]
-        self.manifest.update({
-            "generation": self.name, "documents": live_docs,
-            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "segments": len(after), "segment_tables": tables,
-            "vocabulary_segments": vocab if len(vocab) == len(
-                self.manifest.get("vocabulary_segments", [])) else [],
-        })
-        self.manifest.setdefault("built_at", self.manifest["updated_at"])
-        self.manifest.update(manifest_updates)
-        (self.folder / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False,
-                                                       indent=2))
-        # Whoosh's writer leaves its (released) lock file behind.
-        for lock in self.folder.glob("*WRITELOCK"):
-            lock.unlink()
-        known = {}
-        if self.live is not None:
-            recorded = checksums.recorded(self.live) or {}
-            known = {n: e for n, e in recorded.items()
-                     if n in self.linked and _same_file(self.folder / n, self.live / n)}
-        checksums.write_checksums(self.folder, known)
-        for path in self.folder.iterdir():
-            if path.is_file() and not (path.name in self.linked and self.live is not None
-                                       and _same_file(path, self.live / path.name)):
-                fsync_path(path)
-        fsync_path(self.folder)
-        os.rename(self.folder, self.root / self.name)
-        _swap_current(self.root, self.name)
-        _remove_stale(self.root, keep={self.name})
-        return self.name, after
-
-
-# ---------------------------------------------------------------------------
 # The writer
 
 
@@ -307,6 +146,7 @@ class IndexWriter:
         self._lock.__enter__()
         self._open = True
         self._pending: dict[str, Document | None] = {}
+        self._files: dict[str, bytes] = {}
         self._searcher = None
         self.report = ChangeReport(index_dir=str(self.root))
         try:
@@ -367,6 +207,16 @@ class IndexWriter:
     def pending(self) -> int:
         return len(self._pending)
 
+    def attach(self, name: str, data: bytes) -> None:
+        """Save the file ``name`` with the change, in the generation it makes
+        (what an update from sources records of them, say); later changes
+        keep it as it is until one attaches it again."""
+        self._check_open()
+        if not name or "/" in name or name.startswith((".", "_", "MAIN")) or name in _REWRITTEN \
+                or checksums.is_saved_table(name) or name.endswith((".toc", ".part")):
+            raise ValueError(f"{name!r} is not a name a change may save")
+        self._files[name] = bytes(data)
+
     # -- commit
 
     def commit(self) -> ChangeReport:
@@ -375,7 +225,7 @@ class IndexWriter:
         started = time.monotonic()
         report = self.report
         try:
-            if self._pending:
+            if self._pending or self._files:
                 self._write(report)
             else:
                 live = live_generation(self.root)
@@ -387,14 +237,15 @@ class IndexWriter:
             self._release()
         report.seconds = time.monotonic() - started
         if self.merge and report.changed:
-            from .merging import merge_in_background
             merge_in_background(self.root)
         return report
 
     def _write(self, report: ChangeReport) -> None:
-        gen = Generation(self.root)
+        gen = StagedGeneration(self.root)
         try:
             writer = gen.ix.writer(limitmb=LIMIT_MB, compound=False)
+            lengths = record_lengths(writer)
+            segment_id = new_segment_id(writer)
             try:
                 existing = {n[len(FACET_PREFIX):] for n in gen.ix.schema.names()
                             if n.startswith(FACET_PREFIX)}
@@ -414,7 +265,14 @@ class IndexWriter:
                         report.warnings.extend(Problem(doc.source, w, skipped=False)
                                                for w in doc.warnings)
                         writer.add_document(**fields)
-                writer.commit(mergetype=NO_MERGE)
+                if lengths:
+                    writer.commit(mergetype=NO_MERGE)
+                    doclengths.save(gen.folder, segment_id, doclengths.by_document(lengths),
+                                    len(lengths))
+                elif self._pending:             # deletions only
+                    writer.commit(mergetype=NO_MERGE)
+                else:
+                    writer.cancel()
             except BaseException:
                 if not writer.is_closed:
                     writer.cancel()
@@ -423,6 +281,10 @@ class IndexWriter:
             added = sum(d is not None for d in self._pending.values())
             writes["documents_added"] = writes.get("documents_added", 0) + added
             writes["documents_written"] = writes.get("documents_written", 0) + added
+            for name, data in self._files.items():
+                partial = gen.folder / (name + ".part")
+                partial.write_bytes(data)
+                os.replace(partial, gen.folder / name)
             report.generation, after = gen.finish(writes=writes)
         except BaseException:
             gen.abandon()

@@ -52,12 +52,13 @@ def is_plain_segment(reader) -> bool:
 
 
 def segment_key(reader) -> tuple:
-    """The segment's folder, id and document count: its files never change
-    once written (deletions are kept apart), so what is read of them can be
-    shared by every reader of the segment.  ``AttributeError`` for a reader
-    that is not one segment's."""
-    return (getattr(reader._storage, "folder", id(reader._storage)),
-            reader._segment.segment_id(), reader.doc_count_all())
+    """The segment's id and document count: its files never change once
+    written (deletions are kept apart), so what is read of them can be
+    shared by every reader of the segment, in every generation of the index
+    that holds it (a change links the files it keeps).  The id is random,
+    sixteen letters and digits: segments of other indexes have others.
+    ``AttributeError`` for a reader that is not one segment's."""
+    return (reader._segment.segment_id(), reader.doc_count_all())
 
 
 def term_info(reader, fieldname: str, btext: bytes):

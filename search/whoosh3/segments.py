@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LeafSegment", "add_segment", "leaf_segments", "segment_files", "toc_segments"]
+__all__ = ["LeafSegment", "add_segment", "leaf_segments", "new_segment_id", "record_lengths",
+           "segment_files", "toc_segments"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,22 @@ def segment_files(storage, segment) -> list[str]:
     return list(segment.list_files(storage))
 
 
-def add_segment(writer, reader) -> None:
+def add_segment(writer, reader, exact_lengths: dict | None = None) -> None:
     """``writer.add_reader(reader)``, for segments written by ``segment_writer``
     too: that writer stores an empty posting value as an empty pickled string
     where Whoosh's stores empty bytes (both decode to no value), and Whoosh's
-    posting pool accepts bytes only."""
+    posting pool accepts bytes only.  ``exact_lengths`` (field: length per
+    document of the segment): the lengths Whoosh is given for the documents,
+    rather than those it reads back from their length bytes."""
+    if exact_lengths is not None:
+        approximate = reader.doc_field_length
+
+        def doc_field_length(docnum, fieldname, default=0):
+            lengths = exact_lengths.get(fieldname)
+            if lengths is None:
+                return approximate(docnum, fieldname, default)
+            return int(lengths[docnum])
+        reader.doc_field_length = doc_field_length
     writer._check_state()
     basedoc = writer.docnum
     ndxnames = {name for name in reader.indexed_field_names() if name in writer.schema}
@@ -77,3 +89,28 @@ def add_segment(writer, reader) -> None:
     for item in writer._process_posts(postings(), basedoc, docmap):
         add_post(item)
     writer._added = True
+
+
+def record_lengths(writer) -> list[dict[str, int]]:
+    """From now on, each document ``writer.add_document`` adds appends its
+    exact field lengths (``{field: length}``) to the list returned."""
+    pdw = writer.perdocwriter
+    out: list[dict[str, int]] = []
+    start_doc, add_field = pdw.start_doc, pdw.add_field
+
+    def recording_start(docnum):
+        out.append({})
+        return start_doc(docnum)
+
+    def recording_add(fieldname, fieldobj, value, length):
+        if length:
+            out[-1][fieldname] = length
+        return add_field(fieldname, fieldobj, value, length)
+
+    pdw.start_doc, pdw.add_field = recording_start, recording_add
+    return out
+
+
+def new_segment_id(writer) -> str:
+    """The id of the segment ``writer`` writes."""
+    return writer.newsegment.segment_id()

@@ -17,6 +17,9 @@ Routes
 ``GET /api/suggest?q=``       completions of what is typed (``SearchIndex.suggest``): a JSON list
 ``GET /api/explain?q=&doc=``  ``SearchIndex.explain``: what the query path made of ``q``
 ``GET /api/related/<path:id>`` documents like this one (``SearchIndex.related``; also ``?id=``)
+``PUT|DELETE /api/documents/<path:id>``, ``POST /api/documents``  the write API
+                              (``webui.documents``): off (404) unless ``SEARCH_API_KEY``
+                              or ``SEARCH_API_KEY_FILE`` is set; ``Authorization: Bearer KEY``
 
 Parameters of ``/`` and ``/api/search`` (``webui.params.search_kwargs``, one
 code path for both):
@@ -59,7 +62,7 @@ import os
 import threading
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from search import IndexDamaged, IndexNotFound, QueryError, open_index
 
@@ -94,6 +97,10 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     )
     if config:
         app.config.update(config)
+    from .documents import api_key, documents
+    # Read once, at start: a key too short (or unreadable) stops the app here,
+    # with the reason, rather than leaving the write API open to guessing.
+    app.config["SEARCH_API_KEY"] = api_key(app.config)
     app.json = FiniteJSONProvider(app)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -105,6 +112,7 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
 
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(documents, url_prefix="/api")
     register_template_helpers(app)
 
     @app.before_request
@@ -141,6 +149,10 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
         message = exc.description
         if message == type(exc).description:
             message = _HTTP_MESSAGES.get(exc.code, message)
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                # Since the write API, some addresses answer more than GET.
+                message = "this address only answers " + ", ".join(
+                    sorted(m for m in exc.valid_methods if m not in ("HEAD", "OPTIONS"))) + " requests"
         return _error_response(exc.code or 500, message)
 
     @app.errorhandler(InternalServerError)

@@ -20,8 +20,9 @@ A slow socket costs a buffer, not a worker.  Its limits:
   as soon as the limit is passed; gunicorn's limits on each header field
   still apply;
 * ``body_timeout``: a request body must arrive within this many seconds of its
-  head; a body over ``max_buffered_body`` is ``413`` (the application answers
-  ``GET`` only); a chunked body is ``411`` (it could only be read by a
+  head; a body over ``max_buffered_body`` (1 MiB) is ``413``, except a
+  request of the write API with a bearer key (``webui.documents``), up to
+  ``SEARCH_API_MAX_BYTES``; a chunked body is ``411`` (it could only be read by a
   thread, which a slow client would hold);
 * ``send_timeout``: a client that takes no byte of its answer for this many
   seconds is disconnected.
@@ -62,6 +63,21 @@ LINGER = 2.0
 
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.I | re.M)
 _TRANSFER_ENCODING = re.compile(rb"^transfer-encoding[ \t]*:", re.I | re.M)
+# The write API's requests (webui.documents) may bring a larger body: only
+# with a bearer key, so an anonymous slow client cannot make the server hold it.
+_WRITE_REQUEST = re.compile(rb"\A(?:PUT|POST) /api/documents[/? ]")
+_AUTHORIZATION = re.compile(rb"^authorization[ \t]*:[ \t]*bearer[ \t]+\S", re.I | re.M)
+
+
+def _write_body_limit() -> int:
+    """The write API's body limit (``SEARCH_API_MAX_BYTES``, 16 MiB), 0 while it is off."""
+    if not (os.environ.get("SEARCH_API_KEY") or os.environ.get("SEARCH_API_KEY_FILE")):
+        return 0
+    try:
+        limit = int(os.environ.get("SEARCH_API_MAX_BYTES") or 16 * 1024 * 1024)
+    except ValueError:
+        limit = 16 * 1024 * 1024
+    return max(limit, 0)
 
 
 def _plain_response(status: str, text: str) -> bytes:
@@ -83,7 +99,8 @@ HEAD_TOO_LARGE = _plain_response(
 LENGTH_REQUIRED = _plain_response(
     "411 Length Required", "A request body needs a Content-Length here.")
 BODY_TOO_LARGE = _plain_response(
-    "413 Content Too Large", "This server answers GET requests, without a body.")
+    "413 Content Too Large", "A request body here is at most 1 MiB, except for the write "
+    "API's (PUT or POST /api/documents with its key), up to SEARCH_API_MAX_BYTES.")
 
 
 class _HeldSocket:
@@ -137,6 +154,7 @@ class HoldingWorker(ThreadWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.write_body_limit = _write_body_limit()
         # Every connection the event loop holds (reading a head, sending an
         # answer, lingering before close), with the time it must be done by.
         self.deadlines: dict[TConn, float] = {}
@@ -255,7 +273,11 @@ class HoldingWorker(ThreadWorker):
         # The body, if any, is buffered here too, so that the request's thread
         # never waits on the client (conflicting lengths: the parser's 400).
         length = max((int(n) for n in _CONTENT_LENGTH.findall(request_head)), default=0)
-        if length > self.max_buffered_body:
+        limit = self.max_buffered_body
+        if length > limit and _WRITE_REQUEST.match(request_head) \
+                and _AUTHORIZATION.search(request_head):
+            limit = max(limit, self.write_body_limit)
+        if length > limit:
             self._say_and_close(conn, BODY_TOO_LARGE)
             return True
         if len(head) < end + length:

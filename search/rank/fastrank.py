@@ -130,7 +130,9 @@ def _rank(searcher, q, allowed, limit, deadline, salvage):
     top: list[tuple[float, int]] = []
     ranker = _Ranker(searcher, allowed, limit, deadline)
     ranker.salvage = salvage
-    plans = [(ranker.plan(q, sub), offset) for sub, offset in searcher.leaf_searchers()]
+    wanted = _query_terms(q, searcher.schema)
+    plans = [(ranker.plan(q, sub), offset) for sub, offset in searcher.leaf_searchers()
+             if wanted is None or _may_match(sub.reader(), wanted)]
     partial = ranker.cut
     for (seg, root), offset in plans:
         found, cut = ranker.run(seg, root, offset)
@@ -192,7 +194,9 @@ def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
     if fieldname not in reader.schema:
         return docsets.NONE
     try:
-        btext = reader.schema[fieldname].to_bytes(text)
+        btext = text if isinstance(text, bytes) else reader.schema[fieldname].to_bytes(text)
+        if not _has_term(reader, fieldname, btext):
+            return docsets.NONE
         terminfo = w3.term_info(reader, fieldname, btext)
     except (KeyError, ValueError, TermNotFound):
         return docsets.NONE
@@ -206,6 +210,72 @@ def doc_ids(reader, fieldname: str, text: str) -> np.ndarray | None:
     if docs is None:
         docs = w3.term_doc_ids(reader, terminfo)
     return without_deleted(reader, docs)
+
+
+# The terms of each small segment, as a set: a question asks a few hundred
+# terms of every segment, and a live index holds many small ones (changes
+# not merged yet), which hold few of them; a set answers "not here" in a
+# fraction of a term-table look-up.  Kept for the most recent segments.
+SMALL_SEGMENT = 512
+_SMALL_TERMS: "OrderedDict[tuple, frozenset]" = OrderedDict()
+_SMALL_TERMS_LOCK = threading.Lock()
+_UNSET = object()
+
+
+def small_segment_terms(reader) -> frozenset | None:
+    """Every ``(fieldname, btext)`` of a plain segment of at most
+    ``SMALL_SEGMENT`` documents; None for a larger one."""
+    if reader.doc_count_all() > SMALL_SEGMENT or not w3.is_plain_segment(reader):
+        return None
+    key = w3.segment_key(reader)
+    with _SMALL_TERMS_LOCK:
+        got = _SMALL_TERMS.get(key)
+        if got is not None:
+            _SMALL_TERMS.move_to_end(key)
+            return got
+    got = frozenset(reader.all_terms())
+    with _SMALL_TERMS_LOCK:
+        _SMALL_TERMS[key] = got
+        while len(_SMALL_TERMS) > 64:
+            _SMALL_TERMS.popitem(last=False)
+    return got
+
+
+def _query_terms(q, schema) -> set[tuple[str, bytes]] | None:
+    """The terms ``q``'s positive part reads, as ``(fieldname, btext)``, when a
+    segment holding none of them matches nothing (every leaf a term or a
+    phrase); else None."""
+    positive = q.a if isinstance(q, wq.AndNot) else q
+    out = set()
+    leaves = [positive] if type(positive) in (wq.Term, wq.Phrase) else positive.leaves()
+    for leaf in leaves:
+        if type(leaf) is wq.Term:
+            words = [leaf.text]
+        elif type(leaf) is wq.Phrase:
+            words = leaf.words
+        else:
+            return None
+        if leaf.fieldname not in schema:
+            continue
+        for w in words:
+            try:
+                out.add((leaf.fieldname, schema[leaf.fieldname].to_bytes(w)))
+            except ValueError:
+                pass
+    return out or None
+
+
+def _may_match(reader, wanted: set) -> bool:
+    """False when ``reader`` is a small segment with none of the ``wanted`` terms."""
+    terms = small_segment_terms(reader)
+    return terms is None or not terms.isdisjoint(wanted)
+
+
+def _has_term(reader, fieldname: str, btext: bytes) -> bool:
+    terms = small_segment_terms(reader)
+    if terms is not None:
+        return (fieldname, btext) in terms
+    return True         # the term table says
 
 
 # The deleted documents of a segment, by segment and count: a segment's
@@ -298,8 +368,9 @@ class _Segment:
         self.searcher = searcher
         self.reader = reader
         self.doc_count = reader.doc_count_all()
-        self.deleted = docsets.of(reader.deleted_docs_set) if reader.has_deletions() else None
+        self.deleted = deleted_docs(reader)
         self.key = w3.segment_key(reader)
+        self.small_terms = small_segment_terms(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
         self.norms: dict[tuple, np.ndarray] = {}
 
@@ -864,6 +935,7 @@ class _Ranker:
         self.pruning = False        # scoring only the documents that can be in the top
         self.bounds_broken = False  # a term scored above its bound: prune nothing
         self.found: list[tuple[float, int]] = []
+        self.btexts: dict = {}
         self.stats_key = self._stats_key(searcher, w)
         # Terms read whole while planning until the deadline, then only the
         # ones held already (``rank``: after a cut).
@@ -961,13 +1033,23 @@ class _Ranker:
         return _Wrap(node, boost, neg)
 
     def _btext(self, seg, fieldname, text):
-        schema = seg.reader.schema
-        if fieldname not in schema:
+        key = (fieldname, text)
+        btext = self.btexts.get(key, _UNSET)
+        if btext is _UNSET:
+            # The same for every segment (one schema): found once a query.
+            schema = seg.reader.schema
+            btext = None
+            if fieldname in schema:
+                try:
+                    btext = schema[fieldname].to_bytes(text)
+                except ValueError:
+                    pass
+            self.btexts[key] = btext
+        if btext is None:
             return None
-        try:
-            btext = schema[fieldname].to_bytes(text)
-        except ValueError:
-            return None
+        terms = seg.small_terms
+        if terms is not None:
+            return btext if (fieldname, btext) in terms else None
         return btext if (fieldname, btext) in seg.reader else None
 
     def _term(self, fieldname, text, boost, seg, neg):

@@ -13,6 +13,7 @@ Whoosh query matches, without scoring, as document sets
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,10 +159,40 @@ def prefix_docs(reader, fieldname: str, prefix: str) -> np.ndarray | None:
     return _by_segment(reader, lambda sub: fastrank.prefix_doc_ids(sub, fieldname, prefix))
 
 
+# Per multi-segment reader: its segments with their offsets and, for the
+# small ones, their terms (``fastrank.small_segment_terms``).
+_LEAVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _leaves(reader) -> list:
+    got = _LEAVES.get(reader)
+    if got is None:
+        got = _LEAVES[reader] = [(sub, offset, fastrank.small_segment_terms(sub))
+                                 for sub, offset in reader.leaf_readers()]
+    return got
+
+
 def term_docs(reader, fieldname: str, text: str) -> np.ndarray | None:
     """Documents with the term, segment by segment; None where a segment is
     not one ``fastrank.doc_ids`` reads."""
-    return _by_segment(reader, lambda sub: fastrank.doc_ids(sub, fieldname, text))
+    if reader.is_atomic():
+        return fastrank.doc_ids(reader, fieldname, text)
+    if fieldname not in reader.schema:
+        return docsets.NONE
+    try:        # the same bytes in every segment: found once
+        key = (fieldname, reader.schema[fieldname].to_bytes(text))
+    except ValueError:
+        return docsets.NONE
+    parts = []
+    for sub, offset, small in _leaves(reader):
+        if small is not None and key not in small:
+            continue
+        docs = fastrank.doc_ids(sub, fieldname, key[1])
+        if docs is None:
+            return None
+        if len(docs):
+            parts.append(docs + offset)
+    return np.concatenate(parts) if parts else docsets.NONE
 
 
 def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.ndarray:

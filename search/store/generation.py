@@ -87,6 +87,7 @@ class _Generation:
         if s is None:
             s = self.local.searcher = self.ix.searcher(weighting=ranking.weighting())
             termcache.share(s, self._term_memos)
+            termcache.remember_statistics(s)
         return s
 
     def _saved(self) -> dict | None:

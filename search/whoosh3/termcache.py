@@ -75,3 +75,19 @@ def share(searcher, memos: dict) -> None:
         segment = getattr(reader, "_segment", None)
         key = segment.segment_id() if segment is not None else id(reader)
         reader._terms._tindex = CachedTermIndex(table, memos.setdefault(key, {}))
+
+
+def remember_statistics(searcher) -> None:
+    """Sum each field's length over the segments once per searcher: Whoosh
+    sums it whenever a term's scorer is made (per term and segment), which
+    over many segments costs more than the scoring.  A searcher's segments
+    never change, nor do the sums."""
+    totals: dict = {}
+    summed = searcher.field_length
+
+    def field_length(fieldname):
+        total = totals.get(fieldname)
+        if total is None:
+            total = totals[fieldname] = summed(fieldname)
+        return total
+    searcher.field_length = field_length

@@ -271,3 +271,42 @@ def test_merge_expunges_a_mostly_deleted_segment(tmp_path):
     assert report.merged == [15]
     stats = open_index(root).stats()
     assert stats["deleted"] == 0 and stats["documents"] == 15
+
+
+def test_changes_go_on_while_a_merge_writes(tmp_path, monkeypatch):
+    import threading
+    root = tmp_path / "ix"
+    build_index([_write_jsonl(tmp_path / "a.jsonl", records(10, seed=5, tag="a"))], root)
+    for n in range(4):
+        with IndexWriter(root, merge=False) as w:
+            w.add({"id": f"early-{n}", "text": f"第{n}篇，关于一匹斑马。"})
+    written, release = threading.Event(), threading.Event()
+    write_merged = merging._write_merged
+
+    def slow_write(scratch):
+        merged = write_merged(scratch)
+        written.set()
+        assert release.wait(30)
+        return merged
+    monkeypatch.setattr(merging, "_write_merged", slow_write)
+    result = {}
+    merger = threading.Thread(target=lambda: result.update(
+        report=merging.merge(root, everything=True)))
+    merger.start()
+    assert written.wait(60)
+    # The merge has written its segment and holds no lock: a change goes in now.
+    with IndexWriter(root, wait=1, merge=False) as w:
+        w.delete("early-1")
+        w.delete("a/000003")
+        w.add({"id": "during", "text": "合并时加入的一匹斑马。"})
+    release.set()
+    merger.join(60)
+    assert result["report"].merged
+    ix = open_index(root)
+    found = {h.id for h in ix.search("斑马", per_page=50).hits}
+    assert found == {"early-0", "early-2", "early-3", "during"}
+    assert ix.document("a/000003") is None and ix.stats()["documents"] == 10 + 4 - 2 + 1
+    # The merged segment and the one added meanwhile.
+    assert ix.stats()["segments"] == 2
+    assert not [p for p in root.iterdir() if p.name.startswith((".merge-", ".build-"))
+                and p.name != ".merge-lock"]

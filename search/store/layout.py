@@ -94,6 +94,54 @@ def write_lock(root: Path, wait: float = 0.0, what: str = "writer"):
         inner.release()
 
 
+# A merge writes its segment in a folder of its own (``merging``), without
+# the writer lock: one merge of an index at a time, under this lock.
+MERGING = ".merge-"
+_merge_thread_locks: dict[str, threading.Lock] = {}
+_merge_thread_guard = threading.Lock()
+MERGE_LOCK = ".merge-lock"
+
+
+@contextlib.contextmanager
+def merge_lock(root: Path, wait: float = 0.0):
+    """One merge of an index at a time, across threads and processes."""
+    key = os.path.realpath(root)
+    with _merge_thread_guard:
+        inner = _merge_thread_locks.setdefault(key, threading.Lock())
+    if not (inner.acquire(timeout=wait) if wait > 0 else inner.acquire(blocking=False)):
+        raise WriterBusy(f"another merge of {root} is running")
+    try:
+        deadline = time.monotonic() + wait
+        with open(root / MERGE_LOCK, "a+") as fh:
+            while True:
+                try:
+                    fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() >= deadline:
+                        raise WriterBusy(f"another merge of {root} is running") from None
+                    time.sleep(0.05)
+            yield
+    finally:
+        inner.release()
+
+
+def merging_now(root: Path) -> bool:
+    """Whether a merge of the index is running (its scratch folder is in use)."""
+    key = os.path.realpath(root)
+    with _merge_thread_guard:
+        inner = _merge_thread_locks.get(key)
+    if inner is not None and inner.locked():
+        return True
+    try:
+        with open(root / MERGE_LOCK, "a+") as fh:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fh, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+
+
 def new_generation_name() -> str:
     """A generation's name: sorts by the time it was made, to the microsecond."""
     now = time.time()
@@ -126,9 +174,9 @@ def _prepare_root(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise BuildError(f"{root} exists and is not a folder")
     if root.is_dir():
-        ours = {CURRENT, LOCK}
+        ours = {CURRENT, LOCK, MERGE_LOCK}
         strangers = [p.name for p in root.iterdir()
-                     if p.name not in ours and not p.name.startswith(("gen-", ".build-", ".current-"))]
+                     if p.name not in ours and not p.name.startswith(("gen-", ".build-", ".current-", MERGING))]
         if strangers and not whoosh_index.exists_in(str(root)):
             raise BuildError(f"{root} holds files that are not an index "
                               f"({', '.join(sorted(strangers)[:3])}); choose another folder")
@@ -151,8 +199,9 @@ def _remove_stale(root: Path, keep: set[str]) -> None:
     later = {g.name: (made[n.name] if n is not None else now)
              for g, n in zip(gens, gens[1:] + [None])}
     old = [g for g in old if now - later[g.name] > RETIRE_SECONDS]
+    stale = (".build-", ".current-") if merging_now(root) else (".build-", ".current-", MERGING)
     for path in root.iterdir():
-        if path.name.startswith((".build-", ".current-")) or path in old:
+        if path.name.startswith(stale) and path.name != MERGE_LOCK or path in old:
             if path.is_symlink() or path.is_file():
                 path.unlink(missing_ok=True)
             else:

@@ -8,8 +8,13 @@ parts of Whoosh's API where there are any:
 
 * ``leaf_segments(reader)``: per segment of an opened reader, its id, first
   document number, document count and deleted documents;
-* ``segment_files(storage, segment)``: the names of a segment's files;
-* ``toc_segments(ix)``: the segments the latest table of contents lists.
+* ``segment_files(folder, segment)``: the names of a segment's files;
+* ``read_toc(folder)`` / ``write_toc(folder, schema, segments, generation)``:
+  the segments a table of contents lists, and a new one listing others;
+* ``add_segment(writer, reader, exact_lengths)``: a segment's documents
+  added to the segment a writer writes (a merge), with their exact lengths;
+* ``record_lengths(writer)``, ``new_segment_id(writer)``: what a writer
+  writes, known before it commits.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LeafSegment", "add_segment", "leaf_segments", "new_segment_id", "record_lengths",
-           "segment_files", "toc_segments"]
+__all__ = ["LeafSegment", "add_segment", "leaf_segments", "new_segment_id", "read_toc",
+           "record_lengths", "segment_files", "write_toc"]
 
 
 @dataclass(frozen=True)
@@ -50,14 +55,10 @@ def leaf_segments(reader) -> list[LeafSegment]:
     return out
 
 
-def toc_segments(ix) -> list:
-    """The segment objects of ``ix``'s latest table of contents."""
-    return list(ix._read_toc().segments)
-
-
-def segment_files(storage, segment) -> list[str]:
-    """The names of the files ``segment`` is stored in."""
-    return list(segment.list_files(storage))
+def segment_files(folder, segment) -> list[str]:
+    """The names of the files ``segment`` is stored in, in ``folder``."""
+    from whoosh.filedb.filestore import FileStorage
+    return list(segment.list_files(FileStorage(str(folder))))
 
 
 def add_segment(writer, reader, exact_lengths: dict | None = None) -> None:
@@ -114,3 +115,22 @@ def record_lengths(writer) -> list[dict[str, int]]:
 def new_segment_id(writer) -> str:
     """The id of the segment ``writer`` writes."""
     return writer.newsegment.segment_id()
+
+
+def read_toc(folder):
+    """``(schema, segments, generation)`` of the latest table of contents in ``folder``."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+    toc = TOC.read(FileStorage(str(folder)), "MAIN")
+    return toc.schema, list(toc.segments), toc.generation
+
+
+def write_toc(folder, schema, segments, generation: int) -> None:
+    """Make ``segments`` the index in ``folder``: a table of contents of the
+    next generation, and the files of other segments (and older tables)
+    removed from the folder."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC, clean_files
+    storage = FileStorage(str(folder))
+    TOC(schema, segments, generation).write(storage, "MAIN")
+    clean_files(storage, "MAIN", generation, segments)

@@ -11,7 +11,8 @@ with the logarithm of the index's size), the index holds at most
 a fraction of a second: the large segment of a build is merged only when
 as many documents again have been added in segments of its own tier.  A
 segment of which more than ``EXPUNGE_SHARE`` is deleted is rewritten on
-its own, without its deleted documents.
+its own, without its deleted documents (up to ``EXPUNGE_MAX_DOCS``: a larger
+one waits for its tier's merge, or a full build).
 
 A merge holds the writer lock only at its two ends, so changes go on while
 it writes (Whoosh merges a few hundred documents a second): under the lock
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 
 MERGE_FACTOR = 8
 EXPUNGE_SHARE = 0.5
+# A segment this large is not rewritten for its deletions alone: Whoosh
+# merges a few hundred documents a second, and a full build is faster.
+EXPUNGE_MAX_DOCS = 50_000
 
 
 @dataclass
@@ -96,7 +100,8 @@ def plan(segments, everything: bool = False) -> list:
         if len(by_tier[t]) >= MERGE_FACTOR:
             return sorted(by_tier[t], key=lambda s: s.doc_count())[:MERGE_FACTOR]
     for seg in segments:
-        if seg.doc_count_all() and seg.deleted_count() > EXPUNGE_SHARE * seg.doc_count_all():
+        if 0 < seg.doc_count_all() <= EXPUNGE_MAX_DOCS \
+                and seg.deleted_count() > EXPUNGE_SHARE * seg.doc_count_all():
             return [seg]
     return []
 

@@ -475,7 +475,7 @@ def _preload(index_dir) -> None:
         gen = ix._current()
         ix.search("中文 luoyang 落阳")      # segmentation, pinyin, did-you-mean, facets, norms
         ix.suggest("luo")
-        vocabulary.load(gen.path, gen.doc_count)
+        vocabulary.load(gen.path, gen.manifest.get("vocabulary_documents", gen.doc_count))
         gen.searcher().close()
     except IndexNotFound:
         pass                    # served once built: each process then loads its own

@@ -223,7 +223,9 @@ def verify_on_open(generation: Path) -> dict | None:
     if files is None:
         return None
     for name, expected in files.items():
-        whole = _checked_on_open(name, expected)
+        # A file verified before (a link a change made to an unchanged file
+        # of the generation before) is not read again.
+        whole = _checked_on_open(name, expected) and not _was_verified(generation / name)
         problem = _file_problem(generation, name, expected, whole)
         if problem:
             raise damaged(generation, name, problem)
@@ -232,37 +234,50 @@ def verify_on_open(generation: Path) -> dict | None:
     return files
 
 
-# Saved tables verified whole when their generation opened, by path, with
-# the (size, mtime) they had: reading them next does not check them twice.
-_verified: dict[str, tuple[int, int]] = {}
+# Saved tables verified whole when their generation opened, by file
+# (device, inode), with the (size, mtime) they had: reading them next, or
+# opening the next generation, which links the same file, does not check
+# them twice.
+_verified: dict[tuple[int, int], tuple[int, int]] = {}
 
 
 _verified_lock = threading.Lock()
 
 
-def _stat_key(path: Path) -> tuple[int, int] | None:
+def _stat_key(path: Path) -> tuple[tuple[int, int], tuple[int, int]] | None:
     try:
         st = path.stat()
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return (st.st_dev, st.st_ino), (st.st_size, st.st_mtime_ns)
 
 
 def _remember_verified(path: Path) -> None:
     key = _stat_key(path)
+    if key is None:
+        return
     with _verified_lock:
-        if len(_verified) >= 64:
+        if len(_verified) >= 256:
             _verified.clear()
-        _verified[str(path)] = key
+        _verified[key[0]] = key[1]
+
+
+def _was_verified(path: Path) -> bool:
+    key = _stat_key(path)
+    if key is None:
+        return False
+    with _verified_lock:
+        return _verified.get(key[0]) == key[1]
 
 
 def verify_saved(generation: Path, name: str, data: bytes) -> None:
     """Raise ``IndexDamaged`` when ``data``, read from the saved file ``name``
     of ``generation``, is not what the build wrote (no record: nothing to check)."""
     path = Path(generation) / name
+    key = _stat_key(path)
     with _verified_lock:
-        known = _verified.get(str(path))
-    if known is not None and known == _stat_key(path) and known[0] == len(data):
+        known = _verified.get(key[0]) if key is not None else None
+    if known is not None and known == key[1] and known[0] == len(data):
         return
     files = recorded(generation)
     expected = (files or {}).get(name)

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SHARED ?= ../shared
 
-.PHONY: install index run serve dev test test-fast bench eval clean
+.PHONY: install index merge run serve dev test test-fast bench eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Exit status 3 means "built, but some files were skipped" (listed above): the
-# index is usable, so make carries on.  A build with no document, or with fewer
-# than half the live index's, is refused (exit 1): FORCE=1 makes it live.
-# FOLLOW_LINKS=1 follows symbolic links that lead out of a source folder.
+# `make index` updates the live index in place: only files that are new or
+# changed are read, documents of files gone are deleted.  FULL=1 rebuilds it
+# from scratch.  Exit status 3 means "done, but some files were skipped"
+# (listed above): the index is usable, so make carries on.  Sources with no
+# document do not empty the index (exit 1) unless ALLOW_EMPTY=1; a build with
+# fewer than half the live index's documents, or an update deleting more than
+# half of them, is refused unless FORCE=1.  FOLLOW_LINKS=1 follows symbolic
+# links that lead out of a source folder.
 index: install
-	$(PY) -m search index $(SOURCES) --index $(INDEX) $(if $(filter 1 yes true,$(FORCE)),--force) $(if $(filter 1 yes true,$(FOLLOW_LINKS)),--follow-links) || [ $$? -eq 3 ]
+	$(PY) -m search index $(SOURCES) --index $(INDEX) $(if $(filter 1 yes true,$(FULL)),--full) $(if $(filter 1 yes true,$(ALLOW_EMPTY)),--allow-empty) $(if $(filter 1 yes true,$(FORCE)),--force) $(if $(filter 1 yes true,$(FOLLOW_LINKS)),--follow-links) || [ $$? -eq 3 ]
+
+# Merge the index's segments as the merge policy says; ALL=1 merges them into one.
+merge: install
+	$(PY) -m search merge --index $(INDEX) $(if $(filter 1 yes true,$(ALL)),--all)
 
 run: index serve
 

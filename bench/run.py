@@ -12,6 +12,10 @@
 3. Server: ``python -m search serve`` (gunicorn, as ``make serve`` runs it)
    under a bounded load (wrk if installed, else ``bench.load``): 16 clients
    for 30 s over the queries' API and HTML pages.
+4. Live index (``bench.live``, on copies of the built index; ``--skip-live``
+   leaves it out): changes visible to a running server, ``make index`` with
+   little changed, query latency over unmerged segments, and the merge
+   policy over ``--live-adds`` single adds.
 
 Writes the figures as JSON under ``bench/results/`` and, for a run over the
 default corpus, the measured part of ``BENCHMARKS.md``.  The default corpus is
@@ -347,6 +351,22 @@ def measure_queries(py: str, index_dir: Path, queries: Path, limit: int | None,
     }
 
 
+def measure_live(py: str, index_dir: Path, corpus: Path, work: Path, args) -> dict:
+    """``bench.live`` on the built index (which it only copies); its progress
+    goes to this run's stderr."""
+    cmd = [py, "-m", "bench.live", str(index_dir), "--corpus", str(corpus), "--work",
+           str(work / "live"), "--queries", args.queries, "--rounds", str(args.rounds),
+           "--adds", str(args.live_adds)]
+    if args.query_limit:
+        cmd += ["--query-limit", str(args.query_limit)]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise RuntimeError(f"{shlex.join(cmd)} failed ({out.returncode})")
+    live = json.loads(out.stdout)
+    live["command"] = shlex.join(["python"] + cmd[1:])
+    return live
+
+
 FIRST_ANSWER = ("import sys; from search import open_index; "
                 "r = open_index(sys.argv[1]).search(sys.argv[2], per_page=10); "
                 "print(r.total, flush=True)")
@@ -567,8 +587,11 @@ def render(results: dict) -> str:
         "RSS adds up each process's pages, those the processes share (loaded before "
         "`serve` forks them) once per process; PSS divides shared pages among the processes "
         "sharing them, so it sums to the memory the server takes.", "",
-        f"Load command: `{s.get('command')}`.", "", "### Against the goals", "",
-        "| goal | measured | met |", "| --- | --- | --- |"]
+        f"Load command: `{s.get('command')}`.", ""]
+    if results.get("live"):
+        from bench.live import render as render_live
+        lines += [render_live(results["live"]), ""]
+    lines += ["### Against the goals", "", "| goal | measured | met |", "| --- | --- | --- |"]
     g = results["goals"]
     for row in g:
         lines.append(f"| {row['goal']} | {row['measured']} | {row['met']} |")
@@ -603,6 +626,9 @@ def goals(results: dict) -> list[dict]:
                      f"({s['server_memory']['peak_rss_mb']} MB RSS)",
          "met": _ok(s["server_memory"].get("peak_pss_mb"), GOALS["server_rss_mb"])},
     ]
+    if results.get("live"):
+        from bench.live import goal_rows
+        rows += goal_rows(results["live"])
     return rows
 
 
@@ -634,6 +660,10 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=30.0, help="server load duration")
     p.add_argument("--load-tool", choices=["auto", "wrk", "python"], default="auto")
+    p.add_argument("--skip-live", action="store_true",
+                   help="leave out the live index's steps (changes, updates, segments, merges)")
+    p.add_argument("--live-adds", type=int, default=10000,
+                   help="single adds of the live index's merge-policy step")
     p.add_argument("--results-dir", default=str(DEFAULT_RESULTS))
     p.add_argument("--report", default=None,
                    help="Markdown file to update (default: BENCHMARKS.md for the default corpus)")
@@ -689,6 +719,10 @@ def main(argv=None) -> int:
                                                work, args.load_tool)
         say(f"  {s['requests_per_second']} requests/s, {s['errors']} errors, "
             f"p99 {s['latency_ms']['p99']} ms, server {s['server_memory']['peak_rss_mb']} MB")
+        if not args.skip_live:
+            say("live index: changes, updates, segments, merges (bench.live)")
+            results["live"] = lv = measure_live(py, index_dir, source, work, args)
+            say(f"  {lv['seconds']} s")
     finally:
         if not args.work_dir:
             shutil.rmtree(work, ignore_errors=True)

@@ -4,6 +4,9 @@
     report = build_index(["seeds"], "index")
     res = open_index("index").search("洛陽", city=None, year=None, sort="relevance")
     plan = open_index("index").plan("洛陽 呼叫中心")   # what search() will run, before it runs
+    update_index(["seeds"], "index")                # only what changed: added, replaced, deleted
+    with open_index("index").writer() as w:          # one document at a time
+        w.add({"id": "n1", "text": "今天洛陽下雪了。"})
 
 The packages under it follow the data path (README, "How it works"): text,
 ingest, whoosh3, store, query, rank, results, aids; ``searcher`` joins them.
@@ -17,6 +20,7 @@ from .searcher import SearchIndex, open_index
 from .store.build import BuildRefused, BuildReport, build_index
 from .store.layout import WriterBusy
 from .store.merging import MergeReport
+from .store.update import UpdateRefused, UpdateReport, update_index
 from .store.writing import ChangeReport, DocumentRejected, IndexWriter
 
 __all__ = [
@@ -25,4 +29,5 @@ __all__ = [
     "SearchResults", "Hit", "DocumentView", "SearchError", "BuildError", "BuildRefused",
     "IndexNotFound", "IndexDamaged", "QueryError",
     "IndexWriter", "ChangeReport", "DocumentRejected", "WriterBusy", "MergeReport",
+    "update_index", "UpdateReport", "UpdateRefused",
 ]

@@ -1,7 +1,10 @@
 """The command line: a thin shell over the library (``python -m search ...``).
 
-    python -m search index [SOURCE ...] [--index DIR] [--json] [--quiet] [--force]
-                       [--follow-links]
+    python -m search index [SOURCE ...] [--index DIR] [--full] [--allow-empty] [--force]
+                       [--follow-links] [--wait S] [--json] [--quiet]
+    python -m search add FILE|DIR|- ... [--index DIR] [--follow-links] [--wait S]
+    python -m search delete ID ... [--index DIR] [--wait S]
+    python -m search merge [--all] [--index DIR] [--wait S]
     python -m search query TEXT [--index DIR] [--city C] [--year Y] [--filter FIELD=VALUE]
                        [--sort relevance|newest|oldest] [--page N] [--per-page N]
                        [--script orig|simp|trad] [--json]
@@ -10,11 +13,18 @@
     python -m search explain TEXT [--index DIR] [--doc ID] [--json]
     python -m search check [--index DIR] [--json]
 
-Exit status of ``index``: 0 when every document was indexed, 3 when the index
-was built but some files or lines were skipped (listed on stderr), 1 when no
-index could be built or the build was refused (then the live index, if any,
-is untouched): its sources all do not exist, it holds no document, or fewer
-than half the live index's documents without ``--force``.  ``query`` exits 2 on a bad query
+``index`` updates the live index from its sources (only the files that
+changed are read; ``--full`` rebuilds it from scratch).  Exit status of
+``index``: 0 when every document was indexed, 3 when the index was built or
+updated but some files or lines were skipped (listed on stderr), 1 when
+nothing could be done or it was refused (then the live index, if any, is
+untouched): its sources all do not exist, they hold no document (an update
+empties the index only with ``--allow-empty``), or a build would hold fewer
+than half the live index's documents, an update delete more than half of
+them, without ``--force``.  ``add`` exits 3 when a file or line was skipped,
+``delete`` when an id was not in the index; ``index``, ``add``, ``delete``
+and ``merge`` exit 1 when another writer holds the index longer than
+``--wait`` seconds.  ``query`` exits 2 on a bad query
 (including arguments that are not valid UTF-8), 1 without an index or with a
 damaged one.  ``check`` exits 0 when the index is sound, 1 when it is damaged
 (what is wrong and how to repair it on stderr).  Errors are one line on
@@ -39,18 +49,43 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m search", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    ix = sub.add_parser("index", help="build the index of folders and JSON-lines files")
+    ix = sub.add_parser("index", help="update the index from folders and JSON-lines files "
+                        "(only what changed; --full rebuilds it)")
     ix.add_argument("sources", nargs="*", default=["seeds"],
                     help="folders of .txt/.md, .jsonl or .jsonl.gz files (default: seeds)")
     ix.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
-    ix.add_argument("--json", action="store_true", help="print the build report as JSON")
+    ix.add_argument("--full", action="store_true",
+                    help="rebuild the index from scratch instead of updating it")
+    ix.add_argument("--allow-empty", action="store_true",
+                    help="let an update whose sources hold no document empty the index "
+                         "(refused otherwise)")
+    ix.add_argument("--json", action="store_true", help="print the report as JSON")
     ix.add_argument("--quiet", action="store_true", help="no progress line")
     ix.add_argument("--force", action="store_true",
-                    help="make the build live even when it holds no document or fewer than "
-                         "half the live index's (refused otherwise)")
-    ix.add_argument("--follow-links", action="store_true",
-                    help="follow symbolic links that lead outside a source folder "
-                         "(not followed otherwise)")
+                    help="make a build live even when it holds no document or fewer than "
+                         "half the live index's, apply an update that deletes more than "
+                         "half of it (refused otherwise)")
+    _add_follow_links(ix)
+    _add_wait(ix)
+
+    a = sub.add_parser("add", help="add documents (an id in the index already is replaced)")
+    a.add_argument("sources", nargs="+", metavar="FILE|DIR|-",
+                   help="text or JSON-lines files, folders (read as `index` reads them), "
+                        "or - for JSON lines on stdin (each with an \"id\")")
+    a.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    _add_follow_links(a)
+    _add_wait(a)
+
+    d = sub.add_parser("delete", help="delete documents by id")
+    d.add_argument("ids", nargs="+", metavar="ID")
+    d.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    _add_wait(d)
+
+    m = sub.add_parser("merge", help="merge the index's segments now, as the merge policy "
+                       "says (--all: into one)")
+    m.add_argument("--all", action="store_true", help="merge all segments into one")
+    m.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    _add_wait(m)
 
     q = sub.add_parser("query", help="search the index")
     q.add_argument("text", nargs="?", default="", help='words, "exact phrases", -excluded')
@@ -101,6 +136,29 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_follow_links(parser) -> None:
+    parser.add_argument("--follow-links", action="store_true",
+                        help="follow symbolic links that lead outside a source folder "
+                             "(not followed otherwise)")
+
+
+def _add_wait(parser) -> None:
+    from .store.writing import DEFAULT_WAIT
+    parser.add_argument("--wait", type=_wait_seconds, default=DEFAULT_WAIT, metavar="S",
+                        help="wait up to S seconds for another writer of the index (a build, "
+                             f"change or merge) to finish (default {DEFAULT_WAIT:g})")
+
+
+def _wait_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 3600")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -118,18 +176,21 @@ def _emphasise(fragment: str, tty: bool) -> str:
 
 
 def cmd_index(args) -> int:
-    from .store.build import BuildRefused, build_index, print_progress
+    from .store.build import BuildRefused, print_progress
+    from .store.update import UpdateRefused, update_index
     missing = [s for s in args.sources if not os.path.exists(s)]
     if args.sources and len(missing) == len(args.sources):
         print(f"error: no such file or folder: {', '.join(map(_printable, missing))}; "
-              f"nothing was built and the index at {_printable(args.index)} is unchanged",
+              f"nothing was indexed and the index at {_printable(args.index)} is unchanged",
               file=sys.stderr)
         return 1
     progress = None if args.quiet or args.json or not sys.stderr.isatty() else print_progress
     try:
-        report = build_index(args.sources, args.index, progress=progress, force=args.force,
-                             follow_links=args.follow_links)
-    except BuildRefused as exc:
+        report = update_index(args.sources, args.index, full=args.full,
+                              allow_empty=args.allow_empty, force=args.force,
+                              follow_links=args.follow_links, wait=args.wait,
+                              progress=progress)
+    except (BuildRefused, UpdateRefused) as exc:
         report = exc.report
     if progress:
         print(file=sys.stderr)
@@ -143,6 +204,54 @@ def cmd_index(args) -> int:
         print(f"error: {report.refused}", file=sys.stderr)
         return 1
     return 0 if report.ok else EXIT_SKIPPED
+
+
+def cmd_add(args) -> int:
+    from .store.update import add_documents
+    missing = [s for s in args.sources if s != "-" and not os.path.exists(s)]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(map(_printable, missing))}; "
+              f"nothing was added to the index at {_printable(args.index)}", file=sys.stderr)
+        return 1
+    change, problems = add_documents(args.sources, args.index, stdin=sys.stdin.buffer,
+                                     follow_links=args.follow_links, wait=args.wait)
+    skipped = [p for p in problems if p.skipped]
+    for problem in problems:
+        kind = "skipped" if problem.skipped else "ignored" if problem.ignored else "warning"
+        print(f"  {kind} {problem}", file=sys.stderr)
+    for problem in change.warnings:
+        print(f"  warning {problem}", file=sys.stderr)
+    print(change.summary() + (f"; skipped {len(skipped):,}" if skipped else ""),
+          file=sys.stderr if skipped else sys.stdout)
+    return EXIT_SKIPPED if skipped else 0
+
+
+def cmd_delete(args) -> int:
+    from .store.writing import IndexWriter
+    _existing_index(args.index)
+    with IndexWriter(args.index, wait=args.wait) as writer:
+        for doc_id in args.ids:
+            writer.delete(doc_id)
+    change = writer.report
+    for doc_id in change.not_found:
+        print(f"  not found {_printable(doc_id)}: no document with this id", file=sys.stderr)
+    print(change.summary(), file=sys.stderr if change.not_found else sys.stdout)
+    return EXIT_SKIPPED if change.not_found else 0
+
+
+def cmd_merge(args) -> int:
+    from .store.merging import merge
+    _existing_index(args.index)
+    print(merge(args.index, everything=args.all, wait=args.wait).summary())
+    return 0
+
+
+def _existing_index(index_dir: str) -> None:
+    from .errors import IndexNotFound
+    from .store.layout import live_generation
+    if live_generation(index_dir) is None:
+        raise IndexNotFound(f"no index at {_printable(index_dir)}: build one with "
+                            f"`python -m search index SOURCES --index {_printable(index_dir)}`")
 
 
 def _not_utf8(args) -> str | None:
@@ -309,8 +418,9 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
-        code = {"index": cmd_index, "query": cmd_query, "serve": cmd_serve,
-                "explain": cmd_explain, "check": cmd_check}[args.command](args)
+        code = {"index": cmd_index, "add": cmd_add, "delete": cmd_delete, "merge": cmd_merge,
+                "query": cmd_query, "serve": cmd_serve, "explain": cmd_explain,
+                "check": cmd_check}[args.command](args)
         sys.stdout.flush()      # here, where a closed pipe is caught, not at exit
         return code
     except SearchError as exc:

@@ -192,7 +192,13 @@ def test_cli_exit_status_and_listing(bad_folder, tmp_path, capsys):
     assert cli.main(["index", str(good), "--index", str(tmp_path / "a-file")]) == 1
     assert "error:" in capsys.readouterr().err
 
+    # An update: the good documents left as they were, the bad files read and listed again.
     assert cli.main(["index", str(bad_folder), "--index", str(tmp_path / "ix"), "--json"]) == 3
+    data = json.loads(capsys.readouterr().out)
+    assert data["unchanged"] == len(GOOD_IDS) and data["documents"] == len(GOOD_IDS)
+    assert len(data["skipped"]) == len(BAD_FILES) + len(BAD_LINES)
+    assert cli.main(["index", str(bad_folder), "--index", str(tmp_path / "ix"), "--json",
+                     "--full"]) == 3
     data = json.loads(capsys.readouterr().out)
     assert data["indexed"] == len(GOOD_IDS) and len(data["skipped"]) == len(BAD_FILES) + len(BAD_LINES)
 

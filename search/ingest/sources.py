@@ -39,6 +39,7 @@ import math
 import os
 import stat
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Union
 
@@ -85,6 +86,30 @@ def _supported(name: str) -> bool:
     return name.lower().endswith(TEXT_SUFFIXES + JSONL_SUFFIXES)
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """One file a source holds, before it is read: ``doc_id`` is the id of a
+    text file's document (its path in the source folder), None for a
+    JSON-lines file (its records carry their ids)."""
+
+    path: Path
+    doc_id: str | None
+
+    @property
+    def source(self) -> str:
+        """The file as its documents and problems name it."""
+        return printable(self.path)
+
+    @property
+    def is_jsonl(self) -> bool:
+        return self.doc_id is None
+
+
+# The reason a folder that cannot be listed is reported with: what it holds is
+# unknown now, not gone.
+UNREADABLE_FOLDER = "cannot read folder"
+
+
 def iter_source(source: str | os.PathLike, *, follow_links: bool = False) -> Iterator[Item]:
     """Yield the documents of one source (a folder, a text file or a JSON-lines file).
 
@@ -93,20 +118,39 @@ def iter_source(source: str | os.PathLike, *, follow_links: bool = False) -> Ite
     no documents by design (hidden, or of a type that is not indexed) are
     reported as ignored.
     """
+    for entry in iter_source_files(source, follow_links=follow_links):
+        if isinstance(entry, Problem):
+            yield entry
+        else:
+            yield from read_source_file(entry)
+
+
+def iter_source_files(source: str | os.PathLike, *,
+                      follow_links: bool = False) -> Iterator[SourceFile | Problem]:
+    """The files of one source that ``iter_source`` reads, in its order, each
+    as a ``SourceFile`` (not read yet), with the same Problems in between."""
     path = Path(source)
     if path.is_dir():
         yield from _iter_folder(path, follow_links)
     elif not path.exists():
         yield Problem(printable(path), "no such file or folder")
     elif is_jsonl(path):
-        yield from _iter_jsonl(path)
+        yield SourceFile(path, None)
     elif path.name.lower().endswith(TEXT_SUFFIXES):
         if printable(path.name) != path.name:
             yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
         else:
-            yield _read_text_file(path, path.name)
+            yield SourceFile(path, path.name)
     else:
         yield Problem(printable(path), UNSUPPORTED_TYPE)
+
+
+def read_source_file(entry: SourceFile) -> Iterator[Item]:
+    """The documents (and Problems) of one file of a source."""
+    if entry.is_jsonl:
+        yield from _iter_jsonl(entry.path)
+    else:
+        yield _read_text_file(entry.path, entry.doc_id)
 
 
 def _inside(target: str, root: str) -> bool:
@@ -140,11 +184,11 @@ def _iter_folder(root: Path, follow_links: bool = False) -> Iterator[Item]:
         while unlisted:
             exc = unlisted.pop(0)
             yield Problem(printable(exc.filename or dirpath),
-                          f"cannot read folder: {exc.strerror or exc}")
+                          f"{UNREADABLE_FOLDER}: {exc.strerror or exc}")
         try:
             st = os.stat(dirpath)
         except OSError as exc:
-            yield Problem(printable(dirpath), f"cannot read folder: {exc.strerror or exc}")
+            yield Problem(printable(dirpath), f"{UNREADABLE_FOLDER}: {exc.strerror or exc}")
             dirnames[:] = []
             continue
         # A symlink loop would walk forever; visit each real folder once.
@@ -186,12 +230,13 @@ def _iter_folder(root: Path, follow_links: bool = False) -> Iterator[Item]:
             if printable(relative) != relative:
                 yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
             elif name.lower().endswith(TEXT_SUFFIXES):
-                yield _read_text_file(path, relative)
+                yield SourceFile(path, relative)
             else:
-                yield from _iter_jsonl(path)
+                yield SourceFile(path, None)
     while unlisted:                     # the root itself could not be listed
         exc = unlisted.pop(0)
-        yield Problem(printable(exc.filename or root), f"cannot read folder: {exc.strerror or exc}")
+        yield Problem(printable(exc.filename or root),
+                      f"{UNREADABLE_FOLDER}: {exc.strerror or exc}")
 
 
 def _too_large(size: int) -> str:
@@ -226,6 +271,13 @@ def _read_regular_file(path: Path) -> bytes:
     return data
 
 
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of a regular file as the build reads a text file (at most
+    ``MAX_FILE_BYTES``); ``ValueError`` says why not, ``OSError`` when it
+    cannot be opened or read."""
+    return _read_regular_file(path)
+
+
 def _read_text_file(path: Path, doc_id: str) -> Item:
     source = printable(path)
     try:
@@ -234,6 +286,11 @@ def _read_text_file(path: Path, doc_id: str) -> Item:
         return Problem(source, f"cannot read file: {exc.strerror or exc}")
     except ValueError as exc:
         return Problem(source, str(exc))
+    return text_to_document(data, source, doc_id)
+
+
+def text_to_document(data: bytes, source: str, doc_id: str) -> Item:
+    """The bytes of a text file (``source``) as its document, or a Problem."""
     try:
         text = decode_bytes(data, source)
     except UndecodableError as exc:
@@ -395,21 +452,36 @@ def iter_jsonl_lines(path: Path) -> Iterator[tuple[int, bytes] | Problem]:
         yield Problem(source, f"cannot read file: {exc.strerror or exc}")
         return
     with handle:
-        lineno = 0
-        try:
-            while True:
-                raw = _read_line(handle)
-                if raw is None:
-                    break
-                lineno += 1
-                if raw is _TOO_LONG:
-                    yield Problem(f"{source}:{lineno}",
-                                  f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "
-                                  "is per line, set SEARCH_MAX_FILE_BYTES)")
-                elif raw.strip():
-                    yield lineno, raw
-        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            yield Problem(f"{source}:{lineno + 1}", f"cannot read further: {exc}")
+        yield from _lines_of(handle, source)
+
+
+def _lines_of(handle, source: str) -> Iterator[tuple[int, bytes] | Problem]:
+    lineno = 0
+    try:
+        while True:
+            raw = _read_line(handle)
+            if raw is None:
+                break
+            lineno += 1
+            if raw is _TOO_LONG:
+                yield Problem(f"{source}:{lineno}",
+                              f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "
+                              "is per line, set SEARCH_MAX_FILE_BYTES)")
+            elif raw.strip():
+                yield lineno, raw
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        yield Problem(f"{source}:{lineno + 1}", f"cannot read further: {exc}")
+
+
+def iter_jsonl_stream(handle, name: str = "<stdin>") -> Iterator[Item]:
+    """The documents of JSON lines read from a binary stream (standard input),
+    each line read as a line of a JSON-lines file named ``name``."""
+    for item in _lines_of(handle, name):
+        if isinstance(item, Problem):
+            yield item
+        else:
+            lineno, raw = item
+            yield record_to_document(raw, f"{name}:{lineno}")
 
 
 _TOO_LONG = b"<too long>"
@@ -451,6 +523,25 @@ def _iter_jsonl(path: Path) -> Iterator[Item]:
 
 def record_to_document(raw: bytes, where: str) -> Item:
     """One JSON-lines record (the bytes of one line) as a document, or a Problem."""
+    parsed = _parse_record(raw, where)
+    if isinstance(parsed, Problem):
+        return parsed
+    doc_id, record, notes = parsed
+    return _checked(where, lambda: metadata.document_from_record(doc_id, where, record),
+                    notes)
+
+
+def record_id(raw: bytes, where: str) -> str | Problem:
+    """The id the document of one JSON-lines record gets (its ``id``, else
+    ``where``), without reading the rest of it; a Problem when the record
+    is none (then ``record_to_document`` gives the same Problem)."""
+    parsed = _parse_record(raw, where)
+    return parsed if isinstance(parsed, Problem) else parsed[0]
+
+
+def _parse_record(raw: bytes, where: str) -> tuple[str, dict, list[str]] | Problem:
+    """A record's id, its fields (non-finite numbers as text) and the
+    warnings about them, or the Problem that makes it no document."""
     if _line_length(raw) > MAX_FILE_BYTES:
         return Problem(where, f"line too long (over {MAX_FILE_BYTES:,} bytes; the limit "
                               "is per line, set SEARCH_MAX_FILE_BYTES)")
@@ -471,8 +562,7 @@ def record_to_document(raw: bytes, where: str) -> Item:
         doc_id = where
     if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
         return Problem(where, '"id" must be a string or a number')
-    return _checked(where, lambda: metadata.document_from_record(str(doc_id), where, record),
-                    notes)
+    return str(doc_id), record, notes
 
 
 def mapping_to_document(record: dict, where: str) -> Item:

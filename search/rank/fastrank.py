@@ -278,8 +278,9 @@ def _has_term(reader, fieldname: str, btext: bytes) -> bool:
     return True         # the term table says
 
 
-# The deleted documents of a segment, by segment and count: a segment's
-# deletions only ever grow, so its count names the set.
+# The deleted documents of a segment, by generation folder and segment: a
+# generation's deletions never change (two copies of an index may hold one
+# segment with different deletions).
 _DELETED: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
 _DELETED_LOCK = threading.Lock()
 
@@ -288,7 +289,8 @@ def deleted_docs(reader) -> np.ndarray | None:
     """The deleted documents of a plain segment's reader (ascending), or None."""
     if not reader.has_deletions():
         return None
-    key = (w3.segment_key(reader), reader.doc_count_all() - reader.doc_count())
+    key = (getattr(reader.storage(), "folder", id(reader.storage())), w3.segment_key(reader),
+           reader.doc_count_all() - reader.doc_count())
     with _DELETED_LOCK:
         got = _DELETED.get(key)
         if got is not None:

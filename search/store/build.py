@@ -209,7 +209,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
                 *, progress: Callable[[int, float], None] | None = None,
                 limitmb: int = 256, workers: int | None = None,
                 builder: str | None = None, force: bool = False,
-                follow_links: bool = False) -> BuildReport:
+                follow_links: bool = False, wait: float = 30.0) -> BuildReport:
     """Index ``sources`` (folders, .txt/.md files, .jsonl[.gz] files) into ``index_dir``.
 
     The new index replaces the live one only when complete.  Returns a
@@ -221,6 +221,9 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     then the live index stays, unless ``force``.  A symbolic link in a folder
     that leads outside it is not followed (reported as skipped) unless
     ``follow_links``.
+
+    ``wait``: seconds to wait for another writer of the index (a change, a
+    merge putting its segment in place) before ``WriterBusy``.
 
     ``workers``: processes for the parallel build (default: the usable cores,
     or ``SEARCH_BUILD_WORKERS``; 1 builds in this process).  ``builder``:
@@ -241,7 +244,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     root_existed = root.exists()
     _prepare_root(root)
     try:
-        with write_lock(root, wait=0, what="build"):
+        with write_lock(root, wait=wait, what="build"):
             _build_locked(root, sources, report, progress, started, limitmb, workers,
                           builder, force, follow_links)
     except BuildRefused:

@@ -41,7 +41,8 @@ MANIFEST = "build.json"
 # replaced less than RETIRE_SECONDS ago (changes can follow each other within
 # a request's time).  A change's generation is mostly links: it costs little.
 KEEP_PREVIOUS = 1
-RETIRE_SECONDS = 120
+RETIRE_SECONDS = 30
+RETIRE_MOST = 32
 
 LOCK = ".lock"
 
@@ -187,8 +188,11 @@ def _remove_stale(root: Path, keep: set[str]) -> None:
     """Remove what killed builds left and generations no reader needs any more."""
     gens = sorted((p for p in root.iterdir() if p.name.startswith("gen-")),
                   key=lambda p: p.name)
-    old = [g for g in gens if g.name not in keep][:-KEEP_PREVIOUS or None]
-    # A generation was replaced when the next one was made: keep it a while.
+    others = [g for g in gens if g.name not in keep]
+    # The newest KEEP_PREVIOUS others stay; of the rest, those replaced less
+    # than RETIRE_SECONDS ago (a generation is replaced when the next one is
+    # made), at most RETIRE_MOST of them.
+    candidates = others[:-KEEP_PREVIOUS or None]
     now = time.time()
     made = {}
     for g in gens:
@@ -196,12 +200,13 @@ def _remove_stale(root: Path, keep: set[str]) -> None:
             made[g.name] = g.stat().st_mtime
         except OSError:
             made[g.name] = now
-    later = {g.name: (made[n.name] if n is not None else now)
-             for g, n in zip(gens, gens[1:] + [None])}
-    old = [g for g in old if now - later[g.name] > RETIRE_SECONDS]
+    replaced = {g.name: (made[n.name] if n is not None else now)
+                for g, n in zip(gens, gens[1:] + [None])}
+    recent = [g for g in candidates if now - replaced[g.name] <= RETIRE_SECONDS][-RETIRE_MOST:]
+    old = {g.name for g in candidates} - {g.name for g in recent}
     stale = (".build-", ".current-") if merging_now(root) else (".build-", ".current-", MERGING)
     for path in root.iterdir():
-        if path.name.startswith(stale) and path.name != MERGE_LOCK or path in old:
+        if (path.name.startswith(stale) and path.name != MERGE_LOCK) or path.name in old:
             if path.is_symlink() or path.is_file():
                 path.unlink(missing_ok=True)
             else:

@@ -243,40 +243,8 @@ class IndexWriter:
     def _write(self, report: ChangeReport) -> None:
         gen = StagedGeneration(self.root)
         try:
-            writer = gen.ix.writer(limitmb=LIMIT_MB, compound=False)
-            lengths = record_lengths(writer)
-            segment_id = new_segment_id(writer)
-            try:
-                existing = {n[len(FACET_PREFIX):] for n in gen.ix.schema.names()
-                            if n.startswith(FACET_PREFIX)}
-                cap = _FacetCap(report.warnings)
-                cap.kept = {FACET_PREFIX + n for n in existing}
-                for doc_id, doc in self._pending.items():
-                    gone = writer.delete_by_term("id", doc_id)
-                    if doc is None:
-                        (report.deleted if gone else report.not_found).append(doc_id)
-                    else:
-                        (report.replaced if gone else report.added).append(doc_id)
-                    if doc is not None:
-                        fields = doc_fields.document_fields(doc)
-                        for name in cap.refused_of(
-                                [n for n in fields if n.startswith(FACET_PREFIX)], doc.source):
-                            del fields[name]
-                        report.warnings.extend(Problem(doc.source, w, skipped=False)
-                                               for w in doc.warnings)
-                        writer.add_document(**fields)
-                if lengths:
-                    writer.commit(mergetype=NO_MERGE)
-                    doclengths.save(gen.folder, segment_id, doclengths.by_document(lengths),
-                                    len(lengths))
-                elif self._pending:             # deletions only
-                    writer.commit(mergetype=NO_MERGE)
-                else:
-                    writer.cancel()
-            except BaseException:
-                if not writer.is_closed:
-                    writer.cancel()
-                raise
+            if self._pending:
+                self._apply(gen, report)
             writes = dict(gen.manifest.get("writes") or {})
             added = sum(d is not None for d in self._pending.values())
             writes["documents_added"] = writes.get("documents_added", 0) + added
@@ -291,6 +259,38 @@ class IndexWriter:
             raise
         report.segments = len(after)
         report.documents = sum(s.live for s in after)
+
+    def _apply(self, gen: StagedGeneration, report: ChangeReport) -> None:
+        """Whoosh's writer, on the staged generation: the deletions marked,
+        the added documents written as one segment with their exact lengths."""
+        writer = gen.ix.writer(limitmb=LIMIT_MB, compound=False)
+        lengths = record_lengths(writer)
+        segment_id = new_segment_id(writer)
+        try:
+            cap = _FacetCap(report.warnings)
+            cap.kept = {n for n in gen.ix.schema.names() if n.startswith(FACET_PREFIX)}
+            for doc_id, doc in self._pending.items():
+                gone = writer.delete_by_term("id", doc_id)
+                if doc is None:
+                    (report.deleted if gone else report.not_found).append(doc_id)
+                    continue
+                (report.replaced if gone else report.added).append(doc_id)
+                fields = doc_fields.document_fields(doc)
+                for name in cap.refused_of([n for n in fields if n.startswith(FACET_PREFIX)],
+                                           doc.source):
+                    del fields[name]
+                report.warnings.extend(Problem(doc.source, w, skipped=False)
+                                       for w in doc.warnings)
+                writer.add_document(**fields)
+            # With nothing added, the commit writes no segment (and removes
+            # the files the writer opened for one).
+            writer.commit(mergetype=NO_MERGE)
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+        if lengths:
+            doclengths.save(gen.folder, segment_id, doclengths.by_document(lengths), len(lengths))
 
     def cancel(self) -> None:
         """Drop the change: the index stays as it was."""
@@ -310,7 +310,7 @@ class IndexWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
+        if exc_type is None and self._open:      # not cancelled inside the block
             self.commit()
         else:
             self.cancel()

@@ -133,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--send-timeout", type=_seconds, default=30.0, metavar="S",
                    help="a client that takes no byte of its answer for S seconds is "
                         "disconnected (default 30)")
+    s.add_argument("--api-key-file", metavar="FILE",
+                   help="turn on the write API (PUT/DELETE/POST /api/documents) with the key "
+                        "in FILE (else $SEARCH_API_KEY or $SEARCH_API_KEY_FILE; none: off)")
     return p
 
 
@@ -370,7 +373,16 @@ def cmd_explain(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from webui.documents import api_key
     from webui.serve import serve
+    if args.api_key_file:
+        os.environ["SEARCH_API_KEY_FILE"] = args.api_key_file
+    try:
+        # Checked here, before the server starts: each worker would fail on it.
+        api_key({})
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return serve(args.index, args.host, args.port, processes=args.processes,
                  threads=args.threads, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, send_timeout=args.send_timeout)

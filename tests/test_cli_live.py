@@ -121,3 +121,13 @@ def test_make_targets_pass_the_flags():
         assert flag in flags
     assert "-m search merge --index ix" in dry("merge", "INDEX=ix")
     assert "--all" in dry("merge", "INDEX=ix", "ALL=1")
+
+
+def test_serve_refuses_a_guessable_write_key_before_it_starts(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("short\n")
+    out = subprocess.run([sys.executable, "-m", "search", "serve", "--index", str(tmp_path / "ix"),
+                          "--port", "1", "--api-key-file", str(key_file)], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "has 5 characters; it needs at least 16" in out.stderr and "Traceback" not in out.stderr

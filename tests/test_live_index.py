@@ -223,7 +223,7 @@ def test_one_writer_at_a_time(tmp_path):
             IndexWriter(root, wait=0.2)
         with pytest.raises(Exception, match="running"):
             build_index([tmp_path / "a.jsonl"], root, wait=0.2)
-    with layout.write_lock(root, what="test"):
+    with layout.write_lock(root):
         with pytest.raises(WriterBusy):
             IndexWriter(root, wait=0)
     with IndexWriter(root, wait=0) as w:

@@ -67,8 +67,38 @@ log = logging.getLogger(__name__)
 BUILDERS = ("parallel", "whoosh")
 
 
+class SourceProblems:
+    """What reading sources reports besides documents, for the reports of a
+    build and of an update: ``skipped`` files and lines (not indexed),
+    ``warnings`` (indexed with a caveat), ``ignored`` (no documents by design)."""
+
+    skipped: list[Problem]
+    warnings: list[Problem]
+    ignored: list[Problem]
+
+    def add(self, problem: Problem) -> None:
+        if problem.ignored:
+            self.ignored.append(problem)
+        else:
+            (self.skipped if problem.skipped else self.warnings).append(problem)
+
+    def problem_lines(self, head: str) -> str:
+        """``head``, the counts, and one line per problem."""
+        lines = [f"{head}; skipped {len(self.skipped):,}; ignored {len(self.ignored):,}"]
+        lines += [f"  skipped {p}" for p in self.skipped]
+        lines += [f"  ignored {p}" for p in self.ignored]
+        lines += [f"  warning {p}" for p in self.warnings]
+        return "\n".join(lines)
+
+    def problems_dict(self) -> dict:
+        def listed(problems):
+            return [{"source": p.source, "reason": p.reason} for p in problems]
+        return {"skipped": listed(self.skipped), "ignored": listed(self.ignored),
+                "warnings": listed(self.warnings)}
+
+
 @dataclass
-class BuildReport:
+class BuildReport(SourceProblems):
     index_dir: str
     generation: str = ""
     indexed: int = 0
@@ -86,31 +116,18 @@ class BuildReport:
         """True when every document of the sources was indexed."""
         return not self.skipped and not self.refused
 
-    def add(self, problem: Problem) -> None:
-        if problem.ignored:
-            self.ignored.append(problem)
-        else:
-            (self.skipped if problem.skipped else self.warnings).append(problem)
-
     def summary(self) -> str:
-        head = (f"indexed {self.indexed:,} documents into {self.index_dir} "
-                f"in {self.seconds:.1f} s" if not self.refused else
-                f"found {self.indexed:,} documents in {self.seconds:.1f} s, not made live "
-                f"(refused: see below)")
-        lines = [f"{head}; skipped {len(self.skipped):,}; ignored {len(self.ignored):,}"]
-        lines += [f"  skipped {p}" for p in self.skipped]
-        lines += [f"  ignored {p}" for p in self.ignored]
-        lines += [f"  warning {p}" for p in self.warnings]
-        return "\n".join(lines)
+        return self.problem_lines(
+            f"indexed {self.indexed:,} documents into {self.index_dir} "
+            f"in {self.seconds:.1f} s" if not self.refused else
+            f"found {self.indexed:,} documents in {self.seconds:.1f} s, not made live "
+            f"(refused: see below)")
 
     def to_dict(self) -> dict:
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "indexed": self.indexed, "seconds": round(self.seconds, 3),
-            "refused": self.refused or None,
-            "skipped": [{"source": p.source, "reason": p.reason} for p in self.skipped],
-            "ignored": [{"source": p.source, "reason": p.reason} for p in self.ignored],
-            "warnings": [{"source": p.source, "reason": p.reason} for p in self.warnings],
+            "refused": self.refused or None, **self.problems_dict(),
         }
 
 
@@ -244,7 +261,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     root_existed = root.exists()
     _prepare_root(root)
     try:
-        with write_lock(root, wait=wait, what="build"):
+        with write_lock(root, wait=wait):
             _build_locked(root, sources, report, progress, started, limitmb, workers,
                           builder, force, follow_links)
     except BuildRefused:

@@ -51,88 +51,64 @@ class WriterBusy(BuildError):
     """Another writer (a build, a change, a merge) holds the index past the wait."""
 
 
-# lockf locks belong to the process: threads of one process take turns here first.
-_thread_locks: dict[str, threading.Lock] = {}
+# lockf locks belong to the process: threads of one process take turns here
+# first, on a lock per index folder and lock file.
+_thread_locks: dict[tuple[str, str], threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
 
-def _thread_lock(root: Path) -> threading.Lock:
-    key = os.path.realpath(root)
+def _thread_lock(root: Path, name: str) -> threading.Lock:
+    key = (os.path.realpath(root), name)
     with _thread_locks_guard:
         return _thread_locks.setdefault(key, threading.Lock())
 
 
 @contextlib.contextmanager
-def write_lock(root: Path, wait: float = 0.0, what: str = "writer"):
-    """Hold the index's one writer lock, waiting up to ``wait`` seconds for it
-    (``WriterBusy`` after that).  lockf (POSIX record locks) is owned by this
-    process alone: forked build workers don't inherit it, and a killed writer
-    frees it at once."""
+def _held(root: Path, name: str, wait: float, busy: str):
+    """Hold the lock file ``name`` of ``root`` (and its lock in this process),
+    waiting up to ``wait`` seconds; else ``WriterBusy(busy + how long)``.
+    lockf (POSIX record locks) is owned by this process alone: forked build
+    workers don't inherit it, and a killed process frees it at once."""
+    waited = f"; waited {wait:g} s" if wait else ""
     deadline = time.monotonic() + max(0.0, wait)
-    inner = _thread_lock(root)
-    got = inner.acquire(timeout=wait) if wait > 0 else inner.acquire(blocking=False)
-    if not got:
-        raise WriterBusy(f"another {what} of {root} is running in this process; "
-                         f"waited {wait:g} s")
-    try:
-        lock_file = open(root / LOCK, "a+")
-        try:
-            while True:
-                try:
-                    fcntl.lockf(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if time.monotonic() >= deadline:
-                        raise WriterBusy(
-                            f"another build or change of {root} is running"
-                            + (f"; waited {wait:g} s" if wait else "")
-                            + ": try again when it is done") from None
-                    time.sleep(0.05)
-            yield
-        finally:
-            lock_file.close()
-    finally:
-        inner.release()
-
-
-# A merge writes its segment in a folder of its own (``merging``), without
-# the writer lock: one merge of an index at a time, under this lock.
-MERGING = ".merge-"
-_merge_thread_locks: dict[str, threading.Lock] = {}
-_merge_thread_guard = threading.Lock()
-MERGE_LOCK = ".merge-lock"
-
-
-@contextlib.contextmanager
-def merge_lock(root: Path, wait: float = 0.0):
-    """One merge of an index at a time, across threads and processes."""
-    key = os.path.realpath(root)
-    with _merge_thread_guard:
-        inner = _merge_thread_locks.setdefault(key, threading.Lock())
+    inner = _thread_lock(root, name)
     if not (inner.acquire(timeout=wait) if wait > 0 else inner.acquire(blocking=False)):
-        raise WriterBusy(f"another merge of {root} is running")
+        raise WriterBusy(f"{busy} in this process{waited}")
     try:
-        deadline = time.monotonic() + wait
-        with open(root / MERGE_LOCK, "a+") as fh:
+        with open(root / name, "a+") as fh:
             while True:
                 try:
                     fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except OSError:
                     if time.monotonic() >= deadline:
-                        raise WriterBusy(f"another merge of {root} is running") from None
+                        raise WriterBusy(f"{busy}{waited}: try again when it is done") from None
                     time.sleep(0.05)
             yield
     finally:
         inner.release()
 
 
+def write_lock(root: Path, wait: float = 0.0):
+    """Hold the index's one writer lock (a build, a change, a merge's two
+    ends), waiting up to ``wait`` seconds for it (``WriterBusy`` after that)."""
+    return _held(root, LOCK, wait, f"another build or change of {root} is running")
+
+
+# A merge writes its segment in a folder of its own (``merging``), without
+# the writer lock: one merge of an index at a time, under this lock.
+MERGING = ".merge-"
+MERGE_LOCK = ".merge-lock"
+
+
+def merge_lock(root: Path, wait: float = 0.0):
+    """One merge of an index at a time, across threads and processes."""
+    return _held(root, MERGE_LOCK, wait, f"another merge of {root} is running")
+
+
 def merging_now(root: Path) -> bool:
     """Whether a merge of the index is running (its scratch folder is in use)."""
-    key = os.path.realpath(root)
-    with _merge_thread_guard:
-        inner = _merge_thread_locks.get(key)
-    if inner is not None and inner.locked():
+    if _thread_lock(root, MERGE_LOCK).locked():
         return True
     try:
         with open(root / MERGE_LOCK, "a+") as fh:

@@ -121,7 +121,7 @@ def merge(index_dir: str | os.PathLike = "index", *, everything: bool = False,
     with merge_lock(root, wait=wait):
         first = True
         while True:
-            with write_lock(root, wait=wait, what="merge"):
+            with write_lock(root, wait=wait):
                 live = live_generation(root)
                 if live is None:
                     return report
@@ -216,7 +216,7 @@ def _install(root: Path, scratch: Path, chosen: list, merged: _Merged, report: M
     index); documents deleted from them since the merge began are deleted
     from it."""
     ids = [s.segment_id() for s in chosen]
-    with write_lock(root, wait=max(wait, DEFAULT_INSTALL_WAIT), what="merge"):
+    with write_lock(root, wait=max(wait, DEFAULT_INSTALL_WAIT)):
         gen = StagedGeneration(root)
         try:
             schema, segments, generation = read_toc(gen.folder)

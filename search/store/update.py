@@ -57,7 +57,7 @@ from ..ingest.sources import (UNREADABLE_FOLDER, SourceFile, iter_jsonl_lines,
                               iter_jsonl_stream, iter_source, iter_source_files, printable,
                               read_file_bytes, record_id, record_to_document,
                               text_to_document)
-from .build import SHRINK_LIMIT, BuildReport, build_index
+from .build import SHRINK_LIMIT, BuildReport, SourceProblems, build_index
 from .layout import MANIFEST, live_generation
 from .writing import DEFAULT_WAIT, ChangeReport, IndexWriter, write_documents
 
@@ -72,7 +72,7 @@ _CHUNK = 1 << 20
 
 
 @dataclass
-class UpdateReport:
+class UpdateReport(SourceProblems):
     """What an update did: the ids added, replaced and deleted, how many
     documents it left, and the problems with the sources (as a build lists
     them).  ``full_build``: the index was built anew (``indexed`` documents)."""
@@ -105,12 +105,6 @@ class UpdateReport:
     def changed(self) -> int:
         return len(self.added) + len(self.replaced) + len(self.deleted)
 
-    def add(self, problem: Problem) -> None:
-        if problem.ignored:
-            self.ignored.append(problem)
-        else:
-            (self.skipped if problem.skipped else self.warnings).append(problem)
-
     def summary(self) -> str:
         if self.full_build:
             head = (f"full build: indexed {self.indexed:,} documents into {self.index_dir} "
@@ -122,15 +116,9 @@ class UpdateReport:
                     f"deleted {len(self.deleted):,}, left {self.unchanged:,} unchanged "
                     f"({self.files_read:,} files read, {self.files_unchanged:,} unchanged); "
                     f"{self.documents:,} documents, {self.seconds:.2f} s")
-        lines = [f"{head}; skipped {len(self.skipped):,}; ignored {len(self.ignored):,}"]
-        lines += [f"  skipped {p}" for p in self.skipped]
-        lines += [f"  ignored {p}" for p in self.ignored]
-        lines += [f"  warning {p}" for p in self.warnings]
-        return "\n".join(lines)
+        return self.problem_lines(head)
 
     def to_dict(self) -> dict:
-        def listed(problems):
-            return [{"source": p.source, "reason": p.reason} for p in problems]
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "full_build": self.full_build, "indexed": self.indexed,
@@ -138,8 +126,7 @@ class UpdateReport:
             "unchanged": self.unchanged, "documents": self.documents,
             "segments": self.segments, "files_read": self.files_read,
             "files_unchanged": self.files_unchanged, "seconds": round(self.seconds, 3),
-            "refused": self.refused or None, "skipped": listed(self.skipped),
-            "ignored": listed(self.ignored), "warnings": listed(self.warnings),
+            "refused": self.refused or None, **self.problems_dict(),
         }
 
     @classmethod

@@ -142,7 +142,7 @@ class IndexWriter:
         self.root = Path(index_dir)
         self.merge = merge
         _prepare_root(self.root)
-        self._lock = write_lock(self.root, wait=wait, what="writer")
+        self._lock = write_lock(self.root, wait=wait)
         self._lock.__enter__()
         self._open = True
         self._pending: dict[str, Document | None] = {}

@@ -41,7 +41,7 @@ MANIFEST = "build.json"
 # replaced less than RETIRE_SECONDS ago (changes can follow each other within
 # a request's time).  A change's generation is mostly links: it costs little.
 KEEP_PREVIOUS = 1
-RETIRE_SECONDS = 30
+RETIRE_SECONDS = float(os.environ.get("SEARCH_RETIRE_SECONDS") or 30)
 RETIRE_MOST = 32
 
 LOCK = ".lock"

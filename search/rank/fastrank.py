@@ -220,6 +220,8 @@ SMALL_SEGMENT = 512
 _SMALL_TERMS: "OrderedDict[tuple, frozenset]" = OrderedDict()
 _SMALL_TERMS_LOCK = threading.Lock()
 _UNSET = object()
+# Length norms by (K1, B, average field length, no lengths): see _Ranker._norms.
+_NORMS: dict[tuple, np.ndarray] = {}
 
 
 def small_segment_terms(reader) -> frozenset | None:
@@ -374,7 +376,6 @@ class _Segment:
         self.key = w3.segment_key(reader)
         self.small_terms = small_segment_terms(reader)
         self.terms: dict[tuple[str, bytes], _Postings] = {}
-        self.norms: dict[tuple, np.ndarray] = {}
 
 
 # ---------------------------------------------------------------------------
@@ -1135,13 +1136,18 @@ class _Ranker:
 
     def _norms(self, seg, fieldname, no_column, scorer):
         """``K1 * ((1 - B) + B * fl / avgfl)`` by length byte, as ``bm25()``
-        computes that part of the score."""
-        k1, b, avgfl = scorer.K1, scorer.B, scorer.avgfl
-        key = (fieldname, k1, b, avgfl)
-        norms = seg.norms.get(key)
+        computes that part of the score.  The same for every segment (the
+        average length is the whole index's): kept across segments and queries."""
+        key = (scorer.K1, scorer.B, scorer.avgfl, no_column)
+        norms = _NORMS.get(key)
         if norms is None:
+            k1, b, avgfl = key[:3]
             lengths = [1] * 256 if no_column else [byte_to_length(lb) for lb in range(256)]
-            norms = seg.norms[key] = np.array([k1 * ((1 - b) + b * fl / avgfl) for fl in lengths])
+            norms = np.array([k1 * ((1 - b) + b * fl / avgfl) for fl in lengths])
+            norms.flags.writeable = False
+            if len(_NORMS) >= 256:
+                _NORMS.clear()
+            _NORMS[key] = norms
         return norms
 
     def tick(self, postings, deadline):

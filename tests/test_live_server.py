@@ -183,3 +183,34 @@ def test_changes_under_a_16_client_load_are_visible_at_once_and_fail_no_request(
     assert stats["documents"] == expected, (stats, expected)
     log = log_path.read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
+
+
+def _post(base: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    try:
+        conn.request("POST", "/api/documents", body=body, headers=headers)
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    finally:
+        conn.close()
+
+
+def test_only_the_write_api_with_its_key_sends_a_body_over_a_mebibyte(tmp_path):
+    report = build_index([SEEDS], tmp_path / "index")
+    assert report.indexed
+    env = {**os.environ, "SEARCH_API_KEY": KEY}
+    env.pop("SEARCH_API_KEY_FILE", None)
+    lines = [json.dumps({"id": f"big-{n}", "text": "一匹斑馬在草原上。" * 60}, ensure_ascii=False)
+             for n in range(1200)]
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    assert len(body) > 1024 * 1024
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    with serve(tmp_path / "index", threads=2, log_path=tmp_path / "server.log", env=env) as (
+            base, _proc):
+        status, answer = _post(base, body, ndjson)                 # no key: the server's 413
+        assert status == 413 and b"1 MiB" in answer
+        status, answer = _post(base, body, {**ndjson, "Authorization": f"Bearer {KEY}"})
+        assert status == 200, answer[:300]
+        assert len(json.loads(answer)["added"]) == 1200
+    assert open_index(tmp_path / "index").search("斑马").total == 1200

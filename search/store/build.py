@@ -67,14 +67,23 @@ log = logging.getLogger(__name__)
 BUILDERS = ("parallel", "whoosh")
 
 
+@dataclass(kw_only=True)
 class SourceProblems:
     """What reading sources reports besides documents, for the reports of a
     build and of an update: ``skipped`` files and lines (not indexed),
-    ``warnings`` (indexed with a caveat), ``ignored`` (no documents by design)."""
+    ``warnings`` (indexed with a caveat), ``ignored`` (no documents by design:
+    hidden files and folders, types that are not indexed); and ``refused``,
+    why the result was not made live."""
 
-    skipped: list[Problem]
-    warnings: list[Problem]
-    ignored: list[Problem]
+    skipped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ignored: list[Problem] = field(default_factory=list)
+    refused: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every document of the sources is in the index."""
+        return not self.skipped and not self.refused
 
     def add(self, problem: Problem) -> None:
         if problem.ignored:
@@ -102,19 +111,7 @@ class BuildReport(SourceProblems):
     index_dir: str
     generation: str = ""
     indexed: int = 0
-    skipped: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    # Files of a walked folder that are no documents by design: hidden ones,
-    # and types that are not indexed (listed, but not a failure).
-    ignored: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
-    # Why the build was not made live (no document, or too few): see BuildRefused.
-    refused: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when every document of the sources was indexed."""
-        return not self.skipped and not self.refused
 
     def summary(self) -> str:
         return self.problem_lines(

@@ -89,17 +89,7 @@ class UpdateReport(SourceProblems):
     segments: int = 0
     files_read: int = 0             # source files parsed (new or changed)
     files_unchanged: int = 0        # source files found as they were recorded
-    skipped: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    ignored: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
-    # Why the update was not applied (see UpdateRefused).
-    refused: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when every document of the sources is in the index."""
-        return not self.skipped and not self.refused
 
     @property
     def changed(self) -> int:

@@ -73,7 +73,7 @@ from ..whoosh3 import postings as w3
 from ..whoosh3 import termtable
 from ..whoosh3.lengths import field_length_bytes
 
-__all__ = ["clear_caches", "doc_ids", "prefix_doc_ids", "rank", "whoosh_rank"]
+__all__ = ["clear_caches", "deleted_docs", "doc_ids", "prefix_doc_ids", "rank", "whoosh_rank"]
 
 CHECK_EVERY = 4096      # postings read between two looks at the clock
 PRUNE_FROM = 4096       # postings below which every match is simply scored

@@ -131,7 +131,7 @@ def every_document(reader) -> np.ndarray:
     docs = np.arange(reader.doc_count_all(), dtype=np.int64)
     if not reader.has_deletions():
         return docs
-    deleted = [np.asarray(sorted(leaf.deleted_docs_set), dtype=np.int64) + offset
+    deleted = [fastrank.deleted_docs(leaf) + offset           # kept per segment
                for leaf, offset in reader.leaf_readers() if leaf.has_deletions()]
     return docsets.minus(docs, np.concatenate(deleted)) if deleted else docs
 

@@ -13,7 +13,7 @@ SHARED ?= ../shared
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,fast]' || $(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,formats,fast]' || $(PY) -m pip install --quiet -e '.[test,formats]'
 	touch $@
 
 install: $(VENV)/.installed

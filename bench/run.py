@@ -44,6 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "poetry.jsonl.gz"
+HTML_PAGES = REPO.parent / "shared" / "corpora" / "html-dev"
 DEFAULT_QUERIES = HERE / "queries.jsonl"
 DEFAULT_RESULTS = HERE / "results"
 DEFAULT_REPORT = REPO / "BENCHMARKS.md"
@@ -372,6 +373,37 @@ FIRST_ANSWER = ("import sys; from search import open_index; "
                 "print(r.total, flush=True)")
 
 
+def measure_html(py: str, pages: Path) -> dict:
+    """Web pages read: html-dev against its judged table, and pages per second
+    (``bench.html_dev``, in a fresh process)."""
+    cmd = [py, "-m", "bench.html_dev", "--pages", str(pages), "--json"]
+    if not pages.is_dir():
+        return {"absent": str(pages), "command": " ".join(cmd)}
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
+    data = json.loads(out.stdout)
+    data["command"] = f"python -m bench.html_dev --pages {pages}"
+    return data
+
+
+def render_html(h: dict) -> list[str]:
+    if h.get("absent"):
+        return ["### Web pages", "", f"html-dev is absent ({h['absent']}): not measured.", ""]
+    lines = ["### Web pages", "",
+             "The 36 saved news pages of html-dev read as the build reads them (the HTML reader, "
+             "then our cleaning), scored against the judgements of `bench/html_dev_truth.py`:", "",
+             "| | title | date | body start | no boilerplate | not cut |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for label, result in h["results"].items():
+        t, n = result["totals"], result["count"]
+        lines.append(f"| {label} | {t['title']}/{n} | {t['date']}/{n} | {t['start']}/{n} "
+                     f"| {t['clean']}/{n} | {t['whole']}/{n} |")
+    speed = h["pages_per_second"]
+    lines += ["", "Pages per second (median of 3 passes, one process): " + "; ".join(
+        f"{label} {rate:.1f}" for label, rate in speed.items()) + ".", "",
+        f"Command: `{h['command']}`.", ""]
+    return lines
+
+
 def measure_first_answer(py: str, index_dir: Path, query: str, runs: int) -> dict:
     times = []
     for _ in range(runs):
@@ -591,6 +623,8 @@ def render(results: dict) -> str:
     if results.get("live"):
         from bench.live import render as render_live
         lines += [render_live(results["live"]), ""]
+    if results.get("html"):
+        lines += render_html(results["html"])
     lines += ["### Against the goals", "", "| goal | measured | met |", "| --- | --- | --- |"]
     g = results["goals"]
     for row in g:
@@ -664,6 +698,9 @@ def main(argv=None) -> int:
                    help="leave out the live index's steps (changes, updates, segments, merges)")
     p.add_argument("--live-adds", type=int, default=10000,
                    help="single adds of the live index's merge-policy step")
+    p.add_argument("--skip-html", action="store_true", help="do not read the html-dev pages")
+    p.add_argument("--html-pages", default=str(HTML_PAGES),
+                   help=f"the html-dev pages (default {HTML_PAGES})")
     p.add_argument("--results-dir", default=str(DEFAULT_RESULTS))
     p.add_argument("--report", default=None,
                    help="Markdown file to update (default: BENCHMARKS.md for the default corpus)")
@@ -723,6 +760,11 @@ def main(argv=None) -> int:
             say("live index: changes, updates, segments, merges (bench.live)")
             results["live"] = lv = measure_live(py, index_dir, source, work, args)
             say(f"  {lv['seconds']} s")
+        if not args.skip_html:
+            say("web pages: html-dev (bench.html_dev)")
+            results["html"] = h = measure_html(py, Path(args.html_pages))
+            say(f"  {h['pages_per_second']['full path']:.1f} pages/s" if "pages_per_second" in h
+                else f"  absent: {h['absent']}")
     finally:
         if not args.work_dir:
             shutil.rmtree(work, ignore_errors=True)

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     ix = sub.add_parser("index", help="update the index from folders and JSON-lines files "
                         "(only what changed; --full rebuilds it)")
     ix.add_argument("sources", nargs="*", default=["seeds"],
-                    help="folders of .txt/.md, .jsonl or .jsonl.gz files (default: seeds)")
+                    help="folders of files (.txt, .md, .html, .docx, .pdf), .jsonl files (default: seeds)")
     ix.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
     ix.add_argument("--full", action="store_true",
                     help="rebuild the index from scratch instead of updating it")

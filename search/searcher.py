@@ -204,6 +204,7 @@ class SearchIndex:
     @integrity.guarded
     def document(self, doc_id: str, q: str = "") -> DocumentView | None:
         """One document by id, with the query's matches marked, or None."""
+        from .results.rendering import article_html
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
             return None
         gen = self._current()
@@ -212,13 +213,16 @@ class SearchIndex:
         stored = searcher.document(id=doc_id)
         if stored is None:
             return None
+        body = stored.get("body", "")
+        body_html = highlight(body, needles)
         return DocumentView(
             id=stored["id"], title=stored.get("title", ""),
             title_html=highlight(stored.get("title", ""), needles),
-            body=stored.get("body", ""), body_html=highlight(stored.get("body", ""), needles),
+            body=body, body_html=body_html,
             date=stored.get("date"), cities=_as_values(stored.get("city")),
             city_forms=stored.get("city_forms") or {}, source=stored.get("source", ""),
-            fields=stored.get("extra") or {})
+            fields=stored.get("extra") or {},
+            article_html=article_html(body_html, stored.get("layout")))
 
     @integrity.guarded
     def suggest(self, q: str, limit: int = 8) -> list[str]:

@@ -180,7 +180,7 @@ def test_a_tiny_benchmark_run_reports_sane_figures(tmp_path, capsys):
     code = run.main(["--corpus", str(SAMPLE), "--limit", "300", "--query-limit", "12",
                      "--seconds", "2", "--first-answer-runs", "1", "--clients", "4",
                      "--results-dir", str(tmp_path / "results"), "--report", str(report),
-                     "--load-tool", "python", "--skip-live"])     # tests/test_bench_live.py
+                     "--load-tool", "python", "--skip-live", "--skip-html"])
     assert code == 0
     [result_file] = list((tmp_path / "results").glob("bench-*.json"))
     r = json.loads(result_file.read_text())

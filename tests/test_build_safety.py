@@ -24,7 +24,8 @@ from search.store.layout import live_generation
 from tests.helpers import REPO, SEEDS, write_folder, write_jsonl
 
 GOOD = "好的文档\n这是一篇正常的文章，讲洛阳的呼叫中心。"
-SUPPORTED = "not a supported type; indexed are .txt, .md, .markdown, .jsonl, .jsonl.gz, .ndjson"
+SUPPORTED = ("not a supported type; indexed are .txt, .md, .markdown, .html, .htm, .shtml, "
+             ".xhtml, .docx, .pdf, .jsonl, .jsonl.gz, .ndjson")
 
 
 def run_cli(*args, env=None, timeout=300):
@@ -59,7 +60,7 @@ def assert_untouched(index_dir: Path, generation: str, documents: int = 10):
 
 @pytest.mark.parametrize("files", [
     {},                                                            # an empty folder
-    {"a.html": "<p>网页</p>", "b.pdf": b"%PDF-1.4\n", "c.bin": bytes(range(256))},
+    {"a.xlsx": b"PK\x03\x04", "b.pdf": b"%PDF-1.4\n", "c.bin": bytes(range(256))},
     {"empty.txt": "", "blank.md": " \n\n", "bad.jsonl": "not json\n"},   # all skipped
 ], ids=["empty-folder", "only-unsupported-types", "all-skipped"])
 def test_a_build_without_documents_keeps_the_live_index_and_exits_1(live, tmp_path, files):
@@ -79,14 +80,14 @@ def test_a_build_without_documents_keeps_the_live_index_and_exits_1(live, tmp_pa
 
 
 def test_an_unsupported_source_file_keeps_the_live_index(live, tmp_path):
-    """``make index SOURCES=a.html``."""
+    """``make index SOURCES=a.xlsx``."""
     index_dir, generation = live
-    page = tmp_path / "a.html"
-    page.write_text("<p>洛阳</p>", encoding="utf-8")
+    page = tmp_path / "a.xlsx"
+    page.write_bytes(b"PK\x03\x04")
     out = subprocess.run(["make", "-s", "index", f"SOURCES={page}", f"INDEX={index_dir}"],
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode != 0, out
-    assert f"{page}: {SUPPORTED}" in out.stderr
+    assert f"{page}: a .xlsx file: {SUPPORTED}" in out.stderr
     assert "error: the sources hold no document to index (1 skipped" in out.stderr
     assert_untouched(index_dir, generation)
 
@@ -127,24 +128,30 @@ def test_force_builds_an_empty_index_on_purpose(live, tmp_path):
 
 def test_every_file_a_folder_walk_passes_over_is_listed_with_why(tmp_path):
     files = {"good.txt": GOOD, "..txt": GOOD, "sub/..weird.md": GOOD, ".hidden.txt": GOOD,
-             "page.html": "<p>网页</p>", "paper.pdf": b"%PDF-1.4\n", "photo.png": b"\x89PNG",
-             "sub/ok.md": GOOD.replace("洛阳", "贵阳")}
+             "with space.txt": GOOD, "paper.pdf": b"%PDF-1.4\n", "photo.png": b"\x89PNG",
+             "README": b"no suffix", "sub/ok.md": GOOD.replace("洛阳", "贵阳")}
     files.update({f".git/objects/{n:02x}/blob": b"x" for n in range(50)})
     source = write_folder(tmp_path / "docs", files)
+    # A name that is not UTF-8 is indexed like any other, its id escaped.
+    (source / os.fsdecode(b"caf\xe9.txt")).write_text(GOOD, encoding="utf-8")
     out = run_cli("index", source, "--index", tmp_path / "ix", "--quiet")
-    assert out.returncode == 0, out          # ignored files are listed, not failures
-    assert "indexed 2 documents" in out.stdout and "ignored 7" in out.stdout
-    for name in ("..txt", "sub/..weird.md", ".hidden.txt"):
-        assert f"ignored {source / name}: hidden file" in out.stdout
-    for name in ("page.html", "paper.pdf", "photo.png"):
-        assert f"ignored {source / name}: {SUPPORTED}" in out.stdout
-    assert f"ignored {source / '.git'}: hidden folder" in out.stdout
-    assert "objects" not in out.stdout               # a hidden folder is one line
-    out = run_cli("index", source, "--index", tmp_path / "ix", "--json")
+    assert out.returncode == 3, out          # the truncated PDF is skipped, with its reason
+    said = out.stdout + out.stderr           # with a file skipped, the report goes to stderr
+    assert "indexed 6 documents" in said and "ignored 4" in said, out
+    assert f"skipped {source / 'paper.pdf'}: not a PDF, or a damaged or truncated one" in said
+    assert f"ignored {source / '.hidden.txt'}: hidden file" in said
+    assert f"ignored {source / 'photo.png'}: a .png file: {SUPPORTED}" in said
+    assert f"ignored {source / 'README'}: a file without a type suffix: {SUPPORTED}" in said
+    assert f"ignored {source / '.git'}: hidden folder" in said
+    assert "objects" not in said                     # a hidden folder is one line
+    ix = open_index(tmp_path / "ix")
+    for doc_id in ("..txt", "sub/..weird.md", "with space.txt", "caf\\xe9.txt", "sub/ok.md"):
+        assert ix.document(doc_id) is not None, doc_id
+    out = run_cli("index", source, "--index", tmp_path / "ix2", "--json")
     data = json.loads(out.stdout)
     assert sorted(Path(p["source"]).name for p in data["ignored"]) == sorted(
-        ["..txt", "..weird.md", ".hidden.txt", "page.html", "paper.pdf", "photo.png", ".git"])
-    assert data["skipped"] == []
+        [".hidden.txt", "photo.png", "README", ".git"])
+    assert [Path(p["source"]).name for p in data["skipped"]] == ["paper.pdf"]
 
 
 # ---------------------------------------------------------------------------
@@ -181,7 +188,8 @@ def test_links_out_of_the_source_folder_are_skipped_with_their_target(linked_fol
     assert f"a symbolic link to {outside / 'secret.txt'}, outside" in reasons["secret.txt"]
     assert f"a symbolic link to {outside / 'secret.txt'}, outside" in reasons["relative.txt"]
     assert f"a symbolic link to {outside / 'private'}, outside" in reasons["private"]
-    assert reasons["binary.txt"] == f"a symbolic link to {docs / 'data.bin'}, which is {SUPPORTED}"
+    assert reasons["binary.txt"] == (f"a symbolic link to {docs / 'data.bin'}, which is "
+                                     f"a .bin file: {SUPPORTED}")
     out = run_cli("index", docs, "--index", tmp_path / "ix2", "--quiet")
     assert out.returncode == 3 and "--follow-links" in out.stderr
 
@@ -196,7 +204,8 @@ def test_follow_links_is_the_operators_choice(linked_folder, tmp_path):
     blob = docs / "blob.txt"
     blob.symlink_to(outside / "blob.bin")        # named .txt, pointing at a binary elsewhere
     report = build_index([docs], tmp_path / "ix", follow_links=True)
-    assert any(p.source == str(blob) and "blob.bin, which is not a supported type" in p.reason
+    assert any(p.source == str(blob) and "blob.bin, which is a .bin file: not a supported type"
+               in p.reason
                for p in report.skipped)
 
 

@@ -73,7 +73,7 @@ def test_index_add_delete_merge_end_to_end(tmp_path):
     out = run("index", tmp_path / "artcles", "--index", ix)
     assert out.returncode == 1 and "no such file or folder" in out.stderr
 
-    empty = write_folder(tmp_path / "empty", {"readme.pdf": b"%PDF"})
+    empty = write_folder(tmp_path / "empty", {"readme.xlsx": b"PK\x03\x04"})
     out = run("index", empty, "--index", ix)
     assert out.returncode == 1
     assert "--allow-empty" in out.stderr and "Traceback" not in out.stderr

@@ -175,7 +175,7 @@ def test_mtime_touched_without_change_replaces_nothing(built, sources):
 
 def test_empty_sources_are_refused_then_allowed(built, tmp_path):
     empty = tmp_path / "empty"
-    write_folder(empty, {"notes.pdf": b"%PDF-1.4", ".hidden.txt": "秘密"})
+    write_folder(empty, {"notes.xlsx": b"PK\x03\x04", ".hidden.txt": "秘密"})
     before = live_generation(built).name
     with pytest.raises(UpdateRefused) as caught:
         update_index([str(empty)], built)

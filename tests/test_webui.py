@@ -567,8 +567,8 @@ RESULT_KEYS = {"query", "total", "page", "per_page", "sort", "filters", "hits", 
                "elapsed_ms", "partial", "total_exact", "notices", "expansions", "did_you_mean",
                "facets_more"}
 HIT_KEYS = {"id", "title", "score", "date", "cities", "snippet", "source"}
-DOC_KEYS = {"id", "title", "title_html", "body", "body_html", "date", "cities", "city_forms",
-            "source", "fields"}
+DOC_KEYS = {"id", "title", "title_html", "body", "body_html", "article_html", "date", "cities",
+            "city_forms", "source", "fields"}
 
 
 def _without_time(d: dict) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ntpath
+import os
 import re
 from urllib.parse import urlencode
 
@@ -84,15 +86,14 @@ def document(doc_id: str):
         abort(404, "no document with this id")
     view = view.in_script(script)
     state = SearchState.from_kwargs(search_kwargs(request.args)).with_script(script)
+    # Matches, as the body and title have them (a match drawn across a link
+    # is one match, however many marks it takes).
     marks = view.body_html.count("<mark>") + view.title_html.count("<mark>")
-    paras = paragraphs(view.body_html)
-    for i, para in enumerate(paras):
-        if "<mark>" in para:
-            paras[i] = first_mark_anchor(para)
-            break
+    article = first_mark_anchor(view.article_html)
     return render_template(
-        "document.html", doc=view, state=state, q=q, marks=marks, paragraphs=paras,
-        has_anchor=any('id="match-1"' in p for p in paras),
+        "document.html", doc=view, state=state, q=q, marks=marks, article=article,
+        has_anchor='id="match-1"' in article, source=shown_source(view.source),
+        web_url=_web_url(view.fields.get("url")),
         back_url=state.url() if (state.q or state.filters) else url_for("pages.search"),
         plain_url=state.with_(q="").doc_url(view.id) if q else None,
         script=script,
@@ -219,32 +220,30 @@ def _suggestions(res, state: SearchState) -> list[dict]:
     return out
 
 
-def paragraphs(body_html: str) -> list[Markup]:
-    """The library's escaped, marked-up body as paragraphs (one per line).
-
-    A ``<mark>`` running over a line break is closed at the end of the line and
-    reopened on the next, so every paragraph is well-formed.  The only tags in
-    ``body_html`` are the library's own ``<mark>``s: the text is escaped.
-    """
-    out, open_mark = [], False
-    for line in body_html.split("\n"):
-        if open_mark:
-            line = "<mark>" + line
-        opens, closes = line.count("<mark>"), line.count("</mark>")
-        open_mark = opens > closes
-        if open_mark:
-            line += "</mark>"
-        if line.strip() and line not in ("<mark></mark>",):
-            out.append(Markup(line))   # noqa: S704 -- the library escaped it
-    return out
+def shown_source(source: str) -> str | None:
+    """Where the document came from as the operator named it (a path relative
+    to where the index was built, a JSON-lines file and line); None for an
+    absolute path, which says where the server keeps its files."""
+    if not source or os.path.isabs(source) or ntpath.isabs(source) or source.startswith("~"):
+        return None
+    return source
 
 
+def _web_url(value) -> str | None:
+    if isinstance(value, str) and _WEB_URL.fullmatch(value):
+        return value
+    return None
+
+
+_WEB_URL = re.compile(r"https?://[^\s<>\"']+")
 _FIRST_MARK = re.compile(r"<mark>")
 
 
-def first_mark_anchor(html: Markup) -> Markup:
-    """The same HTML with the first ``<mark>`` given ``id="match-1"`` (a jump target)."""
-    return Markup(_FIRST_MARK.sub('<mark id="match-1">', str(html), count=1))  # noqa: S704
+def first_mark_anchor(html: str) -> Markup:
+    """The library's article HTML, marked safe, with the first ``<mark>`` given
+    ``id="match-1"`` (a jump target).  ``search.results.rendering`` sanitised
+    it: only its own tags, links with safe addresses, ``<mark>``s."""
+    return Markup(_FIRST_MARK.sub('<mark id="match-1">', html or "", count=1))  # noqa: S704
 
 
 def register_template_helpers(app) -> None:
@@ -275,7 +274,7 @@ def register_template_helpers(app) -> None:
 
     @app.template_filter("is_web_url")
     def is_web_url(value) -> bool:
-        return isinstance(value, str) and bool(re.fullmatch(r"https?://[^\s<>\"']+", value))
+        return _web_url(value) is not None
 
     @app.template_filter("field_text")
     def field_text(value) -> str:

@@ -342,6 +342,17 @@ _WIDGET = re.compile(
     r"^(?:相关(?:文章|阅读|新闻|推荐|链接)|推荐阅读|延伸阅读|热门(?:文章|推荐)|最新文章|猜你喜欢"
     r"|收缩|展开(?:全文)?|微信(?:客服|二维码|公众号)|在线(?:客服|咨询)|扫一扫|电话咨询"
     r"|返回(?:顶部|首页|列表)|打印本页|关闭窗口|分享到|上一篇|下一篇)\s*(?:[:：].*)?$")
+# Prompts of a page to follow, scan, install or vote: lines of the site's
+# own, never an article's (a sentence that mentions 二维码 is not one).
+_PROMPT = re.compile(
+    r"^(?:微信)?扫一扫\s*关注"
+    r"|^(?:\S{0,8}[！!][)）]?)?(?:欢迎|请)?(?:扫描|扫码|长按)\S{0,8}二维码(?:关注|下载|识别)\S{0,20}$"
+    r"|^(?:安装|下载)\S{0,10}客户端"
+    r"|^【(?:点击|下载|投票)[^】]{0,8}】|^点击进入专题\s*[:：]|^关注(?:公众号|我们)查看全文")
+# A label with only a date or time after it (最后更新: 2019-09-07 15:14:21).
+_DATED_LABEL = re.compile(
+    r"^(?:最后更新|更新时间|发布时间|发表时间|发布日期)\s*[:：]?\s*"
+    r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 # A contact label alone or before a colon (not 客服电话400… in a sentence).
 _CONTACT_LABEL = re.compile(r"^(?:投稿|新闻|爆料|客服|服务|咨询)(?:邮箱|信箱|热线|电话)\s*(?:[:：]|$)")
 # "<label>: <only a URL, e-mail address or phone number>".
@@ -401,6 +412,7 @@ def is_boilerplate(line: str) -> bool:
     return (is_breadcrumb(raw)
             or bool(_LINKS_ONLY.match(raw))
             or bool(_TAG_LINE.match(text) or _WIDGET.match(text))
+            or bool(_PROMPT.search(text) or _DATED_LABEL.match(text))
             or _is_contact_line(text)
             or bool(_NOTICE.search(text))
             or _is_menu(text))
@@ -587,7 +599,7 @@ def _next_deeper_heading(lines: list[str], level: int) -> str | None:
 # Words a site or channel name ends with, after a title: 黑龙江频道, 新浪新闻, 某某网.
 _SITE_ENDINGS = (
     "网", "网站", "频道", "新闻", "资讯", "在线", "日报", "晚报", "早报", "时报", "商报",
-    "周刊", "杂志", "门户", "官网", "首页", "论坛", "社区", "博客", "头条", "客户端",
+    "周刊", "杂志", "门户", "官网", "首页", "论坛", "社区", "博客", "头条", "客户端", "订阅",
     "电视台", "报",
 )
 _PORTALS = {"新浪", "搜狐", "网易", "腾讯", "凤凰", "百度", "凤凰网", "新华网", "人民网"}

@@ -153,13 +153,7 @@ def document_from_text(doc_id: str, source: str, front: dict, raw_body: str):
         paragraphs = paragraphs[1:]
 
     problems = []
-    date = None
-    given_date = _first(front, _DATE_KEYS)
-    if given_date is not None:
-        date = parse_date_value(given_date)
-        if date is None:
-            problems.append(f"front matter date {given_date!r} is not a date; "
-                            "looked for one in the text instead")
+    date = _given_date(front, problems)
     if date is None:
         date = find_date_in_text(_without_long_runs("\n".join([title, *paragraphs])))
 
@@ -171,6 +165,18 @@ def document_from_text(doc_id: str, source: str, front: dict, raw_body: str):
         cities=city_list, city_forms=forms, tags=_as_list(_first(front, _TAG_KEYS)),
         fields=_capped(fields, problems), warnings=problems,
     )
+
+
+def _given_date(front: dict, problems: list[str]):
+    """The date front matter gives, if it is one; one that is not is a warning."""
+    given = _first(front, _DATE_KEYS)
+    if given is None:
+        return None
+    date = parse_date_value(given)
+    if date is None:
+        problems.append(f"front matter date {given!r} is not a date; "
+                        "looked for one in the text instead")
+    return date
 
 
 # A run of ASCII letters, digits and ._+- this long is an id, a hash or junk,
@@ -221,4 +227,72 @@ def document_from_record(doc_id: str, source: str, record: dict):
         id=doc_id, title=title, body="\n".join(paragraphs), source=source, date=date,
         cities=city_list, city_forms=forms, tags=_as_list(_first(record, _TAG_KEYS)),
         fields=_capped(fields, problems), warnings=problems,
+    )
+
+
+# Fields a format reader may find in a document, kept under these names
+# (front matter or a record's own field of the same name wins).
+_FOUND_FIELDS = ("author", "site", "url")
+# Blocks whose text is never judged as boilerplate: code is what it says.
+_VERBATIM_KINDS = ("pre",)
+
+
+def document_from_extracted(doc_id: str, source: str, extracted, front: dict | None = None):
+    """Build a document from what a format reader found (``formats.Extracted``).
+
+    Our cleaning is the step after the reader's: blocks of site furniture
+    (boilerplate, breadcrumbs) go, the title loses a site suffix, and the
+    cities and (when the document states none) the date come from the text.
+    ``front`` (front matter, or the other fields of a JSON-lines record)
+    wins over what the reader found; the file's own properties (a Word
+    file's core properties, a PDF's information) count only where the text
+    has nothing.
+    """
+    from .formats import Block, body_of, layout_of
+
+    front = front or {}
+    props = extracted.properties or {}
+    blocks = [b for b in extracted.blocks
+              if b.kind in _VERBATIM_KINDS or not b.text
+              or not (is_boilerplate(b.text) or is_breadcrumb(b.text))]
+    title = _first(front, _TITLE_KEYS)
+    if title is None:
+        title = extracted.title or props.get("title")
+    elif extracted.title and " ".join(extracted.title.split()) != str(title).strip():
+        # The front matter names the document; the heading it opened with
+        # stays a heading of its text.
+        blocks.insert(0, Block("h1", extracted.title))
+    if title is not None:
+        title = strip_site_suffix(" ".join(str(title).split()))
+    else:
+        title = pick_title([b.text for b in blocks[:8] if b.kind not in _VERBATIM_KINDS]) or ""
+    # The headline is shown as the title; don't repeat it as the body's first block.
+    texts = [i for i, b in enumerate(blocks) if b.text]
+    if texts and title and " ".join(blocks[texts[0]].text.split()) == title:
+        del blocks[texts[0]]
+    paragraphs = [b.text for b in blocks if b.text]
+    if not paragraphs and not title:
+        return Problem(source, "no text left after removing markup and boilerplate")
+
+    problems = list(extracted.warnings)
+    date = _given_date(front, problems)
+    if date is None and extracted.date:
+        date = parse_date_value(extracted.date)
+    if date is None:
+        date = find_date_in_text(_without_long_runs("\n".join([title, *paragraphs[:40]])))
+    if date is None and props.get("date"):
+        date = parse_date_value(props["date"])
+
+    city_list, forms = _resolve_cities(_as_list(_first(front, _CITY_KEYS)), title, paragraphs)
+    fields = {str(k): v for k, v in front.items() if k not in _RESERVED and _is_scalar(v)}
+    found = {"author": extracted.author or props.get("author"), "site": extracted.site,
+             "url": extracted.url}
+    for name in _FOUND_FIELDS:
+        value = found.get(name)
+        if name not in fields and isinstance(value, str) and value.strip():
+            fields[name] = " ".join(value.split())
+    return Document(
+        id=doc_id, title=title, body=body_of(blocks), source=source, date=date,
+        cities=city_list, city_forms=forms, tags=_as_list(_first(front, _TAG_KEYS)),
+        fields=_capped(fields, problems), warnings=problems, layout=layout_of(blocks),
     )

@@ -22,6 +22,10 @@ class Document:
     fields: dict = field(default_factory=dict)
     # Caveats found while reading (a front-matter date that is not a date ...).
     warnings: list[str] = field(default_factory=list)
+    # How the body's lines are drawn (headings, lists, code, links), for a
+    # document read from a structured format (``formats.layout_of``); None
+    # for plain text, whose lines are paragraphs.
+    layout: list | None = None
 
 
 @dataclass

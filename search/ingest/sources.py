@@ -1,8 +1,12 @@
-"""Reading sources into documents: folders of .txt/.md files and JSON-lines files.
+"""Reading sources into documents: folders of files and JSON-lines files.
 
-Owns what a document is (``Document``), how a source is walked, how one file or
-line becomes a document, and how a bad one is reported (``Problem``) without
-stopping the rest.  Metadata extraction itself lives in ``metadata``.
+Owns how a source is walked, how one file or line becomes a document, and how
+a bad one is reported (``Problem``) without stopping the rest.  A file is one
+document: text (.txt), Markdown (.md), a web page (.html, .htm, .shtml,
+.xhtml), a Word (.docx) or a PDF file; the type suffix chooses its reader
+(``formats``).  A JSON-lines file holds one document per line, its text in
+``"text"`` or a web page in ``"html"``.  Metadata extraction itself lives in
+``metadata``.
 
 Nothing a file holds stops a build or the reading of the other files: a file
 that cannot be read, decoded or parsed, or that yields text an index cannot
@@ -18,7 +22,11 @@ hold, is one ``Problem`` with its path and the reason.  In particular:
   type too (``x.txt`` pointing at a binary is refused);
 * every file of a folder that is not read is reported: hidden files and
   folders (a hidden folder once, not its content) and files of other types
-  are ``ignored`` (no documents by design, not failures);
+  are ``ignored`` (no documents by design, not failures), each with its
+  reason; odd names (``..md``, spaces, bytes that are not UTF-8, shown as
+  ``\\xff`` in the id) are read like any other;
+* a web page, Word or PDF file its reader cannot use (truncated, encrypted,
+  a scan without text, a zip bomb) is skipped with the reader's reason;
 * numbers that are not finite (JSON ``1e400``, ``NaN``, ``Infinity``; YAML
   ``.inf``, ``.nan``) are kept as the text written, with a warning: JSON has
   no such numbers, and none may reach the index;
@@ -34,6 +42,7 @@ hold, is one ``Problem`` with its path and the reason.  In particular:
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import math
 import os
@@ -47,9 +56,16 @@ import yaml
 
 from . import metadata
 from .cleaning import UndecodableError, decode_bytes
+from .formats import FormatError
 from .model import Document, Problem
 
-TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+TEXT_SUFFIXES = (".txt",)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
+WORD_SUFFIXES = (".docx",)
+PDF_SUFFIXES = (".pdf",)
+# Files that are one document each; the rest of a folder is reported, not read.
+DOCUMENT_SUFFIXES = TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES + WORD_SUFFIXES + PDF_SUFFIXES
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -78,12 +94,28 @@ def printable(path: str | os.PathLike) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-SUPPORTED = ", ".join(TEXT_SUFFIXES + JSONL_SUFFIXES)
+SUPPORTED = ", ".join(DOCUMENT_SUFFIXES + JSONL_SUFFIXES)
 UNSUPPORTED_TYPE = f"not a supported type; indexed are {SUPPORTED}"
 
 
 def _supported(name: str) -> bool:
-    return name.lower().endswith(TEXT_SUFFIXES + JSONL_SUFFIXES)
+    return name.lower().endswith(DOCUMENT_SUFFIXES + JSONL_SUFFIXES)
+
+
+def _unsupported(name: str) -> str:
+    """Why a file of a folder is not read, naming its type."""
+    suffix = Path(name).suffix.lower()
+    kind = f"a {suffix} file" if suffix else "a file without a type suffix"
+    return f"{kind}: {UNSUPPORTED_TYPE}"
+
+
+def is_hidden(name: str) -> bool:
+    """A dot file or folder (``.git``, ``.DS_Store``), by the Unix convention.
+
+    ``..md`` is not one: a name starting with two dots is an odd name
+    (a tool that wrote an empty title), not a hidden file.
+    """
+    return name.startswith(".") and not name.startswith("..")
 
 
 @dataclass(frozen=True)
@@ -136,13 +168,10 @@ def iter_source_files(source: str | os.PathLike, *,
         yield Problem(printable(path), "no such file or folder")
     elif is_jsonl(path):
         yield SourceFile(path, None)
-    elif path.name.lower().endswith(TEXT_SUFFIXES):
-        if printable(path.name) != path.name:
-            yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
-        else:
-            yield SourceFile(path, path.name)
+    elif path.name.lower().endswith(DOCUMENT_SUFFIXES):
+        yield SourceFile(path, printable(path.name))
     else:
-        yield Problem(printable(path), UNSUPPORTED_TYPE)
+        yield Problem(printable(path), _unsupported(path.name))
 
 
 def read_source_file(entry: SourceFile) -> Iterator[Item]:
@@ -150,7 +179,7 @@ def read_source_file(entry: SourceFile) -> Iterator[Item]:
     if entry.is_jsonl:
         yield from _iter_jsonl(entry.path)
     else:
-        yield _read_text_file(entry.path, entry.doc_id)
+        yield _read_document_file(entry)
 
 
 def _inside(target: str, root: str) -> bool:
@@ -171,7 +200,7 @@ def _link_problem(path: Path, real_root: str, follow_links: bool, is_folder: boo
                                         "folder; not followed (--follow-links follows it)")
     if not is_folder and os.path.exists(target) and not _supported(os.path.basename(target)):
         return Problem(printable(path), f"a symbolic link to {shown}, which is "
-                                        f"{UNSUPPORTED_TYPE}")
+                                        f"{_unsupported(os.path.basename(target))}")
     return None
 
 
@@ -200,7 +229,7 @@ def _iter_folder(root: Path, follow_links: bool = False) -> Iterator[Item]:
         walked = []
         for name in sorted(dirnames):
             path = Path(dirpath) / name
-            if name.startswith("."):
+            if is_hidden(name):
                 # Reported once, not file by file: .git alone holds thousands.
                 yield Problem(printable(path), "hidden folder (its name starts with a dot); "
                                                "not walked", ignored=True)
@@ -214,12 +243,12 @@ def _iter_folder(root: Path, follow_links: bool = False) -> Iterator[Item]:
         dirnames[:] = walked
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            if name.startswith("."):
+            if is_hidden(name):
                 yield Problem(printable(path), "hidden file (its name starts with a dot); "
                                                "not indexed", ignored=True)
                 continue
             if not _supported(name):
-                yield Problem(printable(path), UNSUPPORTED_TYPE, ignored=True)
+                yield Problem(printable(path), _unsupported(name), ignored=True)
                 continue
             if path.is_symlink():
                 problem = _link_problem(path, real_root, follow_links, is_folder=False)
@@ -227,10 +256,10 @@ def _iter_folder(root: Path, follow_links: bool = False) -> Iterator[Item]:
                     yield problem
                     continue
             relative = path.relative_to(root).as_posix()
-            if printable(relative) != relative:
-                yield Problem(printable(path), "the file name is not valid UTF-8; rename the file")
-            elif name.lower().endswith(TEXT_SUFFIXES):
-                yield SourceFile(path, relative)
+            # A name that is not UTF-8 gets an id with \\xff escapes: the
+            # document is found by it, the file still read by its own name.
+            if name.lower().endswith(DOCUMENT_SUFFIXES):
+                yield SourceFile(path, printable(relative))
             else:
                 yield SourceFile(path, None)
     while unlisted:                     # the root itself could not be listed
@@ -278,19 +307,81 @@ def read_file_bytes(path: Path) -> bytes:
     return _read_regular_file(path)
 
 
-def _read_text_file(path: Path, doc_id: str) -> Item:
-    source = printable(path)
+def _read_document_file(entry: SourceFile) -> Item:
+    source = entry.source
     try:
-        data = _read_regular_file(path)
+        data = _read_regular_file(entry.path)
     except OSError as exc:
         return Problem(source, f"cannot read file: {exc.strerror or exc}")
     except ValueError as exc:
         return Problem(source, str(exc))
-    return text_to_document(data, source, doc_id)
+    return file_to_document(data, entry)
+
+
+def file_to_document(data: bytes, entry: SourceFile, source: str | None = None) -> Item:
+    """The bytes of a one-document file as its document, or a Problem; the
+    file's type suffix says how it is read.  ``source`` names it in the
+    document and its problems (the entry's own path by default)."""
+    source = source or entry.source
+    name = entry.path.name.lower()
+    if name.endswith(TEXT_SUFFIXES):
+        return text_to_document(data, source, entry.doc_id)
+    if name.endswith(MARKDOWN_SUFFIXES):
+        return markdown_to_document(data, source, entry.doc_id)
+    if name.endswith(HTML_SUFFIXES):
+        return _formatted(source, entry.doc_id, lambda: _reader("html").read(data, source))
+    if name.endswith(WORD_SUFFIXES):
+        return _formatted(source, entry.doc_id, lambda: _reader("docx").read(data, source))
+    if name.endswith(PDF_SUFFIXES):
+        # PDFium is C: a crafted file could crash or hang it, so it reads
+        # in a child process (``formats.isolation``).
+        return _formatted(source, entry.doc_id, lambda: _reader("isolation").read_isolated(
+            _reader("pdf").read, data, source))
+    return Problem(source, _unsupported(name))
+
+
+def _reader(name: str):
+    """The format reader module ``name`` (imported when first needed: a
+    build of text files never loads the HTML extractor)."""
+    return importlib.import_module(f"{__package__}.formats.{name}")
+
+
+def markdown_to_document(data: bytes, source: str, doc_id: str) -> Item:
+    """The bytes of a Markdown file as its document: front matter, then the
+    text without its syntax, its structure kept for the page."""
+    parts = _front_and_body(data, source)
+    if isinstance(parts, Problem):
+        return parts
+    front, body, notes = parts
+    return _formatted(source, doc_id, lambda: _reader("markdown").read_markdown(body, source),
+                      front, notes)
+
+
+def _formatted(source: str, doc_id: str, read, front: dict | None = None,
+               notes: list[str] = ()) -> Item:
+    """The document a format reader's ``read()`` makes, through our cleaning."""
+    def make():
+        try:
+            extracted = read()
+        except FormatError as exc:
+            return Problem(source, exc.reason)
+        return metadata.document_from_extracted(doc_id, source, extracted, front or {})
+    return _checked(source, make, list(notes))
 
 
 def text_to_document(data: bytes, source: str, doc_id: str) -> Item:
     """The bytes of a text file (``source``) as its document, or a Problem."""
+    parts = _front_and_body(data, source)
+    if isinstance(parts, Problem):
+        return parts
+    front, body, notes = parts
+    return _checked(source, lambda: metadata.document_from_text(doc_id, source, front, body),
+                    notes)
+
+
+def _front_and_body(data: bytes, source: str) -> tuple[dict, str, list[str]] | Problem:
+    """A text file's bytes decoded: its front matter (non-finite numbers as
+    text), its body, and the warnings about them; or why it is no document."""
     try:
         text = decode_bytes(data, source)
     except UndecodableError as exc:
@@ -302,8 +393,7 @@ def text_to_document(data: bytes, source: str, doc_id: str) -> Item:
     except ValueError as exc:
         return Problem(source, str(exc))
     front, notes = _finite_values(front, "front matter")
-    return _checked(source, lambda: metadata.document_from_text(doc_id, source, front, body),
-                    notes)
+    return front, body, notes
 
 
 # ---------------------------------------------------------------------------
@@ -527,6 +617,13 @@ def record_to_document(raw: bytes, where: str) -> Item:
     if isinstance(parsed, Problem):
         return parsed
     doc_id, record, notes = parsed
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        # A web page in the record: read as an .html file is, the record's
+        # own fields (title, date, url ...) winning over the page's.
+        page = record["html"]
+        front = {k: v for k, v in record.items() if k not in ("id", "html", "text")}
+        return _formatted(where, doc_id, lambda: _reader("html").read(page, where), front, notes)
     return _checked(where, lambda: metadata.document_from_record(doc_id, where, record),
                     notes)
 
@@ -556,7 +653,10 @@ def _parse_record(raw: bytes, where: str) -> tuple[str, dict, list[str]] | Probl
     record, notes = _finite_values(record, "the record's")
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
-        return Problem(where, 'no "text" (a non-empty string) in the record')
+        page = record.get("html")
+        if not isinstance(page, str) or not page.strip():
+            return Problem(where, 'no "text" (a non-empty string) in the record, '
+                                  'nor "html" (a web page)')
     doc_id = record.get("id")
     if doc_id is None or (isinstance(doc_id, str) and not doc_id.strip()):
         doc_id = where
@@ -606,7 +706,8 @@ def _checked(source: str, make, notes: list[str] = ()) -> Item:
 def _lone_surrogate(doc: Document) -> str | None:
     """The name of the first field of ``doc`` with text no UTF-8 file can hold, or None."""
     parts = [("id", doc.id), ("title", doc.title), ("text", doc.body), ("source", doc.source),
-             ("city", doc.cities), ("city", doc.city_forms), ("tags", doc.tags)]
+             ("city", doc.cities), ("city", doc.city_forms), ("tags", doc.tags),
+             ("layout", doc.layout or [])]
     parts += [(str(k) if _encodable(str(k)) else "a field name", {k: v})
               for k, v in doc.fields.items()]
     for name, value in parts:

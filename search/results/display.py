@@ -6,10 +6,12 @@ already marked up.  ``script`` is ``"orig"`` (as the document is written),
 
 Highlights stay on the same words.  The marked-up fragments the library makes
 (``title_html``, snippets, ``body_html``) are escaped text with ``<mark>``
-tags; ``convert_html`` converts the text of a whole fragment at once (OpenCC
-phrases need their context) and, when the conversion kept the length (always
-for simplified, nearly always for traditional), puts the marks back at the
-same offsets; otherwise it converts the pieces between the marks one by one.
+tags, and ``article_html`` is sanitised HTML (headings, lists, links) with
+them; ``convert_html`` converts the text of a whole fragment at once (OpenCC
+phrases need their context), never its tags or their attributes, and, when
+the conversion kept the length (always for simplified, nearly always for
+traditional), puts the tags back at the same offsets; otherwise it converts
+the pieces between the tags one by one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from ..errors import QueryError
 from ..text.script import to_simplified, to_traditional
 
 SCRIPTS = ("orig", "simp", "trad")
-_TAG = re.compile(r"(<mark(?:\s[^>]*)?>|</mark>)")
+# A tag of the library's HTML: its text is escaped, so a "<" opens a tag, and
+# an attribute value is quoted (a ">" may sit inside one).
+_TAG = re.compile(r"(<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>)")
 
 
 def check_script(script: str | None) -> str:
@@ -41,7 +45,7 @@ def convert_text(text: str, script: str) -> str:
 
 
 def convert_html(fragment: str, script: str) -> str:
-    """A library fragment (escaped text and ``<mark>`` tags) with its text in ``script``."""
+    """A library fragment (escaped text and tags) with its text, not its tags, in ``script``."""
     if not fragment or script == "orig":
         return fragment
     parts = _TAG.split(fragment)
@@ -73,11 +77,12 @@ def results_in_script(res, script: str):
 
 
 def document_in_script(view, script: str):
-    """A copy of a ``DocumentView`` with its title and body in ``script``."""
+    """A copy of a ``DocumentView`` with its title, body and article in ``script``."""
     script = check_script(script)
     if script == "orig" or view is None:
         return view
     return replace(view, title=convert_text(view.title, script),
                    title_html=convert_html(view.title_html, script),
                    body=convert_text(view.body, script),
-                   body_html=convert_html(view.body_html, script))
+                   body_html=convert_html(view.body_html, script),
+                   article_html=convert_html(view.article_html, script))

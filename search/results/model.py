@@ -85,10 +85,14 @@ class DocumentView:
     city_forms: dict
     source: str
     fields: dict
+    # The whole document as sanitised HTML in its own form (headings, lists,
+    # code, links ...) with body_html's marks (``rendering.article_html``).
+    article_html: str = ""
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "title_html": self.title_html,
-                "body": self.body, "body_html": self.body_html, "date": self.date,
+                "body": self.body, "body_html": self.body_html,
+                "article_html": self.article_html, "date": self.date,
                 "cities": self.cities, "city_forms": self.city_forms,
                 "source": self.source, "fields": self.fields}
 

@@ -224,7 +224,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
                 limitmb: int = 256, workers: int | None = None,
                 builder: str | None = None, force: bool = False,
                 follow_links: bool = False, wait: float = 30.0) -> BuildReport:
-    """Index ``sources`` (folders, .txt/.md files, .jsonl[.gz] files) into ``index_dir``.
+    """Index ``sources`` (folders, document files, .jsonl[.gz] files) into ``index_dir``.
 
     The new index replaces the live one only when complete.  Returns a
     ``BuildReport``; problems with single files are in ``report.skipped``,

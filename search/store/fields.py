@@ -3,6 +3,7 @@ an index may hold (the same for both builders)."""
 
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 from ..ingest.metadata import env_count, facet_values
@@ -18,6 +19,19 @@ DEFAULT_MAX_FACETS = 100
 MAX_FACETS = env_count("SEARCH_MAX_FACETS", DEFAULT_MAX_FACETS)
 
 
+# Fields that are stored and shown, never facets: each value is its own.
+NOT_FACETS = ("url",)
+
+
+def shown_source(source: str) -> str:
+    """Where a document came from as the index keeps it: the path as the
+    operator named it, but never the server's absolute path (the file's name
+    alone, with its line for a JSON-lines record)."""
+    if os.path.isabs(source):
+        return os.path.basename(source)
+    return source
+
+
 def document_fields(doc: Document) -> dict:
     """The Whoosh fields of one document."""
     facets = {}
@@ -27,7 +41,7 @@ def document_fields(doc: Document) -> dict:
         extra[name] = value
         # Facet values are kept in simplified script, like cities, so one
         # author written in both scripts is one value.
-        values = [to_simplified(v) for v in facet_values(value)]
+        values = [to_simplified(v) for v in facet_values(value)] if name not in NOT_FACETS else []
         if values and name.isidentifier():
             facets[FACET_PREFIX + name] = ",".join(values)
             meta_words.extend(values)
@@ -38,7 +52,7 @@ def document_fields(doc: Document) -> dict:
         "body": doc.body,
         "grams": f"{doc.title}\n{doc.body}",
         "meta": " ".join(meta_words),
-        "source": doc.source,
+        "source": shown_source(doc.source),
         # Documents without a date sort last both ways (search.rank.dateorder).
         "date_key": date.sort_key() if date else 0,
         **facets,
@@ -51,6 +65,8 @@ def document_fields(doc: Document) -> dict:
         fields["city_forms"] = doc.city_forms
     if extra:
         fields["extra"] = extra
+    if doc.layout:
+        fields["layout"] = doc.layout
     if date:
         fields["date"] = date.iso()
         fields["year"] = f"{date.year:04d}"

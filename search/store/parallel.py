@@ -36,7 +36,6 @@ from ..errors import BuildError
 from ..ingest import sources as documents
 from ..ingest.cities import gazetteer
 from ..ingest.model import Problem
-from ..ingest.sources import iter_source
 from ..text.segment import load_jieba, prepare_router, release_caches
 from ..whoosh3.segment_writer import (FieldInfo, TermEncoder, TermsFile, dumps,
                                       positions_value, stored_fields_writer)
@@ -49,6 +48,9 @@ from .schema import FACET_PREFIX, build_schema
 # Documents per task a worker takes; inputs smaller than SMALL_INPUT bytes are
 # built in this process (starting workers would cost more than it saves).
 CHUNK_DOCS = 5000
+# Files of a folder one task reads: enough to keep the cost of a task small
+# beside its work, few enough that two workers share a folder of web pages.
+FILES_PER_TASK = 200
 
 
 SMALL_INPUT = 2 * 1024 * 1024
@@ -108,22 +110,29 @@ def _tasks(sources, chunk_docs: int, follow_links: bool = False):
     """Phase 1 tasks, in document order.
 
     A JSON-lines file is read here and parsed by the workers, line for line as
-    ``search.ingest.sources`` reads it; anything else is read by ``iter_source`` here.
+    ``search.ingest.sources`` reads it.  The other files of a source are
+    listed here and read by the workers (a web page, a Word or PDF file costs
+    far more to read than to list); the source's problems keep their place.
     """
     parse = _jsonl_record_parser()
     for source in sources:
-        path = Path(source)
-        if parse is not None and path.is_file() and documents.is_jsonl(path):
-            yield from _jsonl_tasks(path, chunk_docs)
-            continue
         batch = []
-        for item in iter_source(source, follow_links=follow_links):
-            batch.append(item)
-            if len(batch) >= chunk_docs:
-                yield ("items", batch)
+        for entry in documents.iter_source_files(source, follow_links=follow_links):
+            if isinstance(entry, documents.SourceFile) and entry.is_jsonl:
+                if batch:
+                    yield ("files", batch)
+                    batch = []
+                if parse is not None:
+                    yield from _jsonl_tasks(entry.path, chunk_docs)
+                else:
+                    yield ("items", list(documents.read_source_file(entry)))
+                continue
+            batch.append(entry)
+            if len(batch) >= FILES_PER_TASK:
+                yield ("files", batch)
                 batch = []
         if batch:
-            yield ("items", batch)
+            yield ("files", batch)
 
 
 def _jsonl_tasks(path: Path, chunk_docs: int):
@@ -238,6 +247,13 @@ def _phase1(task):
         _, path, lines = task
         parse = _jsonl_record_parser()
         items = [parse(raw, f"{path}:{lineno}") for lineno, raw in lines]
+    elif task[0] == "files":
+        items = []
+        for entry in task[1]:
+            if isinstance(entry, Problem):
+                items.append(entry)
+            else:
+                items.extend(documents.read_source_file(entry))
     else:
         items = task[1]
     out = []

@@ -14,6 +14,8 @@
   index holds at most ``SEARCH_MAX_FACETS`` (100) of them, the first names in
   document order, and a document brings at most ``SEARCH_MAX_FIELDS`` (64)
   fields (see ``build`` and ``search.ingest.metadata``).
+* ``layout``: how the body's lines are drawn (headings, lists, code, links)
+  for a document read from a structured format (``search.ingest.formats``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def build_schema() -> Schema:
         date_key=NUMERIC(int, bits=32, sortable=True, stored=False, signed=False),
         source=STORED(),
         extra=STORED(),
+        layout=STORED(),
     )
     schema.add(FACET_PREFIX + "*", KEYWORD(stored=True, commas=True, scorable=False,
                                             lowercase=False), glob=True)

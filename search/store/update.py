@@ -53,10 +53,10 @@ from typing import Callable, Iterable
 
 from ..errors import BuildError
 from ..ingest.model import Document, Problem
-from ..ingest.sources import (UNREADABLE_FOLDER, SourceFile, iter_jsonl_lines,
-                              iter_jsonl_stream, iter_source, iter_source_files, printable,
-                              read_file_bytes, record_id, record_to_document,
-                              text_to_document)
+from ..ingest.sources import (UNREADABLE_FOLDER, SourceFile, file_to_document,
+                              iter_jsonl_lines, iter_jsonl_stream, iter_source,
+                              iter_source_files, printable, read_file_bytes, record_id,
+                              record_to_document)
 from .build import SHRINK_LIMIT, BuildReport, SourceProblems, build_index
 from .layout import MANIFEST, live_generation
 from .writing import DEFAULT_WAIT, ChangeReport, IndexWriter, write_documents
@@ -403,7 +403,7 @@ class _Survey:
                     self._unchanged(key, {**old, "size": new["size"],
                                           "mtime_ns": new["mtime_ns"]})
                     return
-                item = text_to_document(data, key, entry.doc_id) if self.parse else None
+                item = file_to_document(data, entry, key) if self.parse else None
                 problem = item if isinstance(item, Problem) else None
             if problem is None:
                 _append(new, entry.doc_id, new["digest"], 0)
@@ -479,7 +479,7 @@ class _Survey:
                     break
         else:
             try:
-                doc = text_to_document(read_file_bytes(entry.path), key, entry.doc_id)
+                doc = file_to_document(read_file_bytes(entry.path), entry, key)
             except (OSError, ValueError) as exc:
                 doc = Problem(key, f"cannot read file: {exc}")
         if isinstance(doc, Document) and doc.id == doc_id:
@@ -497,7 +497,7 @@ def update_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathL
                  follow_links: bool = False, wait: float = DEFAULT_WAIT,
                  progress: Callable[[int, float], None] | None = None) -> UpdateReport:
     """Bring the index at ``index_dir`` up to date with ``sources`` (folders,
-    .txt/.md files, .jsonl[.gz] files) in one change; returns an
+    document files, .jsonl[.gz] files) in one change; returns an
     ``UpdateReport``.
 
     Raises ``BuildError`` when no source exists; ``UpdateRefused`` when the

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterable
 
 from whoosh import index as whoosh_index
+from whoosh.fields import STORED
 from whoosh.writing import NO_MERGE
 
 from ..errors import BuildError
@@ -276,6 +277,9 @@ class IndexWriter:
                     continue
                 (report.replaced if gone else report.added).append(doc_id)
                 fields = doc_fields.document_fields(doc)
+                if "layout" in fields and "layout" not in writer.schema:
+                    # An index built before documents had a layout gains the field.
+                    writer.add_field("layout", STORED())
                 for name in cap.refused_of([n for n in fields if n.startswith(FACET_PREFIX)],
                                            doc.source):
                     del fields[name]

@@ -6,6 +6,11 @@ the compatibility ideographs and the supplementary ideographic planes
 (extensions B and later).  ``HAN_CHAR`` matches one such character,
 ``HAN_RUN`` a run of them.
 
+``UNSPACED`` adds what is written among Han characters without spaces
+between words (CJK radicals, symbols and punctuation, kana, the fullwidth
+forms): where two lines of a PDF join, no space goes between such
+characters.
+
 jieba has its own, narrower class (``segment._JIEBA_HAN``): it is
 jieba's, kept as jieba writes it so that blocks are cut exactly as jieba
 cuts them.
@@ -24,3 +29,6 @@ HAN_RUN = re.compile(f"[{HAN}]+")
 # fixed seed stays the one its recorded figures were measured on.
 BASIC_HAN = r"\u4e00-\u9fff"
 BASIC_HAN_RUN = re.compile(f"[{BASIC_HAN}]+")
+
+UNSPACED = HAN + r"\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\uff00-\uffef"
+UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")

@@ -215,6 +215,14 @@ def test_seed_boilerplate_is_dropped(line):
     "[首页](/) | [新闻](/news) | [关于我们](/about)",
     "首页 | 新闻 | 关于我们",
     "•", "■", "  ■  ", "* * *", "---",
+    # A news page's own prompts, footers and datelines (web pages).
+    "微信扫一扫 关注该公众号", "微信掃一掃", "關注該公眾號",
+    "更多猛料！欢迎扫描左方二维码关注新浪新闻官方微信（xinlang-xinwen）",
+    "专注苹果新闻报道，每日推送最新苹果资讯。扫描下方二维码关注苹果汇官方微信",
+    "安装新浪财经客户端第一时间接收最全面的市场资讯→【下载地址】",
+    "“2018十大经济年度人物评选”火热进行中！【点击投票】Pick你心目中的商业领袖",
+    "最后更新: 2019-09-07 15:14:21", "發佈時間：2019年9月7日",
+    "主办单位：某某大学纪检监察室 版权所有地址：太原市新建南路56号 邮编：030001",
 ])
 def test_boilerplate_in_both_scripts(line):
     assert is_boilerplate(line)
@@ -238,6 +246,11 @@ def test_boilerplate_in_both_scripts(line):
     "## 將建「黔中聲谷」呼叫全球",
     "如果 x > 5，则取 5。",
     "> 引用一段原文：呼叫中心是一种综合信息服务系统。",
+    # Prose about QR codes, clients and updates.
+    "他扫描二维码关注了公众号，然后在手机上完成了付款，整个过程不到一分钟。",
+    "记者下载了多家银行的客户端进行对比。",
+    "主办单位：洛阳市人民政府",
+    "最后更新的版本修复了三个问题。",
     "",
 ])
 def test_prose_is_kept(line):

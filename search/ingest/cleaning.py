@@ -340,15 +340,22 @@ def _simplified_line(line: str) -> str:
 _TAG_LINE = re.compile(r"^(?:热门|相关)?(?:标签|关键词|关键字|tags?)\s*[:：]", re.I)
 _WIDGET = re.compile(
     r"^(?:相关(?:文章|阅读|新闻|推荐|链接)|推荐阅读|延伸阅读|热门(?:文章|推荐)|最新文章|猜你喜欢"
-    r"|收缩|展开(?:全文)?|微信(?:客服|二维码|公众号)|在线(?:客服|咨询)|扫一扫|电话咨询"
+    r"|收缩|展开(?:全文)?|微信(?:客服|二维码|公众号)|在线(?:客服|咨询)|(?:微信)?扫一扫"
+    r"|关注(?:该|本)?公众号|电话咨询"
     r"|返回(?:顶部|首页|列表)|打印本页|关闭窗口|分享到|上一篇|下一篇)\s*(?:[:：].*)?$")
 # Prompts of a page to follow, scan, install or vote: lines of the site's
 # own, never an article's (a sentence that mentions 二维码 is not one).
 _PROMPT = re.compile(
     r"^(?:微信)?扫一扫\s*关注"
-    r"|^(?:\S{0,8}[！!][)）]?)?(?:欢迎|请)?(?:扫描|扫码|长按)\S{0,8}二维码(?:关注|下载|识别)\S{0,20}$"
+    r"|^(?:\S{0,8}[！!][)）]?)?(?:欢迎|请)?(?:扫描|扫码|长按)\S{0,8}二维码(?:关注|下载|识别)[^。！？]{0,40}$"
     r"|^(?:安装|下载)\S{0,10}客户端"
-    r"|^【(?:点击|下载|投票)[^】]{0,8}】|^点击进入专题\s*[:：]|^关注(?:公众号|我们)查看全文")
+    r"|^【(?:点击|下载|投票)[^】]{0,8}】|^点击进入专题\s*[:：]|^关注(?:公众号|我们)查看全文"
+    r"|【(?:点击投票|下载地址|点击下载)】")
+# A short line that ends by asking to follow an account (每日推送……扫描下方
+# 二维码关注某某官方微信): a promotion, however it begins.
+_FOLLOW_PROMPT = re.compile(r"(?:扫描|扫码|长按)\S{0,6}二维码关注\S{0,20}(?:官方微信|公众号|微博)"
+                            r"(?:[(（][^)）]{0,40}[)）])?[。！!]?$")
+MAX_PROMPT_LINE = 100
 # A label with only a date or time after it (最后更新: 2019-09-07 15:14:21).
 _DATED_LABEL = re.compile(
     r"^(?:最后更新|更新时间|发布时间|发表时间|发布日期)\s*[:：]?\s*"
@@ -383,7 +390,9 @@ _NOTICE = re.compile(
     r"|本(?:站|网)(?:内容|文章|资料|部分内容)?均?(?:系统)?(?:采集|转载|来源)(?:于|自)(?:网络|互联网)"
     r"|(?:转载|引用)(?:本文)?请注明(?:出处|来源)"
     r"|版权归原?作者所有|未经本(?:站|网|报)(?:书面)?(?:许可|授权)"
-    r"|all rights reserved",
+    r"|all rights reserved"
+    # A footer: the copyright line with the site's address or licence.
+    r"|版权所有.{0,60}(?:地址|电话|邮编|备案|icp)",
     re.I)
 # A line made only of markdown links and separators: a navigation bar.
 # Written so that each character can be read in one way only: with the
@@ -413,6 +422,7 @@ def is_boilerplate(line: str) -> bool:
             or bool(_LINKS_ONLY.match(raw))
             or bool(_TAG_LINE.match(text) or _WIDGET.match(text))
             or bool(_PROMPT.search(text) or _DATED_LABEL.match(text))
+            or (len(text) <= MAX_PROMPT_LINE and bool(_FOLLOW_PROMPT.search(text)))
             or _is_contact_line(text)
             or bool(_NOTICE.search(text))
             or _is_menu(text))

@@ -48,9 +48,11 @@ from .schema import FACET_PREFIX, build_schema
 # Documents per task a worker takes; inputs smaller than SMALL_INPUT bytes are
 # built in this process (starting workers would cost more than it saves).
 CHUNK_DOCS = 5000
-# Files of a folder one task reads: enough to keep the cost of a task small
-# beside its work, few enough that two workers share a folder of web pages.
+# Files of a folder one task reads, at most: enough to keep the cost of a
+# task small beside its work, few enough (and few enough bytes) that the
+# workers share a folder of web pages or PDF files.
 FILES_PER_TASK = 200
+FILE_BYTES_PER_TASK = 1 << 20
 
 
 SMALL_INPUT = 2 * 1024 * 1024
@@ -116,21 +118,26 @@ def _tasks(sources, chunk_docs: int, follow_links: bool = False):
     """
     parse = _jsonl_record_parser()
     for source in sources:
-        batch = []
+        batch, size = [], 0
         for entry in documents.iter_source_files(source, follow_links=follow_links):
             if isinstance(entry, documents.SourceFile) and entry.is_jsonl:
                 if batch:
                     yield ("files", batch)
-                    batch = []
+                    batch, size = [], 0
                 if parse is not None:
                     yield from _jsonl_tasks(entry.path, chunk_docs)
                 else:
                     yield ("items", list(documents.read_source_file(entry)))
                 continue
             batch.append(entry)
-            if len(batch) >= FILES_PER_TASK:
+            if isinstance(entry, documents.SourceFile):
+                try:
+                    size += os.stat(entry.path).st_size
+                except OSError:
+                    pass                # the worker reports it
+            if len(batch) >= FILES_PER_TASK or size >= FILE_BYTES_PER_TASK:
                 yield ("files", batch)
-                batch = []
+                batch, size = [], 0
         if batch:
             yield ("files", batch)
 

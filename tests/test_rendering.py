@@ -312,12 +312,12 @@ def test_the_document_page_draws_the_article(markdown_client):
 
 
 def test_the_page_never_shows_a_servers_absolute_path():
-    from webui.pages import shown_source
-    assert shown_source("docs/guide.md") == "docs/guide.md"
-    assert shown_source("corpus.jsonl:3") == "corpus.jsonl:3"
+    from webui.pages import page_source
+    assert page_source("docs/guide.md") == "docs/guide.md"
+    assert page_source("corpus.jsonl:3") == "corpus.jsonl:3"
     for path in ("/srv/data/guide.md", "/tmp/x/corpus.jsonl:3", "C:\\data\\guide.md",
                  "\\\\server\\share\\a.md", "~/notes.md", ""):
-        assert shown_source(path) is None, path
+        assert page_source(path) is None, path
 
 
 def test_empty_blocks_and_odd_depths_draw_nothing_broken():

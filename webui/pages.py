@@ -92,7 +92,7 @@ def document(doc_id: str):
     article = first_mark_anchor(view.article_html)
     return render_template(
         "document.html", doc=view, state=state, q=q, marks=marks, article=article,
-        has_anchor='id="match-1"' in article, source=shown_source(view.source),
+        has_anchor='id="match-1"' in article, source=page_source(view.source),
         web_url=_web_url(view.fields.get("url")),
         back_url=state.url() if (state.q or state.filters) else url_for("pages.search"),
         plain_url=state.with_(q="").doc_url(view.id) if q else None,
@@ -220,7 +220,7 @@ def _suggestions(res, state: SearchState) -> list[dict]:
     return out
 
 
-def shown_source(source: str) -> str | None:
+def page_source(source: str) -> str | None:
     """Where the document came from as the operator named it (a path relative
     to where the index was built, a JSON-lines file and line); None for an
     absolute path, which says where the server keeps its files."""

@@ -51,8 +51,10 @@ test-fast: install
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Relevance (relevance-dev), then regions (regional-dev, beside a conventional build).
 eval: install
 	$(PY) -m search.eval $(EVAL_ARGS)
+	$(PY) -m bench.regional
 
 clean:
 	rm -rf $(INDEX) .pytest_cache tests/screenshots

@@ -29,6 +29,7 @@ from .rank.dateorder import by_date
 from .rank.matching import match, rank_matches
 from .results.highlight import highlight, snippets
 from .results.model import DocumentView, Hit, SearchResults
+from .results.rendering import article_html
 from .store import checksums, docsets, facet_types, integrity, merging
 from .store.merging import MergeReport
 from .store.writing import DEFAULT_WAIT, IndexWriter
@@ -204,7 +205,6 @@ class SearchIndex:
     @integrity.guarded
     def document(self, doc_id: str, q: str = "") -> DocumentView | None:
         """One document by id, with the query's matches marked, or None."""
-        from .results.rendering import article_html
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
             return None
         gen = self._current()

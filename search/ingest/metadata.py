@@ -26,6 +26,7 @@ from .cleaning import (
     strip_site_suffix,
 )
 from .dates import find_date_in_text, parse_date_value
+from .formats import Block, body_of, layout_of
 from .model import Document, Problem
 
 # Names under which front matter or a JSON record may carry metadata.
@@ -248,8 +249,6 @@ def document_from_extracted(doc_id: str, source: str, extracted, front: dict | N
     file's core properties, a PDF's information) count only where the text
     has nothing.
     """
-    from .formats import Block, body_of, layout_of
-
     front = front or {}
     props = extracted.properties or {}
     blocks = [b for b in extracted.blocks

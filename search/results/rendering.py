@@ -291,8 +291,7 @@ def _image(block: Block, local) -> str:
     if not block.text:
         if not block.html:
             return ""
-        clean = nh3.clean(block.html, tags={"a"}, attributes={"*": set(), "a": {"href"}},
-                          url_schemes=set(LINK_SCHEMES), link_rel=None)
+        clean = sanitise_inline(block.html)
         opening = next((p for p in _TAG.split(clean) if p.startswith("<a ")), None)
         return f"{opening}{IMAGE_LABEL}</a>" if opening else ""
     return _overlay(_inline_parts(block), local)[0]

@@ -27,6 +27,7 @@ from ..cleaning import (
     plausibility,
     strip_site_suffix,
 )
+from ..dates import find_date_in_text
 from . import Block, Extracted, FormatError, inline_html, safe_href
 
 NEEDS_LIBRARY = "reading HTML files needs {}: pip install 'mixed-script-search[formats]'"
@@ -636,7 +637,6 @@ def _dateline(blocks: list[Block], tree, year_date: str | None) -> str | None:
     only its year: among the article's first and last blocks (before the
     trimming takes such lines away), else the first full date of that year
     in the page's text (the extraction drops a dateline element)."""
-    from ..dates import find_date_in_text
     near = blocks[:DATELINE_BLOCKS] + blocks[DATELINE_BLOCKS:][-DATELINE_BLOCKS:]
     lines = [b.text for b in near if b.text and len(b.text) <= 80]
     if year_date:

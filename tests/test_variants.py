@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import ids
+from helpers import ids, write_jsonl
 from reader_corpus import reader_index, rix  # noqa: F401  (fixtures)
 from search.text import variants
 
@@ -72,3 +72,43 @@ def test_phrases_are_not_expanded(rix):
 def test_equivalents_absent_from_the_index_are_not_added(rix):
     # 计程车 ↔ 出租车: neither is in the corpus, nothing to add.
     assert rix.search("出租车").expansions == []
+
+
+def test_region_of_reads_script_then_vocabulary():
+    assert variants.region_of("鎖定資料庫") == "tw"
+    assert variants.region_of("锁定数据库") == "cn"
+    # Same characters in both scripts: the words tell (字元 is Taiwan's, 字符 the mainland's).
+    assert variants.region_of("特殊字元") == "tw" and variants.region_of("特殊字符") == "cn"
+    assert variants.region_of("文件") is None
+
+
+def test_false_friends_are_read_in_the_query_region():
+    # 文件: a file on the mainland (Taiwan: 檔案), a document in Taiwan (mainland: 文档).
+    assert variants.equivalents("文件", "cn") == ("档案",)
+    assert variants.equivalents("文件", "tw") == ("文档",)
+    assert set(variants.equivalents("文件")) == {"档案", "文档"}
+    # A word tagged with its region in regional.txt is that region's only.
+    assert "摩托车" in variants.equivalents("機車", "tw")
+    assert variants.equivalents("机车", "cn") == ()
+
+
+def test_a_query_finds_the_other_regions_word_for_what_it_means(tmp_path):
+    from search import build_index, open_index
+    write_jsonl(tmp_path / "d" / "a.jsonl", [
+        {"id": "cn-file", "title": "", "text": "保存密钥文件"},
+        {"id": "tw-file", "title": "", "text": "儲存金鑰檔案"},
+        {"id": "cn-doc", "title": "", "text": "打开帮助文档"},
+        {"id": "tw-doc", "title": "", "text": "開啟說明文件"},
+    ])
+    build_index([tmp_path / "d"], tmp_path / "ix")
+    ix = open_index(tmp_path / "ix")
+    # Typed in simplified script, 文件 is a file: Taiwan's 檔案, not the mainland's 文档.
+    res = ix.search("保存这个文件")
+    [exp] = [e for e in res.expansions if e["kind"] == "variant" and e["from"] == "文件"]
+    assert exp["to"] == ["档案"]
+    assert ids(res)[:2] == ["cn-file", "tw-file"] and "cn-doc" not in ids(res)
+    # Typed in traditional script, 文件 is a document: the mainland's 文档, not 檔案.
+    res = ix.search("說明文件")
+    [exp] = [e for e in res.expansions if e["kind"] == "variant" and e["from"] == "文件"]
+    assert exp["to"] == ["文档"]
+    assert ids(res)[:2] == ["tw-doc", "cn-doc"] and "tw-file" not in ids(res)

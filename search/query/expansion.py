@@ -371,12 +371,14 @@ def _pinyin_expansions(words: list[str], gen, reader) -> list[Expansion]:
 
 
 def _variant_expansions(words: list[str], reader, query_text: str = "",
-                       weight: float = VARIANT_WEIGHT) -> list[Expansion]:
-    """Other regions' words for the query's words, where the index may hold them."""
+                       weight: float = VARIANT_WEIGHT,
+                       region: str | None = None) -> list[Expansion]:
+    """Other regions' words for the query's words, where the index may hold them,
+    the words read in ``region`` (``variants.region_of`` the query)."""
     out: list[Expansion] = []
     seen: set[str] = set()
     for token in words:
-        found_here = variants.find(token)
+        found_here = variants.find(token, region)
         if not found_here:
             continue
         # Only where the query's own words start and end: 寮国 is not in 贡寮国际.
@@ -415,8 +417,10 @@ class VariantExpander:
             return []
         weight = (VARIANT_WEIGHT if _content_words(parsed.words) <= SHORT_QUERY_WORDS
                   else VARIANT_WEIGHT_LONG)
+        text = " ".join(parsed.words)
         return _variant_expansions(words, gen.searcher().reader(), weight=weight,
-                                   query_text=to_simplified(" ".join(parsed.words)).lower())
+                                   query_text=to_simplified(text).lower(),
+                                   region=variants.region_of(text))
 
 
 # The kinds of expansion, in the order they take a query's words.

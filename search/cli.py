@@ -294,8 +294,10 @@ def cmd_query(args) -> int:
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
         return 0
     tty = sys.stdout.isatty()
+    held = (f"; {res.total_full:,} hold every word, {res.total_partial:,} some"
+            if res.total_full is not None and res.total_partial else "")
     print(f"{res.total:,} results for {res.query!r} (page {res.page} of {res.pages}, "
-          f"{res.elapsed_ms:.0f} ms)")
+          f"{res.elapsed_ms:.0f} ms{held})")
     for notice in res.notices:
         print(f"  note: {notice}")
     for exp in res.expansions:
@@ -310,6 +312,8 @@ def cmd_query(args) -> int:
             print(f"   {meta}")
         for frag in hit.snippets:
             print(f"   {_emphasise(frag, tty)}")
+        if hit.missing:
+            print(f"   missing: {'、'.join(hit.missing)}")
     from .store.facet_types import BUILTIN_FACETS
     for facet in BUILTIN_FACETS:
         values = [] if facet.nested_in else res.facets.get(facet.name) or []

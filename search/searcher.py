@@ -187,8 +187,10 @@ class SearchIndex:
             notices.append(NOT_RANKED_NOTICE)
         elif partial and NOT_MATCHED_NOTICE not in notices:
             notices.append(PARTIAL_NOTICE)
-        needles = matches.plan_used.needles
-        hits = [self._hit(searcher, d, score, needles, snippet_count) for d, score in page_hits]
+        plan_used = matches.plan_used
+        full = docsets.intersection([filtered, matches.full]) if matches.plan_used.concepts else None
+        hits = [self._hit(searcher, d, score, plan_used, snippet_count, self._lacking(matches, d))
+                for d, score in page_hits]
         for name, values in selected.items():
             totals = gen.facet_table(self._field(name)).totals
             for v in values:
@@ -200,6 +202,7 @@ class SearchIndex:
             partial=partial, notices=notices, total_exact=matches.exact,
             expansions=[e.to_dict() for e in plan.expansions],
             did_you_mean=did_you_mean(plan.parsed, gen),
+            total_full=len(full) if full is not None else None,
             elapsed_ms=(time.perf_counter() - started) * 1000)
 
     @integrity.guarded
@@ -208,12 +211,13 @@ class SearchIndex:
         if not isinstance(doc_id, str) or not doc_id or len(doc_id) > 2000:
             return None
         gen = self._current()
-        needles = plan_query(q, gen).needles
+        plan = plan_query(q, gen)
         searcher = gen.searcher()
         stored = searcher.document(id=doc_id)
         if stored is None:
             return None
         body = stored.get("body", "")
+        needles = plan.needles_in(f"{stored.get('title', '')}\n{body}")
         body_html = highlight(body, needles)
         return DocumentView(
             id=stored["id"], title=stored.get("title", ""),
@@ -328,15 +332,29 @@ class SearchIndex:
         # The query's errors are told before the filters'.
         return plan.with_filters(self._normalise_filters(gen, city, year, filters))
 
-    def _hit(self, searcher, docnum, score, needles, snippet_count) -> Hit:
+    @staticmethod
+    def _lacking(matches, docnum: int) -> list[str] | None:
+        """The query's words (as typed) the document does not hold in any
+        form; None when the query has none to hold (browsing)."""
+        concepts = matches.plan_used.concepts
+        if not concepts:
+            return None
+        one = np.array([docnum], np.int64)
+        return [c.typed or c.word for c, held in zip(concepts, matches.held)
+                if not docsets.within(one, held)[0]]
+
+    def _hit(self, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
         stored = searcher.stored_fields(docnum)
         title, body = stored.get("title", ""), stored.get("body", "")
+        needles = plan.needles_in(f"{title}\n{body}")
         frags = snippets(body, needles, count=snippet_count)
         return Hit(
             id=stored["id"], title=title, title_html=highlight(title, needles),
             score=score, date=stored.get("date"), cities=_as_values(stored.get("city")),
             snippet=" ".join(frags[:1]), snippets=frags, source=stored.get("source", ""),
-            city_forms=stored.get("city_forms") or {}, fields=stored.get("extra") or {})
+            city_forms=stored.get("city_forms") or {}, fields=stored.get("extra") or {},
+            match=None if lacking is None else "partial" if lacking else "full",
+            missing=lacking or [])
 
 
 def open_index(path: str | os.PathLike = "index") -> SearchIndex:

@@ -118,7 +118,8 @@ def test_cli_index_and_query_json_shape(tmp_path):
     assert {"query", "total", "page", "per_page", "hits", "facets"} <= set(data)
     assert data["query"] == "洛陽" and data["total"] >= 1
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "score", "date", "cities", "snippet", "source"}
+    assert set(hit) == {"id", "title", "score", "date", "cities", "snippet", "source",
+                         "match", "missing"}
     assert hit["id"].startswith("002_") and "<mark>洛陽</mark>" in hit["snippet"]
     assert hit["source"].endswith(hit["id"])
     for name in ("city", "year"):

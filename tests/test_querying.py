@@ -132,6 +132,15 @@ def test_unbalanced_quote_runs_to_the_end():
     assert parsed.phrases == ["呼叫中心"] and parsed.words == ["贵阳"]
 
 
+def test_a_quote_mark_ends_a_word():
+    # The quotes hold a blank (a placeholder): the text after them is free
+    # words, not a phrase required to the end.
+    parsed = parse_query("已收到创建新群组“ ”的请求。 确认要创建群组吗？")
+    assert parsed.phrases == []
+    assert parsed.words == ["已收到创建新群组", "的请求。", "确认要创建群组吗？"]
+    assert parse_query("附件「說明」已存在").phrases == ["說明"]
+
+
 def test_json_record_fields_become_facets_and_filters(tmp_path):
     write_jsonl(tmp_path / "poems.jsonl", [
         {"id": "p1", "title": "靜夜思", "author": "李白", "dynasty": "唐", "text": "床前明月光，疑是地上霜。"},

@@ -26,7 +26,7 @@ ALLOWED_TAGS = {"html", "head", "meta", "title", "link", "script", "body", "a", 
                 "form", "label", "input", "button", "p", "kbd", "code", "pre", "main", "footer",
                 "section", "h1", "h2", "h3", "h4", "ul", "ol", "li", "span", "strong", "nav",
                 "aside", "details", "summary", "time", "mark", "article", "dl", "dt", "dd", "em",
-                "small", "select", "option", "abbr", "br"}
+                "small", "select", "option", "abbr", "br", "s"}
 
 
 class Tags(HTMLParser):

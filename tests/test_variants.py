@@ -80,6 +80,10 @@ def test_region_of_reads_script_then_vocabulary():
     # Same characters in both scripts: the words tell (字元 is Taiwan's, 字符 the mainland's).
     assert variants.region_of("特殊字元") == "tw" and variants.region_of("特殊字符") == "cn"
     assert variants.region_of("文件") is None
+    # 面, 后, 里 are simplified forms that traditional text writes too: no sign
+    # of the mainland (使用者 is Taiwan's word for 用户).
+    assert variants.region_of("使用者介面") == "tw"
+    assert variants.region_of("后来") == "cn" and variants.region_of("後來") == "tw"
 
 
 def test_false_friends_are_read_in_the_query_region():

@@ -175,6 +175,13 @@ def _doc_report(searcher, parsed, matches, docnum, deadline, notices) -> dict:
     what the deadline cut short is added to ``notices``."""
     one = np.array([docnum], np.int64)
     report: dict = {"matches": bool(docsets.within(one, matches.docs)[0])}
+    concepts = matches.plan_used.concepts
+    if report["matches"] and concepts:
+        # The query's words it holds in some form, and those it lacks.
+        held = [bool(docsets.within(one, h)[0]) for h in matches.held]
+        report["holds"] = [c.typed or c.word for c, h in zip(concepts, held) if h]
+        report["lacks"] = [c.typed or c.word for c, h in zip(concepts, held) if not h]
+        report["match"] = "partial" if report["lacks"] else "full"
     # Why it is left out: the required phrases it lacks (of the query run:
     # quoted text read as words requires nothing) and the exclusions it holds.
     # Each is a few look-ups in this document, so they get a short grace
@@ -260,6 +267,11 @@ def explain(gen, q: str, doc_id: str | None = None) -> dict:
         "matches": len(matches.docs),
         # As ``SearchResults.total_exact``: False when matching was cut short.
         "matches_exact": matches.exact,
+        # What a document must hold to match fully (``search.query.concepts``),
+        # how many do, and whether they rank above the partial matches.
+        "concepts": [c.to_dict() for c in matches.plan_used.concepts],
+        "full_matches": len(matches.full) if matches.plan_used.concepts else None,
+        "full_first": matches.plan_used.full_first,
     }
     if doc_id is not None:
         docnum = searcher.document_number(id=doc_id) if isinstance(doc_id, str) and doc_id \

@@ -61,7 +61,23 @@ def exact_query(text: str) -> wq.Query:
     return wq.Phrase("grams", grams)
 
 
-def _ranked_part(words: list[str]) -> tuple[wq.Query | None, list[str]]:
+def translated(text: str, expansions) -> tuple[str, float] | None:
+    """``text`` (simplified) in the other region's words, every word the
+    ``variant`` expansions give another word for replaced by their first,
+    and the smallest weight used; None when nothing is replaced."""
+    out, weight = text, None
+    for exp in expansions:
+        if exp.kind != "variant" or not exp.words:
+            continue
+        source = to_simplified(exp.source).lower()
+        if source and source in out:
+            out = out.replace(source, exp.words[0])
+            w = exp.weights[0] if exp.weights else 1.0
+            weight = w if weight is None else min(weight, w)
+    return (out, weight) if weight is not None and out != text else None
+
+
+def _ranked_part(words: list[str], expansions=()) -> tuple[wq.Query | None, list[str]]:
     """The ranked part of a query, and the words to highlight."""
     subqueries, needles = [], []
     for text in words:
@@ -85,6 +101,11 @@ def _ranked_part(words: list[str]) -> tuple[wq.Query | None, list[str]]:
             if len(grams) > 1:
                 # An exact stretch of a longer question is a weak hint.
                 subqueries.append(wq.Phrase("grams", grams, boost=ranking.PHRASE_BOOST))
+                # So is the same stretch in the other region's words.
+                other = translated(run_text, expansions)
+                if other and len(query_grams(other[0])) > 1:
+                    subqueries.append(wq.Phrase("grams", query_grams(other[0]),
+                                                boost=ranking.PHRASE_BOOST * other[1]))
         # A short query typed as one stretch of text (stop words included)
         # is a string the reader expects to find literally: exact first.
         whole = query_grams(text)
@@ -94,6 +115,14 @@ def _ranked_part(words: list[str]) -> tuple[wq.Query | None, list[str]]:
                      else wq.Term("grams", whole[0], boost=ranking.EXACT_QUERY_BOOST))
             subqueries.append(exact)
             needles.append(to_simplified(text).lower())
+            other = translated(to_simplified(text).lower(), expansions)
+            if other:
+                # The same text in the other region's words: next to the
+                # exact text, below it (a search for 資料 shows 資料 first).
+                grams = query_grams(other[0])
+                boost = ranking.EXACT_QUERY_BOOST * ranking.TRANSLATED_SHARE * other[1]
+                subqueries.append(wq.Phrase("grams", grams, boost=boost) if len(grams) > 1
+                                  else wq.Term("grams", grams[0], boost=boost))
         # Neighbouring words of the question near each other in a passage.
         content = [w for run in chunks for w in run[1:] if not is_stop_word(w)]
         for first, second in zip(content, content[1:]):
@@ -166,7 +195,7 @@ def build_query(parsed: ParsedQuery, expansions=()) -> tuple[wq.Query, list[str]
     words also stand for (pinyin, other regions' words), OR'd into the ranked
     part at their weights.
     """
-    ranked, needles = _ranked_part(parsed.words)
+    ranked, needles = _ranked_part(parsed.words, expansions)
     if expansions:
         ranked, needles = _with_expansions(ranked, needles, expansions)
     required = [exact_query(p) for p in parsed.phrases]

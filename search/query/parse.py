@@ -25,8 +25,9 @@ MAX_QUERY_CHARS = 1000
 
 
 # One token of a query: a quoted text (group 3, "-" before it in group 1) or a
-# run of other characters (group 5, "-" before it in group 4).
-QUERY_TOKEN = re.compile(r'(-?)(["“「『”])(.*?)(?:["”」』]|$)|(-?)(\S+)', re.S)
+# run of other characters (group 5, "-" before it in group 4).  A quote mark
+# ends a run: in 群组“ ”的请求 the quotes hold a blank, not the rest of the text.
+QUERY_TOKEN = re.compile(r'(-?)(["“「『”])(.*?)(?:["”」』]|$)|(-?)([^\s"“”「」『』]+)', re.S)
 
 
 @dataclass

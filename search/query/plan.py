@@ -19,7 +19,9 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import query as wq
 
-from .build import build_query
+from .build import build_query, exact_query
+from ..text.script import to_simplified
+from .concepts import Concept, admits, concepts_of, full_first, needles_for
 from .expansion import Expansion, expand, is_announced
 from .parse import ParsedQuery, parse_query
 
@@ -31,7 +33,9 @@ class QueryPlan:
     parsed: ParsedQuery
     expansions: list[Expansion]
     whoosh_query: wq.Query
-    needles: list[str]                  # the texts to highlight in the hits
+    # The texts to highlight in the hits; a document holding a word only in
+    # parts gets those marked too (``needles_in``).
+    needles: list[str]
     # What the query tells the reader before matching (pinyin read as Chinese).
     notices: list[str]
     # When no document holds the quoted text exactly: the same query with the
@@ -40,6 +44,26 @@ class QueryPlan:
     # The filters selected beside the query, by facet (``SearchIndex.plan``
     # normalises them): ``{"city": ["洛阳"], "year": ["2014"]}``.
     filters: dict[str, list[str]] = field(default_factory=dict)
+    # What the query asks a document to hold (``search.query.concepts``), and
+    # the query whose documents are the matches: those touching a concept,
+    # with the required phrases and none of the exclusions.
+    concepts: list[Concept] = field(default_factory=list)
+    admit_query: wq.Query | None = None
+
+    @property
+    def matches_query(self) -> wq.Query:
+        """The query whose documents are the matches (``whoosh_query`` ranks them)."""
+        return self.admit_query if self.admit_query is not None else self.whoosh_query
+
+    def needles_in(self, text: str) -> list[str]:
+        """The texts to highlight in ``text`` (a document's title and body)."""
+        extra = needles_for(to_simplified(text).lower(), self.concepts)
+        return self.needles + [n for n in extra if n not in self.needles] if extra else self.needles
+
+    @property
+    def full_first(self) -> bool:
+        """Whether documents holding every concept rank above the others."""
+        return full_first(self.parsed, self.concepts)
 
     @property
     def ranks(self) -> bool:
@@ -53,16 +77,28 @@ class QueryPlan:
         return replace(self, filters=filters, quoted_as_words=loose)
 
 
+def _admitting(parsed: ParsedQuery, concepts: list[Concept]) -> wq.Query | None:
+    admit = admits(concepts)
+    if admit is not None and parsed.excluded:
+        admit = wq.AndNot(admit, wq.Or([exact_query(e) for e in parsed.excluded]))
+    return admit
+
+
+def _planned(parsed: ParsedQuery, expansions: list[Expansion], notices: list[str]) -> QueryPlan:
+    whoosh_query, needles = build_query(parsed, expansions)
+    concepts = concepts_of(parsed, expansions)
+    return QueryPlan(parsed, expansions, whoosh_query, needles, notices,
+                     concepts=concepts, admit_query=_admitting(parsed, concepts))
+
+
 def plan_query(text: str, gen) -> QueryPlan:
     """The plan of the query string ``text`` on the index of ``gen`` (raises
     ``QueryError`` for a query that is not one)."""
     parsed = parse_query(text)
     expansions = expand(parsed, gen)
     notices = [e.label for e in expansions if is_announced(e)]
-    quoted_as_words = None
+    plan = _planned(parsed, expansions, notices)
     if parsed.phrases:
         loose = ParsedQuery(parsed.text, parsed.words + parsed.phrases, [], parsed.excluded)
-        loose_query, loose_needles = build_query(loose, expansions)
-        quoted_as_words = QueryPlan(loose, expansions, loose_query, loose_needles, list(notices))
-    whoosh_query, needles = build_query(parsed, expansions)
-    return QueryPlan(parsed, expansions, whoosh_query, needles, notices, quoted_as_words)
+        plan = replace(plan, quoted_as_words=_planned(loose, expansions, list(notices)))
+    return plan

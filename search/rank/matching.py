@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as wq
@@ -23,6 +23,7 @@ from whoosh.collectors import TimeLimit
 from ..query import budget
 from ..query.budget import NOT_MATCHED_NOTICE
 from ..query.build import without_order
+from ..query.concepts import holds
 from ..query.plan import QueryPlan
 from ..store import docsets
 from . import fastrank
@@ -46,6 +47,21 @@ class Matches:
     # nothing about how many documents match.
     finished: bool
     notices: list[str]          # the plan's, and what matching adds
+    # Per concept of the query (``search.query.concepts``), the matches
+    # holding it: those holding every one are the full matches.
+    held: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def full(self) -> np.ndarray:
+        """The matches holding every concept (the rest match in part)."""
+        return docsets.intersection([self.docs] + self.held) if self.held else self.docs
+
+    def tiers(self, pool: np.ndarray) -> list[np.ndarray]:
+        """``pool`` (a document set) by how many concepts each holds, most first."""
+        if not self.held or not len(pool):
+            return [pool]
+        counts = sum(docsets.within(pool, h).astype(np.int32) for h in self.held)
+        return [pool[counts == n] for n in sorted(set(counts.tolist()), reverse=True)]
 
     @property
     def exact(self) -> bool:
@@ -66,19 +82,34 @@ def match(plan: QueryPlan, searcher, deadline: float) -> Matches:
     did not finish (``NOT_MATCHED_NOTICE``)."""
     notices = list(plan.notices)
     used = plan
-    docs, partial, finished = _within_deadline(searcher, plan.whoosh_query, deadline)
+    docs, partial, finished = _within_deadline(searcher, plan.matches_query, deadline)
     if not len(docs) and plan.quoted_as_words is not None and not partial:
         # People quote names inside questions; when nothing holds the
         # quoted text exactly, answer for its words and say so.
         used = plan.quoted_as_words
-        docs, partial, finished = _within_deadline(searcher, used.whoosh_query, deadline)
+        docs, partial, finished = _within_deadline(searcher, used.matches_query, deadline)
         if len(docs):
             quoted = "、".join(f"“{p}”" for p in plan.parsed.phrases)
             notices.append(f"no document contains {quoted} exactly; "
                            "showing documents with its words")
     if not finished:
         notices.append(NOT_MATCHED_NOTICE)
-    return Matches(docs, used, partial, finished, notices)
+    held, held_cut = held_by(searcher, used, docs, deadline)
+    return Matches(docs, used, partial or held_cut, finished, notices, held)
+
+
+def held_by(searcher, plan: QueryPlan, docs: np.ndarray,
+            deadline: float) -> tuple[list[np.ndarray], bool]:
+    """Per concept of ``plan``, those of ``docs`` holding it; and whether the
+    deadline cut that short (then: by a reading without word order)."""
+    if not len(docs) or not plan.concepts:
+        return [], False
+    held, cut = [], False
+    for concept in plan.concepts:
+        got, was_cut, _finished = _within_deadline(searcher, holds(concept), deadline)
+        cut = cut or was_cut
+        held.append(docsets.intersection([docs, got]))
+    return held, cut
 
 
 def _within_deadline(searcher, q, deadline) -> tuple[np.ndarray, bool, bool]:
@@ -104,11 +135,30 @@ def rank_matches(searcher, matches: Matches, within: np.ndarray | None, limit: i
     """The best ``limit`` ``(docnum, score)`` of the matches (of those in
     ``within``, a document set, when given: the filtered matches, or one
     document), best first, as the results page ranks them; and whether time
-    cut the ranking short."""
+    cut the ranking short.
+
+    For a query of a few words (``QueryPlan.full_first``) the full matches
+    come first, by score, then those holding one concept fewer, and so on."""
     # Past the deadline, a short grace so a cut-short answer still
     # shows its best documents.
     rank_by = (max(deadline, time.monotonic() + GRACE * budget.TIME_BUDGET) if matches.partial
                else deadline)
+    pool = matches.docs if within is None else within
+    if not matches.plan_used.full_first:
+        return _ranked(searcher, matches, pool, within is None, limit, rank_by)
+    top, cut = [], False
+    for tier in matches.tiers(pool):
+        more, cut = _ranked(searcher, matches, tier, False, limit - len(top), rank_by)
+        top += more
+        if cut or len(top) >= limit:
+            break
+    return top, cut
+
+
+def _ranked(searcher, matches: Matches, pool: np.ndarray, every: bool, limit: int,
+            rank_by: float) -> tuple[list[tuple[int, float]], bool]:
+    """The best ``limit`` of ``pool`` by the matches' ranked query (``every``:
+    the pool is every match)."""
     q = matches.ranked_query
     if isinstance(q, wq.AndNot):
         # The matching set has the exclusions applied already, and a
@@ -116,14 +166,13 @@ def rank_matches(searcher, matches: Matches, within: np.ndarray | None, limit: i
         # ranking that part within the set never reads the exclusions
         # again (a hundred excluded characters are tens of thousands of
         # bigrams, which planning a ranking would look up one by one).
-        return fastrank.rank(searcher, q.a, matches.docs if within is None else within,
-                             limit, rank_by)
-    # Without a narrower set, ranking every match of the query skips
-    # looking each one up (Whoosh's own path, for queries the fast ranking
-    # does not reproduce, is still given the set).
-    if within is None and not matches.partial:
+        return fastrank.rank(searcher, q.a, pool, limit, rank_by)
+    if every and not matches.partial and matches.plan_used.admit_query is None:
+        # The matches are the ranked query's own: ranking every match of
+        # the query skips looking each one up (Whoosh's own path, for
+        # queries the fast ranking does not reproduce, is still given the set).
         return fastrank.rank(searcher, q, None, limit, rank_by, matches.docs)
-    return fastrank.rank(searcher, q, matches.docs if within is None else within, limit, rank_by)
+    return fastrank.rank(searcher, q, pool, limit, rank_by)
 
 
 def every_document(reader) -> np.ndarray:

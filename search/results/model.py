@@ -20,10 +20,16 @@ class Hit:
     source: str
     city_forms: dict = field(default_factory=dict)
     fields: dict = field(default_factory=dict)
+    # "full" (it holds every word of the query, in some form), "partial", or
+    # None when there was no query to hold (browsing).
+    match: str | None = None
+    # The query's words (as typed) a partial match does not hold in any form.
+    missing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "score": self.score, "date": self.date,
-                "cities": self.cities, "snippet": self.snippet, "source": self.source}
+                "cities": self.cities, "snippet": self.snippet, "source": self.source,
+                "match": self.match, "missing": self.missing}
 
 
 @dataclass
@@ -51,6 +57,14 @@ class SearchResults:
     did_you_mean: str | None = None
     # Per facet, how many values it has among the matches beyond those listed.
     facets_more: dict[str, int] = field(default_factory=dict)
+    # How many of ``total`` hold every word of the query (in some script,
+    # regional form or as its exact text); the others hold some of them.
+    # None when there was no query to hold (browsing).
+    total_full: int | None = None
+
+    @property
+    def total_partial(self) -> int | None:
+        return None if self.total_full is None else self.total - self.total_full
 
     @property
     def pages(self) -> int:
@@ -62,7 +76,8 @@ class SearchResults:
 
     def to_dict(self) -> dict:
         return {
-            "query": self.query, "total": self.total, "page": self.page,
+            "query": self.query, "total": self.total, "total_full": self.total_full,
+            "total_partial": self.total_partial, "page": self.page,
             "per_page": self.per_page, "sort": self.sort, "filters": self.filters,
             "hits": [h.to_dict() for h in self.hits], "facets": self.facets,
             "facets_more": self.facets_more,

@@ -18,6 +18,9 @@ GRAM_BOOST = 2.0        # character bigrams: back up words jieba split different
                         # and match alike whichever script the query was typed in
 PHRASE_BOOST = 0.5      # the reader's contiguous text, exactly
 EXACT_QUERY_BOOST = 20.0 # a short query's exact text: literal matches first
+# The short query's exact text in the other region's words (資料 → 数据), at
+# this share of the exact text's boost.
+TRANSLATED_SHARE = 0.5
 SHORT_QUERY_CHARS = 6    # "short": a query of one stretch of at most this many characters
 PROXIMITY_BOOST = 0.5   # two neighbouring query words near each other in the body
                         # (the phrase scores both words again: half of that is enough)

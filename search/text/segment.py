@@ -625,3 +625,10 @@ def word_positions_compact(value: str) -> dict:
 def gram_positions_compact(value: str) -> dict:
     """``gram_positions``, as arrays for a long value: what indexing uses."""
     return _grouped(_gram_pieces(to_simplified(value)), compact=len(value) > COMPACT_CHARS)
+
+
+def known_word(word: str) -> bool:
+    """Whether ``word`` (simplified) is in the dictionary, not a guess of the
+    HMM: a guessed word (a name fused with a verb, 史继偕著) is no evidence
+    that its characters belong together."""
+    return bool(_cut_state().freq.get(word))

@@ -132,17 +132,22 @@ def equivalents(word: str, region: str | None = None) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _script_chars() -> tuple[frozenset[str], frozenset[str]]:
-    """Characters only traditional text has, and only simplified text has."""
-    trad, simp = set(), set()
-    with open(_DICT_DIR / "TSCharacters.txt", encoding="utf-8") as handle:
-        for line in handle:
-            key, _, values = line.rstrip("\n").partition("\t")
-            if len(key) == 1 and values:
-                value = values.split(" ")[0]
-                if value != key:
-                    trad.add(key)
-                    simp.add(value)
-    return frozenset(trad), frozenset(simp - trad)
+    """Characters only traditional text has, and only simplified text has.
+
+    A character either script writes (面, 里, 后: simplified forms that are
+    traditional characters too, OpenCC mapping them to themselves among
+    others) tells nothing, so 使用者介面 is not read as mainland text."""
+    def only(name: str) -> set[str]:
+        out = set()
+        with open(_DICT_DIR / name, encoding="utf-8") as handle:
+            for line in handle:
+                key, _, values = line.rstrip("\n").partition("\t")
+                if len(key) == 1 and values and key not in values.split(" "):
+                    out.add(key)
+        return out
+
+    trad, simp = only("TSCharacters.txt"), only("STCharacters.txt")
+    return frozenset(trad - simp), frozenset(simp - trad)
 
 
 def region_of(text: str) -> str | None:

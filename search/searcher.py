@@ -24,6 +24,7 @@ from .aids.suggest import complete, did_you_mean
 from .errors import IndexNotFound, QueryError
 from .query import budget
 from .query.budget import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE
+from .query.concepts import missing_words
 from .query.plan import QueryPlan, plan_query
 from .rank.dateorder import by_date
 from .rank.matching import match, rank_matches
@@ -189,8 +190,9 @@ class SearchIndex:
             notices.append(PARTIAL_NOTICE)
         plan_used = matches.plan_used
         full = docsets.intersection([filtered, matches.full]) if matches.plan_used.concepts else None
-        hits = [self._hit(searcher, d, score, plan_used, snippet_count, self._lacking(matches, d))
-                for d, score in page_hits]
+        lacking = self._lacking(matches, [d for d, _ in page_hits])
+        hits = [self._hit(searcher, d, score, plan_used, snippet_count, lacks)
+                for (d, score), lacks in zip(page_hits, lacking)]
         for name, values in selected.items():
             totals = gen.facet_table(self._field(name)).totals
             for v in values:
@@ -333,15 +335,16 @@ class SearchIndex:
         return plan.with_filters(self._normalise_filters(gen, city, year, filters))
 
     @staticmethod
-    def _lacking(matches, docnum: int) -> list[str] | None:
-        """The query's words (as typed) the document does not hold in any
-        form; None when the query has none to hold (browsing)."""
+    def _lacking(matches, docnums: list[int]) -> list[list | None]:
+        """Per document, the query's concepts it does not hold in any form;
+        None when the query has none to hold (browsing)."""
         concepts = matches.plan_used.concepts
         if not concepts:
-            return None
-        one = np.array([docnum], np.int64)
-        return [c.typed or c.word for c, held in zip(concepts, matches.held)
-                if not docsets.within(one, held)[0]]
+            return [None] * len(docnums)
+        ids = np.array(docnums, np.int64)
+        held = [docsets.within(ids, h) for h in matches.held] if matches.held else \
+            [np.zeros(len(ids), bool)] * len(concepts)
+        return [[c for c, has in zip(concepts, held) if not has[i]] for i in range(len(docnums))]
 
     def _hit(self, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
         stored = searcher.stored_fields(docnum)
@@ -354,7 +357,7 @@ class SearchIndex:
             snippet=" ".join(frags[:1]), snippets=frags, source=stored.get("source", ""),
             city_forms=stored.get("city_forms") or {}, fields=stored.get("extra") or {},
             match=None if lacking is None else "partial" if lacking else "full",
-            missing=lacking or [])
+            missing=missing_words(lacking, f"{title}\n{body}") if lacking else [])
 
 
 def open_index(path: str | os.PathLike = "index") -> SearchIndex:

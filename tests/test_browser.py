@@ -203,6 +203,17 @@ def test_search_facet_document_keyboard_and_phone(server, browser):
     assert facets_box["y"] >= results_box["y"] + results_box["height"] - 1
     assert results_box["width"] <= 375
     shot(page, "06-phone-results")
+    # A query of two words: the one document holding both first, the others
+    # saying what they lack.
+    page.goto(server + "/?q=呼叫中心 洛阳")
+    summary = page.locator(".summary").inner_text()
+    assert "1 条含全部查询词" in summary and "4 条只含部分" in summary, summary
+    hits = page.locator(".hit")
+    assert hits.first.locator(".hit-missing").count() == 0
+    assert hits.nth(1).locator(".hit-missing s").inner_text() == "洛阳"
+    assert hits.nth(1).locator(".hit-missing").is_visible()
+    assert no_horizontal_scroll(page)
+    shot(page, "06b-phone-partial-matches")
     page.goto(server + "/")
     assert no_horizontal_scroll(page)
     shot(page, "07-phone-start")

@@ -57,6 +57,8 @@ class QueryPlan:
 
     def needles_in(self, text: str) -> list[str]:
         """The texts to highlight in ``text`` (a document's title and body)."""
+        if not any(c.parts or c.pieces for c in self.concepts):
+            return self.needles         # every concept is held whole: nothing more to mark
         extra = needles_for(to_simplified(text).lower(), self.concepts)
         return self.needles + [n for n in extra if n not in self.needles] if extra else self.needles
 

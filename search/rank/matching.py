@@ -82,43 +82,44 @@ def match(plan: QueryPlan, searcher, deadline: float) -> Matches:
     did not finish (``NOT_MATCHED_NOTICE``)."""
     notices = list(plan.notices)
     used = plan
-    docs, partial, finished = _within_deadline(searcher, plan.matches_query, deadline)
+    memo: dict = {}
+    docs, partial, finished = _within_deadline(searcher, plan.matches_query, deadline, memo)
     if not len(docs) and plan.quoted_as_words is not None and not partial:
         # People quote names inside questions; when nothing holds the
         # quoted text exactly, answer for its words and say so.
         used = plan.quoted_as_words
-        docs, partial, finished = _within_deadline(searcher, used.matches_query, deadline)
+        docs, partial, finished = _within_deadline(searcher, used.matches_query, deadline, memo)
         if len(docs):
             quoted = "、".join(f"“{p}”" for p in plan.parsed.phrases)
             notices.append(f"no document contains {quoted} exactly; "
                            "showing documents with its words")
     if not finished:
         notices.append(NOT_MATCHED_NOTICE)
-    held, held_cut = held_by(searcher, used, docs, deadline)
+    held, held_cut = held_by(searcher, used, docs, deadline, memo)
     return Matches(docs, used, partial or held_cut, finished, notices, held)
 
 
-def held_by(searcher, plan: QueryPlan, docs: np.ndarray,
-            deadline: float) -> tuple[list[np.ndarray], bool]:
+def held_by(searcher, plan: QueryPlan, docs: np.ndarray, deadline: float,
+            memo: dict | None = None) -> tuple[list[np.ndarray], bool]:
     """Per concept of ``plan``, those of ``docs`` holding it; and whether the
     deadline cut that short (then: by a reading without word order)."""
     if not len(docs) or not plan.concepts:
         return [], False
     held, cut = [], False
     for concept in plan.concepts:
-        got, was_cut, _finished = _within_deadline(searcher, holds(concept), deadline)
+        got, was_cut, _finished = _within_deadline(searcher, holds(concept), deadline, memo)
         cut = cut or was_cut
         held.append(docsets.intersection([docs, got]))
     return held, cut
 
 
-def _within_deadline(searcher, q, deadline) -> tuple[np.ndarray, bool, bool]:
+def _within_deadline(searcher, q, deadline, memo=None) -> tuple[np.ndarray, bool, bool]:
     """The documents ``q`` matches, whether the deadline cut that short
     (then: those found by a cheaper reading, its words without order),
     and whether either reading finished (if not: no documents, which
     says nothing about how many match)."""
     try:
-        return matching_docs(searcher, q, deadline), False, True
+        return matching_docs(searcher, q, deadline, memo), False, True
     except TimeLimit:
         loose = without_order(q)
         if loose is None:
@@ -167,12 +168,59 @@ def _ranked(searcher, matches: Matches, pool: np.ndarray, every: bool, limit: in
         # again (a hundred excluded characters are tens of thousands of
         # bigrams, which planning a ranking would look up one by one).
         return fastrank.rank(searcher, q.a, pool, limit, rank_by)
-    if every and not matches.partial and matches.plan_used.admit_query is None:
-        # The matches are the ranked query's own: ranking every match of
-        # the query skips looking each one up (Whoosh's own path, for
-        # queries the fast ranking does not reproduce, is still given the set).
-        return fastrank.rank(searcher, q, None, limit, rank_by, matches.docs)
+    if every and not matches.partial:
+        # Ranking every document the ranked query scores skips looking each
+        # one up in the set (Whoosh's own path, for queries the fast ranking
+        # does not reproduce, is given the set).  The matches are those of
+        # them touching a concept: when the best are all matches, they are
+        # the best matches; when one is not (it holds only a pair crossing
+        # the query's words), the set is ranked.
+        top, cut = fastrank.rank(searcher, q, None, limit, rank_by, matches.docs)
+        if matches.plan_used.admit_query is None or not top or docsets.within(
+                np.array([d for d, _s in top], np.int64), matches.docs).all():
+            return top, cut
     return fastrank.rank(searcher, q, pool, limit, rank_by)
+
+
+# Candidates a phrase checks document by document, position lists skipped to
+# each; more are matched by Whoosh's phrase matcher over the index.
+PHRASE_CHECKS = 2_000
+
+
+def _phrase_among(searcher, q: wq.Phrase, candidates: np.ndarray, deadline: float | None,
+                  memo: dict | None) -> np.ndarray:
+    """Those of ``candidates`` (documents holding every word of ``q``) where
+    the words follow each other within its slop."""
+    if len(candidates) > PHRASE_CHECKS:
+        return docsets.intersection([matching_docs(searcher, q, deadline, memo), candidates])
+    reader = searcher.reader()
+    leaves = [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
+    starts = [offset for _leaf, offset in leaves]
+    found = []
+    for (leaf, offset), group in zip(leaves, np.split(candidates, np.searchsorted(
+            candidates, starts[1:]))):
+        if not len(group):
+            continue
+        matchers = [leaf.postings(q.fieldname, w) for w in q.words]
+        for n, docnum in enumerate(group.tolist()):
+            local, ends = docnum - offset, None
+            for m in matchers:
+                if not m.is_active():
+                    break
+                m.skip_to(local)
+                if not m.is_active() or m.id() != local:
+                    ends = set()
+                    break
+                found_at = m.value_as("positions")
+                ends = set(found_at) if ends is None else \
+                    {p for p in found_at if any(1 <= p - e <= q.slop for e in ends)}
+                if not ends:
+                    break
+            if ends:
+                found.append(docnum)
+            if deadline is not None and n % 64 == 0 and time.monotonic() > deadline:
+                raise TimeLimit
+    return docsets.of(found)
 
 
 def every_document(reader) -> np.ndarray:
@@ -244,7 +292,8 @@ def term_docs(reader, fieldname: str, text: str) -> np.ndarray | None:
     return np.concatenate(parts) if parts else docsets.NONE
 
 
-def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.ndarray:
+def matching_docs(searcher, q: wq.Query, deadline: float | None = None,
+                  memo: dict | None = None) -> np.ndarray:
     """Every document ``q`` matches, without scoring, as a document set
     (``search.store.docsets``: ascending document numbers).
 
@@ -256,8 +305,21 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.nd
 
     Reading postings costs at most one pass over the index; matching phrases
     document by document has no such bound, so past ``deadline`` (a
-    ``time.monotonic()`` value) that part raises ``TimeLimit``.
+    ``time.monotonic()`` value) that part raises ``TimeLimit``.  ``memo``
+    (a dict): the documents of each query and sub-query matched so far in
+    one query's matching, looked up before matching again.
     """
+    if memo is None:
+        return _matching_docs(searcher, q, deadline, None)
+    # One query's parts recur (a concept's documents are part of the matches'
+    # query and are asked for again on their own): each is matched once.
+    got = memo.get(q)
+    if got is None:
+        got = memo[q] = _matching_docs(searcher, q, deadline, memo)
+    return got
+
+
+def _matching_docs(searcher, q: wq.Query, deadline: float | None, memo: dict | None) -> np.ndarray:
     reader = searcher.reader()
     if isinstance(q, wq.Every):
         return every_document(reader)
@@ -274,18 +336,33 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None) -> np.nd
             return docs
     if isinstance(q, wq.Or):
         siblings = {(t.fieldname, t.text) for t in q.subqueries if isinstance(t, wq.Term)}
-        return docsets.union([
-            matching_docs(searcher, sub, deadline) for sub in q.subqueries
-            if not (isinstance(sub, wq.Phrase)
-                    and all((sub.fieldname, w) in siblings for w in sub.words))],
-            reader.doc_count_all())
+        phrases = [sub for sub in q.subqueries if type(sub) is wq.Phrase and sub.words
+                   and not all((sub.fieldname, w) in siblings for w in sub.words)]
+        found = docsets.union([matching_docs(searcher, sub, deadline, memo)
+                               for sub in q.subqueries if type(sub) is not wq.Phrase],
+                              reader.doc_count_all())
+        for phrase in phrases:
+            # Only documents with every word of the phrase, and not found by
+            # the rest already (a word's exact text is mostly that word),
+            # need its positions read.
+            words = [term_docs(reader, phrase.fieldname, w) for w in phrase.words]
+            if any(w is None for w in words):
+                found = docsets.union([found, matching_docs(searcher, phrase, deadline, memo)],
+                                      reader.doc_count_all())
+                continue
+            candidates = docsets.minus(docsets.intersection(words), found)
+            if len(candidates):
+                found = docsets.union([found, _phrase_among(searcher, phrase, candidates,
+                                                            deadline, memo)],
+                                      reader.doc_count_all())
+        return found
     if isinstance(q, wq.AndMaybe):
-        return matching_docs(searcher, q.a, deadline)
+        return matching_docs(searcher, q.a, deadline, memo)
     if isinstance(q, wq.AndNot):
-        return docsets.minus(matching_docs(searcher, q.a, deadline),
-                             matching_docs(searcher, q.b, deadline))
+        return docsets.minus(matching_docs(searcher, q.a, deadline, memo),
+                             matching_docs(searcher, q.b, deadline, memo))
     if isinstance(q, wq.And):
-        return docsets.intersection([matching_docs(searcher, sub, deadline)
+        return docsets.intersection([matching_docs(searcher, sub, deadline, memo)
                                      for sub in q.subqueries])
     if deadline is None:
         return docsets.of(searcher.docs_for_query(q))

@@ -40,7 +40,7 @@ from ..text.script import to_simplified
 from ..text.chars import HAN_RUN
 from ..text.segment import char_grams, known_word, segment
 from ..text.stopwords import is_stop_word
-from .build import exact_query, word_runs
+from .build import exact_query, query_grams, word_runs
 from .parse import ParsedQuery, has_content
 
 # A query of at most this many concepts, not a question, ranks documents by
@@ -87,6 +87,11 @@ def _form_query(form: str) -> wq.Query:
         # not wherever the character occurs (日 of a search for 日不 is not in
         # every 日子); the query's stretch, when it is one, finds the rest.
         return wq.Or([wq.Term(f, form) for f in ("body", "title", "meta", "grams")])
+    grams = query_grams(form)
+    if len(grams) == 1:
+        # One pair (or one Latin word): the pairs field holds the title and
+        # the body, so the word anywhere in them is that term.
+        return wq.Or([wq.Term("grams", grams[0]), wq.Term("meta", form)])
     return wq.Or([wq.Term("body", form), wq.Term("title", form), wq.Term("meta", form),
                   exact_query(form)])
 

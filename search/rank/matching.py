@@ -156,6 +156,11 @@ def rank_matches(searcher, matches: Matches, within: np.ndarray | None, limit: i
     return top, cut
 
 
+# Documents ranked beyond those asked for, when the ranked query may score
+# documents that are no match (they hold only a pair crossing its words).
+OVERFETCH = 30
+
+
 def _ranked(searcher, matches: Matches, pool: np.ndarray, every: bool, limit: int,
             rank_by: float) -> tuple[list[tuple[int, float]], bool]:
     """The best ``limit`` of ``pool`` by the matches' ranked query (``every``:
@@ -175,9 +180,19 @@ def _ranked(searcher, matches: Matches, pool: np.ndarray, every: bool, limit: in
         # them touching a concept: when the best are all matches, they are
         # the best matches; when one is not (it holds only a pair crossing
         # the query's words), the set is ranked.
-        top, cut = fastrank.rank(searcher, q, None, limit, rank_by, matches.docs)
-        if matches.plan_used.admit_query is None or not top or docsets.within(
-                np.array([d for d, _s in top], np.int64), matches.docs).all():
+        if matches.plan_used.admit_query is None:
+            return fastrank.rank(searcher, q, None, limit, rank_by, matches.docs)
+        # A few more than asked for: those left after the ones that are no
+        # match are the best matches when at least ``limit`` are left (or the
+        # ranking ran out of documents), as nothing below them scores more.
+        wanted = limit + max(limit, OVERFETCH)
+        top, cut = fastrank.rank(searcher, q, None, wanted, rank_by, matches.docs)
+        if top:
+            keep = docsets.within(np.array([d for d, _s in top], np.int64), matches.docs)
+            kept = [hit for hit, ok in zip(top, keep) if ok]
+            if cut or len(kept) >= limit or len(top) < wanted:
+                return kept[:limit], cut
+        else:
             return top, cut
     return fastrank.rank(searcher, q, pool, limit, rank_by)
 

@@ -189,8 +189,8 @@ class SearchIndex:
         elif partial and NOT_MATCHED_NOTICE not in notices:
             notices.append(PARTIAL_NOTICE)
         plan_used = matches.plan_used
-        full = docsets.intersection([filtered, matches.full]) if matches.plan_used.concepts else None
-        lacking = self._lacking(matches, [d for d, _ in page_hits])
+        full = docsets.intersection([filtered, matches.full]) if plan_used.concepts else None
+        lacking = matches.lacking([d for d, _ in page_hits]) or [None] * len(page_hits)
         hits = [self._hit(searcher, d, score, plan_used, snippet_count, lacks)
                 for (d, score), lacks in zip(page_hits, lacking)]
         for name, values in selected.items():
@@ -333,18 +333,6 @@ class SearchIndex:
         plan = plan_query(q, gen)
         # The query's errors are told before the filters'.
         return plan.with_filters(self._normalise_filters(gen, city, year, filters))
-
-    @staticmethod
-    def _lacking(matches, docnums: list[int]) -> list[list | None]:
-        """Per document, the query's concepts it does not hold in any form;
-        None when the query has none to hold (browsing)."""
-        concepts = matches.plan_used.concepts
-        if not concepts:
-            return [None] * len(docnums)
-        ids = np.array(docnums, np.int64)
-        held = [docsets.within(ids, h) for h in matches.held] if matches.held else \
-            [np.zeros(len(ids), bool)] * len(concepts)
-        return [[c for c, has in zip(concepts, held) if not has[i]] for i in range(len(docnums))]
 
     def _hit(self, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
         stored = searcher.stored_fields(docnum)

@@ -175,12 +175,12 @@ def _doc_report(searcher, parsed, matches, docnum, deadline, notices) -> dict:
     what the deadline cut short is added to ``notices``."""
     one = np.array([docnum], np.int64)
     report: dict = {"matches": bool(docsets.within(one, matches.docs)[0])}
-    concepts = matches.plan_used.concepts
-    if report["matches"] and concepts:
+    lacking = matches.lacking([docnum]) if report["matches"] else None
+    if lacking is not None:
         # The query's words it holds in some form, and those it lacks.
-        held = [bool(docsets.within(one, h)[0]) for h in matches.held]
-        report["holds"] = [c.typed or c.word for c, h in zip(concepts, held) if h]
-        report["lacks"] = [c.typed or c.word for c, h in zip(concepts, held) if not h]
+        report["holds"] = [c.typed or c.word for c in matches.plan_used.concepts
+                           if c not in lacking[0]]
+        report["lacks"] = [c.typed or c.word for c in lacking[0]]
         report["match"] = "partial" if report["lacks"] else "full"
     # Why it is left out: the required phrases it lacks (of the query run:
     # quoted text read as words requires nothing) and the exclusions it holds.

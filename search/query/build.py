@@ -207,6 +207,11 @@ def build_query(parsed: ParsedQuery, expansions=()) -> tuple[wq.Query, list[str]
             positive = wq.AndMaybe(wq.And(required), ranked)
     else:
         positive = ranked or wq.Every()
-    if parsed.excluded:
-        positive = wq.AndNot(positive, wq.Or([exact_query(e) for e in parsed.excluded]))
-    return positive, needles
+    return without_excluded(positive, parsed), needles
+
+
+def without_excluded(q: wq.Query, parsed: ParsedQuery) -> wq.Query:
+    """``q`` leaving out the documents holding one of ``parsed``'s exclusions."""
+    if not parsed.excluded:
+        return q
+    return wq.AndNot(q, wq.Or([exact_query(e) for e in parsed.excluded]))

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import query as wq
 
-from .build import build_query, exact_query
 from ..text.script import to_simplified
+from .build import build_query, without_excluded
 from .concepts import Concept, admits, concepts_of, full_first, needles_for
 from .expansion import Expansion, expand, is_announced
 from .parse import ParsedQuery, parse_query
@@ -79,18 +79,12 @@ class QueryPlan:
         return replace(self, filters=filters, quoted_as_words=loose)
 
 
-def _admitting(parsed: ParsedQuery, concepts: list[Concept]) -> wq.Query | None:
-    admit = admits(concepts)
-    if admit is not None and parsed.excluded:
-        admit = wq.AndNot(admit, wq.Or([exact_query(e) for e in parsed.excluded]))
-    return admit
-
-
 def _planned(parsed: ParsedQuery, expansions: list[Expansion], notices: list[str]) -> QueryPlan:
     whoosh_query, needles = build_query(parsed, expansions)
     concepts = concepts_of(parsed, expansions)
-    return QueryPlan(parsed, expansions, whoosh_query, needles, notices,
-                     concepts=concepts, admit_query=_admitting(parsed, concepts))
+    admit = admits(concepts)
+    return QueryPlan(parsed, expansions, whoosh_query, needles, notices, concepts=concepts,
+                     admit_query=None if admit is None else without_excluded(admit, parsed))
 
 
 def plan_query(text: str, gen) -> QueryPlan:

@@ -56,6 +56,17 @@ class Matches:
         """The matches holding every concept (the rest match in part)."""
         return docsets.intersection([self.docs] + self.held) if self.held else self.docs
 
+    def lacking(self, docnums) -> list[list] | None:
+        """Per document of ``docnums``, the concepts of the query it does not
+        hold in any form; None when the query has none to hold (browsing)."""
+        concepts = self.plan_used.concepts
+        if not concepts:
+            return None
+        ids = np.asarray(docnums, np.int64)
+        held = [docsets.within(ids, h) for h in self.held] if self.held else \
+            [np.zeros(len(ids), bool)] * len(concepts)
+        return [[c for c, has in zip(concepts, held) if not has[i]] for i in range(len(ids))]
+
     def tiers(self, pool: np.ndarray) -> list[np.ndarray]:
         """``pool`` (a document set) by how many concepts each holds, most first."""
         if not self.held or not len(pool):

@@ -116,3 +116,31 @@ def test_a_query_finds_the_other_regions_word_for_what_it_means(tmp_path):
     [exp] = [e for e in res.expansions if e["kind"] == "variant" and e["from"] == "文件"]
     assert exp["to"] == ["文档"]
     assert set(ids(res)[:2]) == {"tw-doc", "cn-doc"} and "tw-file" not in ids(res)
+
+
+def test_interface_words_of_both_regions_find_each_other():
+    # Taiwan's 工具列 is the mainland's 工具栏; tagged words stay in their region:
+    # 说明 is Taiwan's "help", and on the mainland only an explanation.
+    assert "工具栏" in variants.equivalents("工具列")
+    assert "资源回收筒" in variants.equivalents("回收站")
+    assert "帮助" in variants.equivalents("說明", "tw")
+    assert variants.equivalents("说明", "cn") == ()
+    assert "套用" in variants.equivalents("应用", "cn")
+    assert variants.equivalents("套用", "cn") == ()
+
+
+def test_a_question_weighs_the_other_regions_word_as_its_own(tmp_path):
+    from search import build_index, open_index
+    write_jsonl(tmp_path / "d" / "a.jsonl", [
+        {"id": "tw", "title": "", "text": "在工具列上按一下設定檔按鈕來變更預設值"},
+        {"id": "cn-other", "title": "", "text": "这个按钮的颜色很好看"},
+    ])
+    build_index([tmp_path / "d"], tmp_path / "ix")
+    ix = open_index(tmp_path / "ix")
+    # A whole question in mainland words: every regional word is expanded at
+    # the weight of the word itself, however long the question.
+    res = ix.search("如何在工具栏上点击配置文件按钮来更改默认值")
+    variant = [e for e in res.expansions if e["kind"] == "variant"]
+    assert {e["from"] for e in variant} >= {"工具栏", "配置文件", "更改"}
+    assert variant and all(e["weights"] and set(e["weights"]) == {1.0} for e in variant)
+    assert ids(res)[0] == "tw"

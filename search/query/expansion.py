@@ -29,18 +29,14 @@ kinds today:
   it starts and ends at boundaries of the query's jieba words (寮国, Laos,
   is not in 贡寮国际).  Only equivalents that can
   occur in the index (all their character pairs are in it) are added, at
-  ``VARIANT_WEIGHT`` of a word's own weight in a query of at most
-  ``SHORT_QUERY_WORDS`` words (not counting stop words), and at
-  ``VARIANT_WEIGHT_LONG`` in a longer one.  The words are read in the query's
-  region (``variants.region_of``: 文件 typed in simplified script finds 檔案,
-  in traditional 文档).  An other region's word for the same thing counts as
-  the word itself in a short query (the document with the query's own word
-  still comes first by its character pairs and exact text); in a question,
-  where a word common to both regions may be expanded too (建立 → 创建), a
-  little less.  Measured (``bench.regional``, ``search.eval``): short/long
-  0.7/0.2 gave MRR@10 0.514/0.502 across regions; 1.0/0.7 gives 0.564/0.551
-  with the relevance collection unchanged or better; 1.0/1.0 0.580/0.569 but
-  three questions of the relevance collection lose ranks.  An other-region
+  ``VARIANT_WEIGHT`` of a word's own weight, in short queries and questions
+  alike.  The words are read in the query's region (``variants.region_of``:
+  文件 typed in simplified script finds 檔案, in traditional 文档).  An other
+  region's word for the same thing counts as the word itself (the document
+  with the query's own word still comes first by its character pairs and
+  exact text).  Measured (``bench.regional``, ``search.eval``): a question's
+  variants at 0.7 of a word gave MRR@10 0.630/0.637 across regions, at 1.0
+  0.643/0.649, with the relevance collection unchanged.  An other-region
   word rarer in the collection than the query's own word (a collection
   written mostly in one region) has its weight cut by the ratio of their
   inverse document frequencies (``_rarity_cap``), so rarity alone does not
@@ -81,7 +77,6 @@ from ..text import pinyin, variants
 from ..text.chars import HAN_RUN
 from ..text.script import to_simplified
 from ..text.segment import segment
-from ..text.stopwords import is_stop_word
 from .build import query_grams
 from .parse import ParsedQuery
 
@@ -90,10 +85,6 @@ PINYIN_OTHER = 0.6        # the further words, relative to it
 PINYIN_WORDS = 3
 PINYIN_SHARE = 0.05
 VARIANT_WEIGHT = 1.0
-# In a longer query (a question) a word both regions use may be expanded too
-# (建立 → 创建): its other-region word counts a little less.
-SHORT_QUERY_WORDS = 3
-VARIANT_WEIGHT_LONG = 0.7
 MIXED_SCAN = 5_000        # vocabulary entries looked at per reading of a mixed token
 MIXED_READINGS = 8        # readings tried of the Han characters of a mixed token
 
@@ -151,11 +142,6 @@ def is_announced(expansion: Expansion) -> bool:
     """Whether the query's notices tell ``expansion`` (a reading the reader
     should see was taken, such as Latin text read as pinyin)."""
     return any(e.announced for e in EXPANDERS if e.kind == expansion.kind)
-
-
-def _content_words(words: list[str]) -> int:
-    return sum(1 for w in words for t, _s, _e, sub in segment(to_simplified(w).lower())
-               if not sub and not is_stop_word(t))
 
 
 def in_index(reader, text: str) -> bool:
@@ -441,10 +427,8 @@ class VariantExpander:
     def expand(self, words: list[str], parsed: ParsedQuery, gen) -> list[Expansion]:
         if not any(variants.find(w) for w in words):
             return []
-        weight = (VARIANT_WEIGHT if _content_words(parsed.words) <= SHORT_QUERY_WORDS
-                  else VARIANT_WEIGHT_LONG)
         text = " ".join(parsed.words)
-        return _variant_expansions(words, gen.searcher().reader(), weight=weight,
+        return _variant_expansions(words, gen.searcher().reader(),
                                    query_text=to_simplified(text).lower(),
                                    region=variants.region_of(text))
 

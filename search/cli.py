@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--page", type=int, default=1)
     q.add_argument("--per-page", type=int, default=10)
     q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--verbatim", action="store_true",
+                   help="search exactly the text given: a query that finds nothing is not "
+                        "answered by its completion or pinyin reading (luoy → 洛阳)")
     q.add_argument("--script", default="orig", choices=["orig", "simp", "trad"],
                    help="show titles and snippets in their own script (default), "
                         "simplified or traditional")
@@ -289,7 +292,8 @@ def cmd_query(args) -> int:
         filters.setdefault(name.strip(), []).append(value.strip())
     res = open_index(args.index).search(
         args.text, city=args.city, year=args.year, filters=filters, sort=args.sort,
-        page=args.page, per_page=args.per_page).in_script(args.script)
+        page=args.page, per_page=args.per_page,
+        fallback=not args.verbatim).in_script(args.script)
     if args.json:
         print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -298,6 +302,9 @@ def cmd_query(args) -> int:
             if res.total_full is not None and res.total_partial else "")
     print(f"{res.total:,} results for {res.query!r} (page {res.page} of {res.pages}, "
           f"{res.elapsed_ms:.0f} ms{held})")
+    if res.fell_back:
+        print(f"  showing results for {res.shown_for!r}: no document holds all of "
+              f"{res.searched_for!r} (--verbatim to search it as it is)")
     for notice in res.notices:
         print(f"  note: {notice}")
     for exp in res.expansions:
@@ -305,6 +312,9 @@ def cmd_query(args) -> int:
             print(f"  also searched: {exp['from']} → {'、'.join(exp['to'])} ({exp['kind']})")
     if res.did_you_mean:
         print(f"  did you mean: {res.did_you_mean}")
+    if res.alternatives:
+        print("  other readings: " + ", ".join(f"{a['text']} ({a['count']:,})"
+                                               for a in res.alternatives))
     for n, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
         meta = " · ".join(x for x in [hit.date or "", "、".join(hit.cities)] if x)
         print(f"\n{n}. {_emphasise(hit.title_html, tty) or hit.id}  [{hit.id}]")

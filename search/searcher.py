@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .aids.explain import explain
+from .aids.fallback import search_with_fallback
 from .aids.related import related
 from .aids.suggest import complete, did_you_mean
 from .errors import IndexNotFound, QueryError
@@ -121,7 +122,8 @@ class SearchIndex:
     @integrity.guarded
     def search(self, q: str = "", *, city=None, year=None, filters: dict | None = None,
                sort: str = "relevance", page: int = 1, per_page: int = 10,
-               snippet_count: int = 2, facet_limit: int = FACET_LIMIT) -> SearchResults:
+               snippet_count: int = 2, facet_limit: int = FACET_LIMIT,
+               fallback: bool = False) -> SearchResults:
         """Search: ranked or date-sorted hits, the total, facets and snippets.
 
         ``city`` and ``year`` (one value or a list; ``year`` takes ``2014`` or
@@ -130,7 +132,18 @@ class SearchIndex:
         Each facet lists its ``facet_limit`` most frequent values (years and
         months: the latest) and every selected one; ``facets_more`` says how
         many values each facet has besides.
+
+        ``fallback``: a query that finds nothing is answered with the results
+        of its clear completion or pinyin reading, if it has one
+        (``search.aids.fallback``: ``luoy`` → 洛阳); ``searched_for`` is the
+        query typed, ``shown_for`` the one searched, ``alternatives`` other
+        readings that find documents.
         """
+        if fallback:
+            options = dict(city=city, year=year, filters=filters, sort=sort, page=page,
+                           per_page=per_page, snippet_count=snippet_count,
+                           facet_limit=facet_limit)
+            return search_with_fallback(self.search, self._current(), q, options)
         started = time.perf_counter()
         sort, page, per_page = self._check_paging(sort, page, per_page)
         try:

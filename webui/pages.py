@@ -14,9 +14,10 @@ from search import QueryError, parse_query
 from search.store.facet_types import BUILTIN_FACETS, facet_type
 
 from . import get_index
+from .fallback import fallback_notice, no_result_suggestions, run_search
 from .overview import overview
 from .params import (SearchState, check_utf8, display_script, page_window, param_name,
-                     run_search, search_kwargs, without_dropped)
+                     search_kwargs, without_dropped)
 
 pages = Blueprint("pages", __name__)
 
@@ -35,8 +36,11 @@ def search():
 
     A chip or chosen facet value sends ``drop.<param>=<value>``: the answer is
     a redirect to the same search without that value (303: the address then
-    says what is shown).
+    says what is shown).  ``fragment=results``: only what ``<main>`` holds
+    (``_results_only.html``), for instant search.  A query that finds nothing
+    shows its clear reading's results unless ``verbatim=1`` (``webui.fallback``).
     """
+    results_only = request.args.get("fragment") == "results"
     kept = without_dropped(request.args)
     if kept is not None:
         return redirect(url_for("pages.search") + ("?" + urlencode(kept) if kept else ""), 303)
@@ -46,7 +50,7 @@ def search():
         script = display_script(request.args)
     except QueryError as exc:
         return render_template(
-            "search.html", error=str(exc), res=None,
+            "search.html", error=str(exc), res=None, results_only=results_only,
             state=_safe_state(request.args), overview=None), 400
 
     state = SearchState.from_results(res, kwargs).with_script(script)
@@ -54,13 +58,15 @@ def search():
     labels = {_expansion_label(e) for e in res.expansions}
     res = res.in_script(script)
     return render_template(
-        "search.html", error=None, res=res, state=state,
+        "search.html", error=None, res=res, state=state, results_only=results_only,
+        fallback=fallback_notice(res, state, script),
         script=script, script_links=_script_links(state, script),
         expansions=_expansions(res, state, script),
         notices=[n for n in res.notices if n not in labels],
         overview=overview(ix) if landing else None,
         landing=landing,
-        suggestions=_suggestions(res, state) if not res.total else [],
+        suggestions=(_suggestions(res, state) + no_result_suggestions(res, state, script)
+                     if not res.total else []),
         pages=page_window(res.page, min(res.pages, MAX_PAGE)),
         last_page=min(res.pages, MAX_PAGE),
         facet_groups=_facet_groups(res, state),

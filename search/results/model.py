@@ -61,6 +61,22 @@ class SearchResults:
     # regional form or as its exact text); the others hold some of them.
     # None when there was no query to hold (browsing).
     total_full: int | None = None
+    # The query as typed, and the query whose results these are: the same
+    # unless the typed one found nothing and its clear completion or pinyin
+    # reading was searched instead (``search.aids.fallback``: luoy → 洛阳).
+    searched_for: str = ""
+    shown_for: str = ""
+    # Other readings of a query that found nothing, each ``{"text", "count"}``.
+    alternatives: list[dict] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.searched_for = self.searched_for or self.query
+        self.shown_for = self.shown_for or self.searched_for
+
+    @property
+    def fell_back(self) -> bool:
+        """Whether these are the results of another reading than the query typed."""
+        return self.shown_for != self.searched_for
 
     @property
     def total_partial(self) -> int | None:
@@ -85,6 +101,8 @@ class SearchResults:
             "total_exact": self.total_exact,
             "notices": self.notices, "expansions": self.expansions,
             "did_you_mean": self.did_you_mean,
+            "searched_for": self.searched_for, "shown_for": self.shown_for,
+            "alternatives": self.alternatives,
         }
 
 

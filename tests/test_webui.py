@@ -565,7 +565,8 @@ def test_document_page_rejects_bad_bytes_and_long_query(client):
 
 RESULT_KEYS = {"query", "total", "page", "per_page", "sort", "filters", "hits", "facets",
                "elapsed_ms", "partial", "total_exact", "notices", "expansions", "did_you_mean",
-               "facets_more", "total_full", "total_partial"}
+               "facets_more", "total_full", "total_partial", "searched_for", "shown_for",
+               "alternatives"}
 HIT_KEYS = {"id", "title", "score", "date", "cities", "snippet", "source", "match", "missing"}
 DOC_KEYS = {"id", "title", "title_html", "body", "body_html", "article_html", "date", "cities",
             "city_forms", "source", "fields"}

@@ -71,6 +71,12 @@ def test_initials_excluded_words_and_found_queries_are_left_alone(ix):
     assert not found.fell_back and found.total == ix.search("呼叫中心").total
 
 
+def test_a_homophone_typo_is_offered_its_correction_not_completed(ix):
+    res = ix.search("落阳", fallback=True)
+    assert not res.fell_back and res.total == 0
+    assert res.did_you_mean == "洛阳"
+
+
 def test_only_partial_matches_fall_back_to_a_reading_held_whole(ix):
     typed = ix.search("呼叫 luoy")
     assert typed.total and typed.total_full == 0

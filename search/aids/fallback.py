@@ -12,7 +12,8 @@ saying so ("显示 洛阳 的结果 · 仍然搜索 luoy").
     letters and is not a run of pinyin initials (``mdj`` is searched as
     initials already; ``h`` or ``qqqq`` are no reading of anything), or is
     Chinese being typed (``静夜`` may be the start of 静夜思).  An excluded
-    last token (``-luoy``) is never completed.
+    last token (``-luoy``) is never completed, and fragments (suggestions of
+    kind ``"fragment"``: a stretch of text, no word) are no reading.
 
 ``plan_fallback(typed, options, count_matches)``
     What to show: ``FallbackPlan(searched_for, shown_for, alternatives)``.
@@ -30,7 +31,10 @@ saying so ("显示 洛阳 的结果 · 仍然搜索 luoy").
     holding some of its words: ``李白 jingy``), the plan carried out, options
     counted by the documents holding all of them when the typed query found
     partial matches: the results of the plan's query, with ``query`` and
-    ``searched_for`` still the typed text.
+    ``searched_for`` still the typed text.  The did-you-mean correction of
+    pinyin with a slip (``luoyng`` → 洛阳) is the first option; a homophone
+    typo in Chinese (落阳) is left to did-you-mean, offered: its completions
+    (落阳光) would be guesses built on the typo.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ DOMINANCE = 4
 # The last token of a query: what follows the last space.
 _LAST_TOKEN = re.compile(r"(\S+)\s*$")
 _LATIN = re.compile(r"[A-Za-z]")
+# The kind of suggestion that is a stretch of text, not a word or name.
+FRAGMENT = "fragment"
 
 
 @dataclass(frozen=True)
@@ -71,15 +77,23 @@ def option_text(option) -> str:
     return str(option or "")
 
 
+def _last_token(text: str) -> str:
+    m = _LAST_TOKEN.search(text or "")
+    return m.group(1).lstrip("\"“「『") if m else ""
+
+
+def latin_last_token(text: str) -> bool:
+    """Whether the last token of ``text`` is typed in Latin letters (at least ``MIN_LETTERS``)."""
+    token = _last_token(text)
+    return not token.startswith("-") and len(_LATIN.findall(token)) >= MIN_LETTERS
+
+
 def may_fall_back(text: str) -> bool:
     """Whether the last token of ``text`` is one a completion may stand for (see the module)."""
-    m = _LAST_TOKEN.search(text or "")
-    if not m:
-        return False
-    token = m.group(1).lstrip("\"“「『")
+    token = _last_token(text)
     if not token or token.startswith("-"):
         return False
-    if len(_LATIN.findall(token)) >= MIN_LETTERS:
+    if latin_last_token(text):
         key = pinyin.latin_key(token)
         return not (key and pinyin.is_initials(key))
     return HAN_CHAR.search(token) is not None
@@ -92,6 +106,8 @@ def candidates(gen, text: str) -> list[str]:
     typed = text.strip().lower()
     out: list[str] = []
     for option in complete(gen, text):
+        if isinstance(option, dict) and option.get("kind") == FRAGMENT:
+            continue        # a piece of a longer word: no reading of what was typed
         shown = option_text(option).strip()
         if shown and shown.lower() != typed and shown not in out:
             out.append(shown)
@@ -127,6 +143,14 @@ def search_with_fallback(search, gen, q: str, options: dict):
     typed = search(q, **options)
     if not typed.query.strip() or not finds_nothing_whole(typed):
         return typed
+    if typed.did_you_mean and not latin_last_token(typed.query):
+        # A homophone typo (落阳) is corrected by did-you-mean, offered: its
+        # completions (落阳光) would be guesses built on the typo.
+        return typed
+    readings = candidates(gen, typed.query)
+    if typed.did_you_mean:
+        # Pinyin with a slip (luoyng): the correction is the first reading.
+        readings = [typed.did_you_mean] + readings
     # Partial matches only (李白 jingy: 李白's poems, none with jingy): a
     # reading counts by the documents holding all of it.
     whole = typed.total > 0
@@ -139,7 +163,7 @@ def search_with_fallback(search, gen, q: str, options: dict):
             return 0
         return (res.total_full or 0) if whole and res.total_full is not None else res.total
 
-    plan = plan_fallback(typed.query, candidates(gen, typed.query), count_matches)
+    plan = plan_fallback(typed.query, readings, count_matches)
     if plan.shown_for is None:
         return replace(typed, alternatives=plan.alternatives)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 
@@ -176,6 +177,19 @@ def test_the_page_says_what_it_shows_and_links_to_the_typed_query(client):
     verbatim = _text(client.get(link.replace("&amp;", "&")))
     assert "fallback-notice" not in verbatim
     assert "没有找到" in verbatim and 'class="hits"' not in verbatim
+
+
+def test_an_ambiguous_prefix_offers_its_readings_on_the_empty_page(client, ix):
+    res = ix.search("zuij", fallback=True)
+    assert not res.fell_back and res.total == 0
+    offered = {a["text"] for a in res.alternatives}
+    assert {"最佳", "最近"} <= offered
+    html = _text(client.get("/?q=zuij"))
+    assert "fallback-notice" not in html
+    tried = re.search(r'<ul class="suggestions">.*?</ul>', html, re.S).group(0)
+    for word in ("最佳", "最近"):
+        assert f"搜索“{word}”" in tried
+        assert f'href="/?q={quote(word)}"' in tried
 
 
 def test_the_notice_in_traditional_script(client):

@@ -35,6 +35,9 @@ code path for both):
                ``simp`` or ``trad``; the marks stay on the same words (also in the API)
 ``drop.<p>``   page only: ``drop.city=洛阳`` removes that value of ``city`` (a 303 to
                the search without it); what a chosen facet value or a chip sends
+``verbatim=1`` page only: search exactly what was typed (a query that finds nothing
+               otherwise shows its clear reading's results: ``webui.fallback``)
+``fragment=results``  page only: just what ``<main>`` holds, for instant search
 
 Facet values and chips are buttons of the header's search form (which holds
 the search once), so a page's size grows with the search, not with the search

@@ -150,7 +150,8 @@
     var alert = holder.querySelector("[role=alert]");
     if (alert) said.push(alert.textContent);
     holder.querySelectorAll("[role=status]").forEach(function (el) {
-      if (el.classList.contains("summary")) said.push(el.textContent);
+      // The count, not the milliseconds it took (said on every keystroke, that is noise).
+      if (el.classList.contains("summary")) said.push(el.textContent.split("，用时")[0]);
       // Announced by the one live region instead: one inserted afresh may go unsaid.
       el.removeAttribute("role");
     });

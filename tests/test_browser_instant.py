@@ -241,3 +241,37 @@ def test_without_javascript_the_form_and_the_fallback_still_work(server, browser
         page.locator("a.fallback-verbatim").click()
     assert page.locator(".no-results-msg").is_visible()
     context.close()
+
+
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_no_axe_violations_in_instant_states(server, browser, viewport, name):
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = axe_module.Axe()
+    phone = viewport is PHONE
+    context = browser.new_context(viewport=viewport, locale="zh-CN", is_mobile=phone,
+                                  has_touch=phone)
+    page = context.new_page()
+
+    def violations(state):
+        found = [(v["id"], [n["target"] for n in v["nodes"]][:5])
+                 for v in axe.run(page).response["violations"]]
+        assert not found, (name, state, found)
+
+    page.goto(server + "/")
+    # The suggestion list open, an option active.
+    page.locator("#q").type("luoy", delay=30)
+    page.locator("#q-suggestions [role=option]").first.wait_for(timeout=5000)
+    page.keyboard.press("ArrowDown")
+    violations("suggestions-open")
+    # The results painted by instant search (the fallback notice among them).
+    page.wait_for_url(lambda url: _query(url).get("q") == ["luoy"], timeout=10_000)
+    _settled(page)
+    page.keyboard.press("Escape")
+    assert page.locator(".fallback-notice").is_visible()
+    violations("instant-fallback")
+    # The fallback page as loaded, and the verbatim page with nothing found.
+    page.goto(server + "/?q=luoy")
+    violations("fallback-page")
+    page.goto(server + "/?q=zuij")
+    violations("readings-offered")
+    context.close()

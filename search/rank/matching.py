@@ -339,10 +339,45 @@ def matching_docs(searcher, q: wq.Query, deadline: float | None = None,
         return _matching_docs(searcher, q, deadline, None)
     # One query's parts recur (a concept's documents are part of the matches'
     # query and are asked for again on their own): each is matched once.
-    got = memo.get(q)
+    key = memo_key(q, memo.setdefault(_KEYS, {}))
+    got = memo.get(key)
     if got is None:
-        got = memo[q] = _matching_docs(searcher, q, deadline, memo)
+        got = memo[key] = _matching_docs(searcher, q, deadline, memo)
     return got
+
+
+# Where a memo keeps each query's key, by the query object's id (the query
+# kept beside it, so that the id is not reused while the memo lives).
+_KEYS = object()
+
+
+def memo_key(q: wq.Query, keys: dict) -> str:
+    """A text equal for equal queries, made once per query object.
+
+    Whoosh hashes a compound query as the XOR of its parts and compares it
+    part by part in Python, so a dict keyed by the queries themselves spends
+    a long query's time in ``__eq__``; a string hashes once and compares as
+    bytes."""
+    known = keys.get(id(q))
+    if known is not None:
+        return known[1]
+    children = list(q.children())
+    if children:
+        # What else tells two such queries apart (a span's slop, say).
+        settings = sorted((name, repr(value)) for name, value in vars(q).items()
+                          if not name.startswith("_") and not _holds_queries(value))
+        inner = ",".join(memo_key(c, keys) for c in children)
+        key = f"{type(q).__name__}{settings!r}({inner})"
+    else:
+        key = f"{type(q).__name__}:{q!r}^{q.boost!r}"
+    keys[id(q)] = (q, key)
+    return key
+
+
+def _holds_queries(value) -> bool:
+    if isinstance(value, wq.Query):
+        return True
+    return isinstance(value, (list, tuple)) and any(isinstance(v, wq.Query) for v in value)
 
 
 def _matching_docs(searcher, q: wq.Query, deadline: float | None, memo: dict | None) -> np.ndarray:

@@ -19,6 +19,7 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 
 from search import QueryError
 from search.results.display import convert_text
+from search.searcher import SORTS
 from search.store.facet_types import facet_type
 
 from . import get_index
@@ -37,6 +38,9 @@ def _values_request(name: str):
     script = display_script(request.args)
     contains = (request.args.get("contains") or "").strip()[:MAX_CONTAINS]
     page = request.args.get("page") or 1
+    if kwargs["sort"] not in SORTS:
+        # Not used to list values, but carried on to the links narrowing the search.
+        raise QueryError(f"unknown sort {kwargs['sort']!r}; use one of {', '.join(SORTS)}")
     search_args = {k: kwargs[k] for k in ("q", "city", "year", "filters")}
     found = get_index().facet_values(name, contains=contains, page=page,
                                      per_page=request.args.get("per_page") or 50,

@@ -41,3 +41,14 @@ def write_poets(folder: Path) -> Path:
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in poet_records()) + "\n",
                     encoding="utf-8")
     return path
+
+
+def build_seeds_and_poets(root: Path) -> Path:
+    """An index of the project's seeds (cities, news) and the poets (authors,
+    ten years of dates), built from ``root``; returns the index folder."""
+    from search import build_index
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    index_dir = root / "index"
+    report = build_index([str(seeds), str(write_poets(root / "poets"))], index_dir)
+    assert report.indexed == len(poet_records()) + len(list(seeds.glob("*.txt"))), report.summary()
+    return index_dir

@@ -206,11 +206,11 @@ def test_search_facet_document_keyboard_and_phone(server, browser):
     drawer_box = drawer.bounding_box()
     assert drawer_box["y"] + drawer_box["height"] <= results_box["y"] + 1
     assert results_box["width"] <= 375
-    drawer.locator("summary").click()
+    page.locator("#filter-drawer > summary").click()
     assert page.locator(".facets").is_visible()
     assert no_horizontal_scroll(page)
     shot(page, "06a-phone-filters-open")
-    drawer.locator("summary").click()
+    page.locator("#filter-drawer > summary").click()
     shot(page, "06-phone-results")
     # A query of two words: the one document holding both first, the others
     # saying what they lack.

@@ -20,7 +20,7 @@ import pytest
 from conftest import make_client
 from poets_corpus import poet_names, poet_records, write_poets
 from search import QueryError, build_index, open_index
-from search.aids.facet_search import facet_page, informativeness, tells_something
+from search.aids.facet_search import facet_page, informativeness, rank_facets, tells_something
 from search.text.script import to_simplified
 from serving import serve
 
@@ -109,6 +109,10 @@ def test_informativeness():
     assert informativeness([99, 1], 100) < informativeness([60, 40], 100)
     assert not tells_something([1000, 1], 100_000)
     assert tells_something([30, 20, 10], 60)
+    # Few of a thousand poems name a city: their authors are listed first.
+    poems = {"city": [{"value": "庐山", "count": 53}, {"value": "北京", "count": 20}],
+             "author": [{"value": a, "count": 10} for a in poet_names()[:100]]}
+    assert rank_facets(poems, 1000) == ["author", "city"]
     page = facet_page([("甲", 3), ("乙", 2), ("丙", 1)], per_page=2, page=2)
     assert page.values == [{"value": "丙", "count": 1}] and page.pages == 2
 
@@ -149,6 +153,16 @@ def test_bad_facet_or_page_is_refused_with_a_reason(poets_client):
     assert html.status_code == 404
     text = html.get_data(as_text=True)
     assert "no facet named nope" in text and 'href="/?q=' in text
+
+
+def test_the_results_page_lists_the_most_telling_facet_first(tmp_path):
+    from helpers import write_jsonl
+    records = [{"id": f"p{i}", "title": f"诗{i}", "text": "明月照山", "author": f"诗人{i % 40}",
+                **({"city": "九江" if i < 3 else "北京"} if i < 5 else {})} for i in range(200)]
+    build_index([str(write_jsonl(tmp_path / "poems.jsonl", records))], tmp_path / "index")
+    html = make_client(tmp_path / "index").get("/?q=明月").get_data(as_text=True)
+    assert 'id="facet-city-h"' in html
+    assert html.index('id="facet-author-h"') < html.index('id="facet-city-h"')
 
 
 def test_the_facet_page_reaches_every_value_and_narrows_the_search(poets_client):

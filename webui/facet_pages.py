@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from search import QueryError
+from search.aids.facet_search import rank_facets
 from search.results.display import convert_text
 from search.searcher import SORTS
 from search.store.facet_types import facet_type
@@ -115,3 +116,11 @@ def facet_all_url(state: SearchState, name: str, with_query: bool = True) -> str
     base = url_for("facet_pages.facet_page", name=name)
     pairs = state.pairs(with_page=False) if with_query else []
     return base + ("?" + urlencode(pairs) if pairs else "")
+
+
+def telling_first(groups: list[dict], res) -> list[dict]:
+    """The facet boxes in the order of how much each tells about these
+    results (``search.aids.facet_search.rank_facets``)."""
+    by_name = {g["name"]: g for g in groups}
+    return [by_name[n] for n in rank_facets({n: res.facets.get(n) or [] for n in by_name},
+                                            res.total)]

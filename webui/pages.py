@@ -14,6 +14,7 @@ from search import QueryError, parse_query
 from search.store.facet_types import BUILTIN_FACETS, facet_type
 
 from . import get_index
+from .facet_pages import telling_first
 from .origin import hit_origin
 from .overview import overview
 from .params import (SearchState, check_utf8, display_script, page_window, param_name,
@@ -66,7 +67,7 @@ def search():
         suggestions=_suggestions(res, state) if not res.total else [],
         pages=page_window(res.page, min(res.pages, MAX_PAGE)),
         last_page=min(res.pages, MAX_PAGE),
-        facet_groups=_facet_groups(res, state),
+        facet_groups=telling_first(_facet_groups(res, state), res),
         origins=origins,
     )
 

@@ -103,3 +103,13 @@ def informativeness(counts, documents: int) -> float:
 def tells_something(counts, documents: int) -> bool:
     """Whether a facet with these counts is worth showing for ``documents``."""
     return informativeness(counts, documents) >= MIN_INFORMATIVENESS
+
+
+def rank_facets(facets: dict[str, list[dict]], documents: int) -> list[str]:
+    """The facet names of ``facets`` (name → ``{"value", "count"}`` among
+    ``documents`` results), most telling first: a city facet few poems have
+    goes below the poems' authors.  None is dropped: a value every result
+    shares still describes them, and one chosen must stay to be unchosen."""
+    scored = {name: informativeness([v["count"] for v in values], documents)
+              for name, values in facets.items()}
+    return sorted(facets, key=lambda n: -scored[n])

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .aids.explain import explain
-from .aids.facet_search import PER_PAGE as FACET_PAGE_SIZE, FacetPage, facet_page
+from .aids.facet_search import MAX_PER_PAGE as MAX_FACET_PAGE_SIZE, PER_PAGE as FACET_PAGE_SIZE
+from .aids.facet_search import FacetPage, facet_page
 from .aids.related import related
 from .aids.suggest import complete, did_you_mean
 from .errors import IndexNotFound, QueryError
@@ -128,9 +129,10 @@ class SearchIndex:
             page, per_page = int(page), int(per_page)
         except (TypeError, ValueError):
             raise QueryError("page and per_page must be whole numbers") from None
-        if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE * 5:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE:,} and per_page "
-                             f"between 1 and {MAX_PER_PAGE * 5}")
+        if not 1 <= page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE:,}")
+        if not 1 <= per_page <= MAX_FACET_PAGE_SIZE:
+            raise QueryError(f"per_page must be between 1 and {MAX_FACET_PAGE_SIZE}")
         plan = self._plan(gen, q, city, year, filters)
         selected = plan.filters
         matched = match(plan, gen.searcher(), time.monotonic() + budget.TIME_BUDGET).docs

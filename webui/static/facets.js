@@ -34,6 +34,7 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button.facet-link[id]");
     if (!button) return;
+    var drawer = document.getElementById("filter-drawer");
     try {
       sessionStorage.setItem(FOCUS_KEY, JSON.stringify({
         id: button.id, drawer: !!(drawer && drawer.open && !(wide && wide.matches))
@@ -50,6 +51,7 @@
     if (!saved || !saved.id) return;
     var target = document.getElementById(saved.id);
     if (!target) return;
+    var drawer = document.getElementById("filter-drawer");
     if (drawer && saved.drawer) { drawer.open = true; drawer.dataset.opened = "1"; }
     var more = target.closest("details.facet-more");
     if (more) more.open = true;
@@ -58,17 +60,18 @@
 
   function folded(text) { return (text || "").toLowerCase().trim(); }
 
-  Array.prototype.forEach.call(document.querySelectorAll(".facet-find-input"), function (input) {
+  // Delegated: the facets may be drawn again without a reload (results as you type).
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("facet-find-input")) return;
     var facet = input.closest(".facet");
     if (!facet) return;
-    input.addEventListener("input", function () {
-      var wanted = folded(input.value);
-      var more = facet.querySelector("details.facet-more");
-      if (more && wanted) more.open = true;
-      Array.prototype.forEach.call(facet.querySelectorAll(".facet-values > li"), function (item) {
-        var label = item.querySelector(".facet-value");
-        item.hidden = !!wanted && folded(label && label.textContent).indexOf(wanted) < 0;
-      });
+    var wanted = folded(input.value);
+    var more = facet.querySelector("details.facet-more");
+    if (more && wanted) more.open = true;
+    Array.prototype.forEach.call(facet.querySelectorAll(".facet-values > li"), function (item) {
+      var label = item.querySelector(".facet-value");
+      item.hidden = !!wanted && folded(label && label.textContent).indexOf(wanted) < 0;
     });
   });
 })();

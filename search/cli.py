@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--processes", type=int, default=None,
                    help="worker processes sharing the port (default: $PROCESSES, else the "
                         "usable cores, at most 4): Python runs one thread at a time per process")
+    s.add_argument("--hide-facet", action="append", default=[], metavar="NAME",
+                   help="do not list the facet NAME beside the results (repeatable; "
+                        "also $SEARCH_HIDE_FACETS=a,b): a field that means little here")
     s.add_argument("--header-timeout", type=_seconds, default=10.0, metavar="S",
                    help="a request's line and headers must arrive within S seconds, "
                         "else 408 (default 10)")
@@ -391,6 +394,10 @@ def cmd_serve(args) -> int:
     from webui.serve import serve
     if args.api_key_file:
         os.environ["SEARCH_API_KEY_FILE"] = args.api_key_file
+    if args.hide_facet:
+        # Read by each worker's app (``webui.create_app``).
+        hidden = [os.environ.get("SEARCH_HIDE_FACETS", ""), *args.hide_facet]
+        os.environ["SEARCH_HIDE_FACETS"] = ",".join(h for h in hidden if h)
     try:
         # Checked here, before the server starts: each worker would fail on it.
         api_key({})

@@ -20,6 +20,8 @@ import numpy as np
 
 from .aids.explain import explain
 from .aids.fallback import search_with_fallback
+from .aids.facet_search import MAX_PER_PAGE as MAX_FACET_PAGE_SIZE, PER_PAGE as FACET_PAGE_SIZE
+from .aids.facet_search import FacetPage, facet_page
 from .aids.related import related
 from .aids.suggest import complete, did_you_mean
 from .errors import IndexNotFound, QueryError
@@ -72,8 +74,10 @@ class SearchIndex:
     ``open_index(path)`` returns one.  Thread-safe: a web server shares one.
     """
 
-    def __init__(self, path: str | os.PathLike = "index"):
+    def __init__(self, path: str | os.PathLike = "index", hide_facets=()):
         self.path = Path(path)
+        # Facets the operator turned off: not listed, though still a filter.
+        self.hidden_facets = frozenset(_as_values(hide_facets))
         self._lock = threading.Lock()
         self._gen: _Generation | None = None
         self._current()
@@ -99,6 +103,51 @@ class SearchIndex:
     @property
     def facet_names(self) -> list[str]:
         return facet_types.registry(self._current().facet_fields).names
+
+    def shown_facets(self) -> list[str]:
+        """The facets a results page lists: not those the operator turned off
+        (``hide_facets``), nor one whose documents all have the same value."""
+        return self._shown_facets(self._current(), {})
+
+    @integrity.guarded
+    def facet_values(self, name: str, q: str = "", *, city=None, year=None,
+                     filters: dict | None = None, contains: str | None = None,
+                     page: int = 1, per_page: int = FACET_PAGE_SIZE) -> FacetPage:
+        """Every value of the facet ``name`` among the results of ``q`` and the
+        filters (its own selection aside, as on a results page), with counts, a
+        page at a time; ``contains``: only values holding that text in either
+        script or whose pinyin initials start with it
+        (``search.aids.facet_search``).  ``QueryError`` (``code``
+        ``no_such_facet``, ``facet_turned_off``, ``past_last_value_page``)
+        for a facet or page there is not."""
+        gen = self._current()
+        if name not in facet_types.registry(gen.facet_fields):
+            raise _coded(f"no facet named {name}", "no_such_facet")
+        if name in self.hidden_facets:
+            raise _coded(f"the facet {name} is turned off for this collection",
+                         "facet_turned_off")
+        try:
+            page, per_page = int(page), int(per_page)
+        except (TypeError, ValueError):
+            raise QueryError("page and per_page must be whole numbers") from None
+        if not 1 <= page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE:,}")
+        if not 1 <= per_page <= MAX_FACET_PAGE_SIZE:
+            raise QueryError(f"per_page must be between 1 and {MAX_FACET_PAGE_SIZE}")
+        plan = self._plan(gen, q, city, year, filters)
+        selected = plan.filters
+        matched = match(plan, gen.searcher(), time.monotonic() + budget.TIME_BUDGET).docs
+        others = [self._allowed(gen, o, v) for o, v in selected.items() if o != name]
+        base = docsets.intersection([matched, *others]) if others else matched
+        facet = facet_types.facet_type(name)
+        table = gen.facet_table(facet.field)
+        values, _ = facet.top(table, base, max(1, len(table.values)),
+                              always=selected.get(name, []))
+        found = facet_page(values, contains, page, per_page)
+        if page > found.pages:
+            raise _coded(f"page {page} is past the last page of values ({found.pages})",
+                         "past_last_value_page")
+        return found
 
     @integrity.guarded
     def stats(self) -> dict:
@@ -332,7 +381,16 @@ class SearchIndex:
         return gen.facet_table(self._field(name)).docs_with(values)
 
     def _shown_facets(self, gen, selected):
-        return facet_types.registry(gen.facet_fields).names
+        """The facets counted: a selected one always (its chip needs its
+        counts), else not one turned off nor one with a single value in the index."""
+        shown = []
+        for name in facet_types.registry(gen.facet_fields).names:
+            if name in selected:
+                shown.append(name)
+            elif name not in self.hidden_facets and \
+                    len(gen.facet_table(self._field(name)).totals) > 1:
+                shown.append(name)
+        return shown
 
     def _count(self, gen, name, docs: np.ndarray, selected_values,
                limit) -> tuple[list[dict], int]:
@@ -361,6 +419,14 @@ class SearchIndex:
             missing=missing_words(lacking, f"{title}\n{body}") if lacking else [])
 
 
-def open_index(path: str | os.PathLike = "index") -> SearchIndex:
-    """Open the index folder built by ``build_index`` (raises ``IndexNotFound``)."""
-    return SearchIndex(path)
+def _coded(message: str, code: str) -> QueryError:
+    """A refusal carrying a machine-readable ``code`` beside its message."""
+    exc = QueryError(message)
+    exc.code = code
+    return exc
+
+
+def open_index(path: str | os.PathLike = "index", hide_facets=()) -> SearchIndex:
+    """Open the index folder built by ``build_index`` (raises ``IndexNotFound``);
+    ``hide_facets``: facet names (or ``"a,b"``) a results page does not list."""
+    return SearchIndex(path, hide_facets=hide_facets)

@@ -190,7 +190,8 @@ def test_search_facet_document_keyboard_and_phone(server, browser):
     assert "洛陽" in page.locator(".doc-body mark").all_inner_texts()
     context.close()
 
-    # A phone: one column, facets under the results, nothing scrolls sideways.
+    # A phone: one column, the filters in a closed drawer above the results,
+    # nothing scrolls sideways.
     phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
                                 has_touch=True, device_scale_factor=2, locale="zh-CN")
     page = phone.new_page()
@@ -199,9 +200,17 @@ def test_search_facet_document_keyboard_and_phone(server, browser):
     assert page.locator(".hit").count() >= 2
     assert no_horizontal_scroll(page)
     results_box = page.locator(".results-col").bounding_box()
-    facets_box = page.locator(".facets").bounding_box()
-    assert facets_box["y"] >= results_box["y"] + results_box["height"] - 1
+    drawer = page.locator("#filter-drawer")
+    assert drawer.get_attribute("open") is None
+    assert not page.locator(".facets").is_visible()
+    drawer_box = drawer.bounding_box()
+    assert drawer_box["y"] + drawer_box["height"] <= results_box["y"] + 1
     assert results_box["width"] <= 375
+    page.locator("#filter-drawer > summary").click()
+    assert page.locator(".facets").is_visible()
+    assert no_horizontal_scroll(page)
+    shot(page, "06a-phone-filters-open")
+    page.locator("#filter-drawer > summary").click()
     shot(page, "06-phone-results")
     # A query of two words: the one document holding both first, the others
     # saying what they lack.

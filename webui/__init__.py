@@ -31,6 +31,10 @@ code path for both):
 ``sort``       ``relevance`` (default; ``newest`` for an empty query), ``newest``, ``oldest``
 ``page``       1 to 10,000 (default 1);  ``per_page`` 1 to 100 (default 10)
 
+``GET /facet/<name>`` and ``GET /api/facet/<name>`` (``webui.facet_pages``): every
+value of one facet among the results, paged, searchable (``contains``).
+``SEARCH_HIDE_FACETS=a,b`` (``serve --hide-facet NAME``): facets not listed.
+
 ``script``     display script of titles, snippets and documents: ``orig`` (default),
                ``simp`` or ``trad``; the marks stay on the same words (also in the API)
 ``drop.<p>``   page only: ``drop.city=洛阳`` removes that value of ``city`` (a 303 to
@@ -97,6 +101,7 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
         SEARCH_INDEX=os.fspath(index_dir) if index_dir is not None
         else os.environ.get("SEARCH_INDEX", "index"),
         JSON_AS_ASCII=False,
+        SEARCH_HIDE_FACETS=os.environ.get("SEARCH_HIDE_FACETS", ""),
     )
     if config:
         app.config.update(config)
@@ -116,6 +121,8 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(documents, url_prefix="/api")
+    from .facet_pages import facet_pages
+    app.register_blueprint(facet_pages)
     register_template_helpers(app)
 
     @app.before_request
@@ -201,5 +208,7 @@ def get_index():
         with state["lock"]:
             ix = state["index"]
             if ix is None:
-                ix = state["index"] = open_index(current_app.config["SEARCH_INDEX"])
+                ix = state["index"] = open_index(
+                    current_app.config["SEARCH_INDEX"],
+                    hide_facets=current_app.config.get("SEARCH_HIDE_FACETS") or ())
     return ix

@@ -15,6 +15,8 @@ from search.store.facet_types import BUILTIN_FACETS, facet_type
 
 from . import get_index
 from .fallback import fallback_notice, no_result_suggestions, run_search
+from .facet_pages import telling_first
+from .origin import hit_origin
 from .overview import overview
 from .params import (SearchState, check_utf8, display_script, page_window, param_name,
                      search_kwargs, without_dropped)
@@ -56,6 +58,8 @@ def search():
     state = SearchState.from_results(res, kwargs).with_script(script)
     landing = not res.query and not res.filters
     labels = {_expansion_label(e) for e in res.expansions}
+    # Read from the hits as written: the script shown is the reader's choice.
+    origins = [hit_origin(h) for h in res.hits]
     res = res.in_script(script)
     return render_template(
         "search.html", error=None, res=res, state=state, results_only=results_only,
@@ -69,7 +73,8 @@ def search():
                      if not res.total else []),
         pages=page_window(res.page, min(res.pages, MAX_PAGE)),
         last_page=min(res.pages, MAX_PAGE),
-        facet_groups=_facet_groups(res, state),
+        facet_groups=telling_first(_facet_groups(res, state), res),
+        origins=origins,
     )
 
 

@@ -72,8 +72,10 @@
   function show(found) {
     close();
     if (!found || !found.length) return;
-    values = found;
-    found.forEach(function (value, i) {
+    values = found.map(function (item) { return typeof item === "string" ? item : item.text; });
+    found.forEach(function (item, i) {
+      // A suggestion is {text, kind, count}; a plain string is read as its text.
+      var value = typeof item === "string" ? item : item.text;
       var option = document.createElement("li");
       option.id = "q-suggestion-" + i;
       option.className = "suggest-option";

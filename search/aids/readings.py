@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 
 from ..text import pinyin
@@ -43,7 +44,9 @@ def read(vocab, key: str, limit: int = 8) -> list[Reading]:
     if vocab is None or not key:
         return []
     found: dict[str, Reading] = {}
-    for syllables, cost in pinyin.syllables_near(key)[:MAX_READINGS]:
+    # The same starts are tried over and over (once per swapped variant of the key).
+    keep = lru_cache(maxsize=None)(vocab.has_pinyin_prefix)
+    for syllables, cost in pinyin.syllables_near(key, keep=keep)[:MAX_READINGS]:
         if len(syllables) < 2:
             continue        # the vocabulary's Han words have two characters or more
         for word in vocab.by_pinyin("".join(syllables), limit=PER_READING):

@@ -302,21 +302,14 @@ def complete(gen, text: str, limit: int = SUGGEST_LIMIT) -> list[dict]:
             if tail_key is None:
                 break
             joined = "".join(key for _, key in keys[-k:]) + tail_key
-            if pinyin.prefix_syllables(joined):
-                found = list(dict.fromkeys(vocab.by_pinyin(joined, limit)
-                                           + vocab.by_pinyin(joined, limit, prefix=True)))
-            if not found and k == len(keys):
-                # Spells nothing: read with a slip (luo yng).
-                found = [r.word for r in read(vocab, joined, limit)]
+            if pinyin.prefix_syllables(joined) or k == len(keys):
+                found = _pinyin_words(vocab, joined, limit)
             if found:
                 start = keys[-k][0]
                 head, tail = head[:start], head[start:] + tail
                 break
         if not found:
             found = _complete_latin(vocab, tail, limit)
-        if not found and tail_key is not None:
-            # Spells nothing: read with a slip (luoyng, mudanjang).
-            found = [r.word for r in read(vocab, tail_key, limit)]
     elif pinyin.has_han(tail) and re.search(r"[A-Za-z]", tail):
         found = _complete_mixed(vocab, tail, limit)
         script = script_of(tail) or script_of(head) or "simp"
@@ -374,10 +367,23 @@ def _complete_latin(vocab, tail: str, limit: int) -> list[str]:
         if pinyin.is_initials(key):
             out += vocab.by_initials(key, limit)
             out += vocab.by_initials(key, limit, prefix=True)
-        elif pinyin.prefix_syllables(key):
-            out += vocab.by_pinyin(key, limit)
-            out += vocab.by_pinyin(key, limit, prefix=True)
+        else:
+            out += _pinyin_words(vocab, key, limit)
     return list(dict.fromkeys(out))
+
+
+def _pinyin_words(vocab, key: str, limit: int) -> list[str]:
+    """Words read ``key``, and those it starts; with a slip (``search.aids.readings``)
+    where it spells nothing, or where a word one slip away is far commoner than
+    the word it spells (``guxian`` is 古县 exactly, but 故乡 is meant)."""
+    exact, starting = [], []
+    if pinyin.prefix_syllables(key):
+        exact = vocab.by_pinyin(key, limit)
+        starting = vocab.by_pinyin(key, limit, prefix=True)
+    near = []
+    if pinyin.syllables(key) is not None or not (exact or starting):
+        near = [r.word for r in read(vocab, key, limit)]
+    return list(dict.fromkeys(near + exact + starting))
 
 
 def _complete_mixed(vocab, tail: str, limit: int) -> list[str]:

@@ -221,6 +221,11 @@ class Vocabulary:
         lo = bisect_left(self.pin_keys, prefix)
         return self.pin_words[lo:bisect_left(self.pin_keys, prefix + _END, lo)]
 
+    def has_pinyin_prefix(self, prefix: str) -> bool:
+        """Whether the pinyin of some word starts with ``prefix``."""
+        lo = bisect_left(self.pin_keys, prefix)
+        return lo < len(self.pin_keys) and self.pin_keys[lo].startswith(prefix)
+
     def ini_range(self, prefix: str):
         """Indexes of the words whose initials start with ``prefix``."""
         lo = bisect_left(self.ini_keys, prefix)
@@ -347,6 +352,9 @@ class LayeredVocabulary:
 
     def pin_range(self, prefix: str):
         return self._shifted(self.base.pin_range(prefix), self.extra.pin_range(prefix))
+
+    def has_pinyin_prefix(self, prefix: str) -> bool:
+        return self.base.has_pinyin_prefix(prefix) or self.extra.has_pinyin_prefix(prefix)
 
     def ini_range(self, prefix: str):
         return self._shifted(self.base.ini_range(prefix), self.extra.ini_range(prefix))

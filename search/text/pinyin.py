@@ -264,6 +264,8 @@ SWAP_COST = 1.0
 # a two-letter syllable into too many others.
 MIN_SLIP_LETTERS = 2
 NEAR_BEAM = 60
+# Longer keys (four words or more typed as one) are read as typed.
+MAX_NEAR_KEY = 24
 
 
 @lru_cache(maxsize=1)
@@ -330,28 +332,30 @@ def _slip_table() -> dict[str, tuple[tuple[str, float], ...]]:
 
 
 def max_slips(key: str) -> float:
-    """The slips a key of this length may hold: none below 4 letters, one up
+    """The slips a key of this length may hold: none below 3 letters, one up
     to 7, two beyond (a short key with a slip reads as too many words)."""
-    return 0.0 if len(key) < 4 else 1.0 if len(key) < 8 else 2.0
+    return 0.0 if len(key) < 3 else 1.0 if len(key) < 8 else 2.0
 
 
-def syllables_near(key: str, max_cost: float | None = None,
-                   beam: int = NEAR_BEAM) -> list[tuple[tuple[str, ...], float]]:
+def syllables_near(key: str, max_cost: float | None = None, beam: int = NEAR_BEAM,
+                   keep=None) -> list[tuple[tuple[str, ...], float]]:
     """Readings of ``key`` as syllables with slips: ``[(syllables, cost)]``, cheapest first.
 
     At most one slip per syllable (``slips``), or one swap of neighbouring
     letters anywhere in the key (``luyoang``: across syllables); the whole
     reading at most ``max_cost`` (``max_slips(key)`` by default).  The exact
     split (cost 0) is among them when there is one.  ``beam`` readings are
-    kept at each letter, so the answer stays small for any key.
+    kept at each letter, so the answer stays small for any key.  ``keep``:
+    a test of a reading's first syllables, joined (``luoyang``), so that
+    readings no word of an index starts with are dropped early.
     """
-    if not key or not re.fullmatch(r"[a-z]+", key) or len(key) > 40:
+    if not key or not re.fullmatch(r"[a-z]+", key) or len(key) > MAX_NEAR_KEY:
         return []
     if max_cost is None:
         max_cost = max_slips(key)
     found: dict[tuple[str, ...], float] = {}
     for typed, extra in _swapped(key, max_cost):
-        for reading, cost in _near(typed, max_cost - extra, beam):
+        for reading, cost in _near(typed, max_cost - extra, beam, keep):
             cost += extra
             if cost <= max_cost and found.get(reading, 99.0) > cost:
                 found[reading] = cost
@@ -366,7 +370,7 @@ def _swapped(key: str, max_cost: float):
                 yield key[:i] + key[i + 1] + key[i] + key[i + 2:], SWAP_COST
 
 
-def _near(key: str, max_cost: float, beam: int):
+def _near(key: str, max_cost: float, beam: int, keep=None):
     valid, table = all_syllables(), _slip_table()
     n = len(key)
     # states[i]: readings of key[:i] with their cost, cheapest first.
@@ -386,6 +390,8 @@ def _near(key: str, max_cost: float, beam: int):
                     total = before + cost
                     if total <= max_cost:
                         out = reading + (syllable,)
+                        if keep is not None and not keep("".join(out)):
+                            continue
                         if states[j].get(out, 99.0) > total:
                             states[j][out] = total
     return states[n].items()

@@ -134,3 +134,51 @@ def test_live_added_documents_bring_their_names(tmp_path):
                         "text": "壬戌之秋，七月既望。"})
     first = ix.suggest("sushi")[0]
     assert first["text"] == "苏轼" and first["kind"] == "name"
+
+
+# ---------------------------------------------------------------------------
+# The measurement (bench.pinyin_typos) on the seeds
+
+
+@pytest.mark.parametrize("kind", ["near key", "swap", "missing", "extra"])
+def test_bench_typos_are_of_their_kind(kind):
+    import random
+
+    from bench.pinyin_typos import typo
+    from search.text.pinyin import near_keys
+    rng = random.Random(7)
+    for key in ["luoyang", "mudanjiang", "zhongguo", "xian"]:
+        typed = typo(key, kind, rng)
+        assert typed and typed != key
+        if kind == "near key":
+            [(a, b)] = [(a, b) for a, b in zip(key, typed) if a != b]
+            assert b in near_keys()[a]
+        elif kind == "swap":
+            assert len(typed) == len(key) and sorted(typed) == sorted(key)
+            diff = [i for i, (a, b) in enumerate(zip(key, typed)) if a != b]
+            assert len(diff) == 2 and diff[1] == diff[0] + 1
+        elif kind == "missing":
+            assert len(typed) == len(key) - 1
+            assert any(key[:i] + key[i + 1:] == typed for i in range(len(key)))
+        else:
+            assert len(typed) == len(key) + 1
+            assert any(typed[:i] + typed[i + 1:] == key for i in range(len(typed)))
+
+
+def test_bench_draws_from_the_index_and_counts_every_query(seed_index):
+    from bench.pinyin_typos import KINDS, evaluate
+    from search import open_index
+    from search.store.vocabulary import vocabulary
+    from search.text.pinyin import word_syllables
+    r = evaluate(seed_index, targets=240, seed=3)
+    vocab = vocabulary(open_index(seed_index)._current())
+    assert r["targets"] == 240 and r["queries"] == sum(k["queries"] for k in r["by_kind"].values())
+    assert set(r["by_kind"]) == set(KINDS) and all(k["queries"] for k in r["by_kind"].values())
+    assert r["reached"] + len(r["misses"]) == r["queries"]
+    assert r["reached"] == sum(r["reached_by"].values())
+    for miss in r["misses"]:
+        # Each target is a word of the index, and what its own pinyin reads first.
+        assert vocab.kind(miss["target"]) in ("name", "word")
+        assert "".join(word_syllables(miss["target"])) == miss["pinyin"] != miss["typed"]
+        assert vocab.by_pinyin(miss["pinyin"], limit=1) == [miss["target"]]
+    assert 0 <= r["share"] <= 1

@@ -48,16 +48,15 @@ from itertools import islice, product
 
 from whoosh import query as wq
 
-from ..query.expansion import mixed_candidates, mixed_parts
+from ..query.expansion import in_index, mixed_candidates, mixed_parts
 from ..query.parse import QUERY_TOKEN
-from ..query.expansion import in_index
 from ..store.vocabulary import SMALL_INDEX, titles, vocabulary
-from .readings import corrections, read
 from ..text import pinyin, variants
 from ..text.chars import HAN_RUN
 from ..text.script import to_simplified, to_traditional
 from ..text.segment import load_jieba, segment
 from ..text.stopwords import is_stop_word
+from .readings import corrections, read
 
 MAX_SPAN = 4
 # Corrections are offered for short queries: a few words typed into the box,

@@ -55,7 +55,7 @@ from ..text import pinyin
 from ..text.chars import HAN
 from ..text.script import to_simplified
 from ..whoosh3 import termtable
-from . import checksums, saved
+from . import checksums, facet_types, saved
 from .saved import ReadOnce
 from .schema import FACET_PREFIX
 
@@ -75,8 +75,10 @@ MIN_FRAGMENT = 3
 
 
 def name_fields(reader) -> list[str]:
-    """The index fields whose terms are stored facet values (city, ``facet_*``)."""
-    return [f for f in reader.indexed_field_names() if f == "city" or f.startswith(FACET_PREFIX)]
+    """The index fields whose terms are facet values that name things (cities,
+    ``facet_*``: authors...), not dates: the facets listed by value."""
+    named = {t.field for t in facet_types.BUILTIN_FACETS if not t.by_value}
+    return [f for f in reader.indexed_field_names() if f in named or f.startswith(FACET_PREFIX)]
 
 
 def _dictionary():

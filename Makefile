@@ -51,10 +51,12 @@ test-fast: install
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-# Relevance (relevance-dev), then regions (regional-dev, beside a conventional build).
+# Relevance (relevance-dev), then regions (regional-dev, beside a conventional build),
+# then pinyin typed with typos (on the seeds, or TYPOS_INDEX=path).
 eval: install
 	$(PY) -m search.eval $(EVAL_ARGS)
 	$(PY) -m bench.regional
+	$(PY) -m bench.pinyin_typos $(if $(TYPOS_INDEX),--index $(TYPOS_INDEX))
 
 clean:
 	rm -rf $(INDEX) .pytest_cache tests/screenshots

@@ -293,8 +293,10 @@ class SearchIndex:
             article_html=article_html(body_html, stored.get("layout")))
 
     @integrity.guarded
-    def suggest(self, q: str, limit: int = 8) -> list[str]:
-        """Completions of ``q`` as it is typed (``search.aids.suggest.complete``)."""
+    def suggest(self, q: str, limit: int = 8) -> list[dict]:
+        """Completions of ``q`` as it is typed, best first, each ``{"text", "kind",
+        "count"}`` (kind: name, word, fragment or title; count: documents,
+        approximate; see ``search.aids.suggest.complete``)."""
         return complete(self._current(), q, limit=limit)
 
     @integrity.guarded

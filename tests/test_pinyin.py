@@ -175,3 +175,49 @@ def test_fast_reading_equals_lazy_pinyin_on_an_index_vocabulary(rix, seed_index)
         assert words
         for word in words:
             assert pinyin.word_syllables(word) == tuple(lazy_pinyin(word, style=Style.NORMAL)), word
+
+
+# ---------------------------------------------------------------------------
+# Slips
+
+
+def test_near_keys_are_neighbours_both_ways():
+    from search.text.pinyin import near_keys
+    near = near_keys()
+    assert set(near) == set("abcdefghijklmnopqrstuvwxyz")
+    assert "h" in near["g"] and "q" not in near["g"]
+    assert all(a in near[b] for a in near for b in near[a])
+
+
+def test_slips_of_a_syllable():
+    from search.text.pinyin import CONFUSION_COST, SLIP_COST, slips
+    got = slips("yang")
+    assert got["yng"] == SLIP_COST          # a letter missing
+    assert got["yagn"] == SLIP_COST         # two swapped
+    assert got["yanh"] == SLIP_COST         # the key next to g
+    assert got["yangg"] == SLIP_COST        # doubled
+    assert got["yan"] == CONFUSION_COST     # an / ang
+    assert slips("zhong")["zong"] == CONFUSION_COST
+    assert "yang" not in got
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("luoyng", ("luo", "yang")), ("louyang", ("luo", "yang")), ("mudanjang", ("mu", "dan", "jiang")),
+    ("luyoang", ("luo", "yang")), ("zongguo", ("zhong", "guo")),
+])
+def test_syllables_near_reads_the_word_meant(typed, meant):
+    from search.text.pinyin import syllables_near
+    readings = dict(syllables_near(typed))
+    assert 0 < readings[meant] <= 1
+
+
+def test_syllables_near_exact_first_and_nothing_for_gibberish():
+    from search.text.pinyin import syllables_near
+    assert syllables_near("luoyang")[0] == (("luo", "yang"), 0.0)
+    assert syllables_near("xyzqwk") == [] and syllables_near("") == []
+    assert syllables_near("Luoyang") == [] and syllables_near("a" * 100) == []
+    # Two letters: taken as typed.
+    assert all(cost == 0 for _, cost in syllables_near("ba"))
+    # A test of each reading's start prunes the readings no word has.
+    kept = syllables_near("luoyng", keep=lambda start: "luoyang".startswith(start))
+    assert {"".join(r) for r, _ in kept} == {"luoyang"}

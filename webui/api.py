@@ -2,7 +2,8 @@
 
 Besides ``/api/search``, ``/api/doc`` and ``/api/stats`` (see ``webui``):
 
-``GET /api/suggest?q=&limit=``        completions of what is typed: a JSON list of strings
+``GET /api/suggest?q=&limit=``        completions of what is typed: a JSON list of
+                                      ``{"text", "kind", "count"}`` (``SearchIndex.suggest``)
 ``GET /api/explain?q=&doc=``          ``SearchIndex.explain``: what the query path made of
                                       ``q``, and why document ``doc`` matched or not
 ``GET /api/related/<path:id>``        documents like this one (also ``/api/related?id=``)

@@ -16,16 +16,29 @@
     what was searched.  Quoted phrases are corrected too, exclusions are not.
     The candidates come from the vocabulary (``search.store.vocabulary``), one
     look-up per stretch; in a large index nothing is offered until the
-    vocabulary, built in the background on first need, is ready.
+    vocabulary, built in the background on first need, is ready.  A Latin
+    word that spells no word of the index and is not in it as typed is read
+    as pinyin with slips (``search.aids.readings``: ``luoyng``, ``louyang``,
+    ``mudanjang``) and the word it reads offered (洛阳, 牡丹江); initials
+    (``mdj``) are not corrected.
 
 ``complete(gen, text)``
     Completions of what is being typed, from the index's own vocabulary and
     titles (``search.store.vocabulary``): the last token of ``text`` is completed
     (``静夜`` → 静夜思, ``春`` → 春风), by pinyin (``luoy`` → 洛阳, ``mdj`` →
-    牡丹江, ``牡丹j`` → 牡丹江), shown in the script it was typed in
-    (``電`` → 電腦, ``电`` → 电脑).  In a large index the vocabulary is built
-    in the background on the first call; until it is ready, the answer is
-    empty rather than slow.
+    牡丹江, ``牡丹j`` → 牡丹江), pinyin with a slip when it spells nothing
+    (``luoyng`` → 洛阳: ``search.aids.readings``), shown in the script it was
+    typed in (``電`` → 電腦, ``电`` → 电脑; the characters typed kept as
+    typed: 陸游, not 陸遊).  Each completion is a dict ``{"text", "kind",
+    "count"}``: ``kind`` is ``"name"`` (a stored facet value: an author, a
+    city), ``"word"``, ``"fragment"`` (a run of characters that is no word
+    of the dictionary), ``"title"``; a name typed in full is offered first,
+    as itself.  ``count`` is approximate: the documents with the word in the
+    body plus those with it in the title (and as a facet value), for a title
+    the documents carrying it.  Names and words come before fragments
+    (陆游 before 陆游人).  In a large index the vocabulary is built in the
+    background on the first call; until it is ready, the answer is empty
+    rather than slow.
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from itertools import islice, product
 
 from whoosh import query as wq
 
-from ..query.expansion import mixed_candidates, mixed_parts
+from ..query.expansion import in_index, mixed_candidates, mixed_parts
 from ..query.parse import QUERY_TOKEN
 from ..store.vocabulary import SMALL_INDEX, titles, vocabulary
 from ..text import pinyin, variants
@@ -43,6 +56,7 @@ from ..text.chars import HAN_RUN
 from ..text.script import to_simplified, to_traditional
 from ..text.segment import load_jieba, segment
 from ..text.stopwords import is_stop_word
+from .readings import corrections, read
 
 MAX_SPAN = 4
 # Corrections are offered for short queries: a few words typed into the box,
@@ -154,13 +168,15 @@ def did_you_mean(parsed, gen) -> str | None:
     """The query with homophone typos corrected, or None (see the module)."""
     text = parsed.text
     runs = HAN_RUN.findall(text)
-    if not runs or sum(map(len, runs)) > MAX_HAN or max(map(len, runs)) > MAX_RUN:
+    if runs and (sum(map(len, runs)) > MAX_HAN or max(map(len, runs)) > MAX_RUN):
+        return None
+    changes = _pinyin_slips(text, gen)
+    if changes is None:
         return None
     searcher = gen.searcher()
     reader = searcher.reader()
     vocab = None
-    changes: list[tuple[int, int, str]] = []
-    for m in QUERY_TOKEN.finditer(text):
+    for m in QUERY_TOKEN.finditer(text if runs else ""):
         if m.group(2):
             if m.group(1):
                 continue
@@ -199,6 +215,35 @@ def did_you_mean(parsed, gen) -> str | None:
     return out if out != text else None
 
 
+MAX_LATIN_TOKENS = 6
+
+
+def _pinyin_slips(text: str, gen) -> list[tuple[int, int, str]] | None:
+    """Corrections of the free Latin words of a short query read as pinyin
+    with slips: ``[(start, end, word)]``; None while a large index's
+    vocabulary is still being built."""
+    tokens = [m for m in QUERY_TOKEN.finditer(text) if not m.group(2)]
+    if len(tokens) > MAX_LATIN_TOKENS:
+        return []
+    keyed = [(m, pinyin.latin_key(m.group(5))) for m in tokens if not m.group(4)]
+    keyed = [(m, key) for m, key in keyed if key]
+    if not keyed:
+        return []
+    reader = gen.searcher().reader()
+    keyed = [(m, key) for m, key in keyed if not in_index(reader, m.group(5))]
+    if not keyed:
+        return []
+    vocab = _vocabulary(gen)
+    if vocab is None:
+        return None
+    out = []
+    for m, key in keyed:
+        best = corrections(vocab, key)
+        if best is not None:
+            out.append((m.start(5), m.end(5), best.word))
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Completions
 
@@ -220,8 +265,9 @@ def _in_script(text: str, script: str | None) -> str:
     return text
 
 
-def complete(gen, text: str, limit: int = SUGGEST_LIMIT) -> list[str]:
-    """Completions of ``text`` (its last token completed), best first (see the module)."""
+def complete(gen, text: str, limit: int = SUGGEST_LIMIT) -> list[dict]:
+    """Completions of ``text`` (its last token completed), best first, as
+    ``{"text", "kind", "count"}`` (see the module)."""
     if not isinstance(text, str):
         return []
     text = text.replace("\x00", "").lstrip()
@@ -255,9 +301,8 @@ def complete(gen, text: str, limit: int = SUGGEST_LIMIT) -> list[str]:
             if tail_key is None:
                 break
             joined = "".join(key for _, key in keys[-k:]) + tail_key
-            if pinyin.prefix_syllables(joined):
-                found = list(dict.fromkeys(vocab.by_pinyin(joined, limit)
-                                           + vocab.by_pinyin(joined, limit, prefix=True)))
+            if pinyin.prefix_syllables(joined) or k == len(keys):
+                found = _pinyin_words(vocab, joined, limit)
             if found:
                 start = keys[-k][0]
                 head, tail = head[:start], head[start:] + tail
@@ -269,8 +314,12 @@ def complete(gen, text: str, limit: int = SUGGEST_LIMIT) -> list[str]:
         script = script_of(tail) or script_of(head) or "simp"
     else:
         script = script_of(tail) or script_of(head)
+        norm = to_simplified(tail).lower()
         found = _complete_han(vocab, titles(gen, timeout=wait), tail, limit)
-        if not found:
+        if vocab.kind(norm) == "name":
+            # A name typed in full (陸游): offered as itself, first.
+            found = [(tail, "typed", vocab.frequency(norm))] + found
+        if not found and not vocab.frequency(norm):
             # 李白静夜: complete the end of a run typed without spaces.
             norm = to_simplified(tail)
             for k in range(min(4, len(norm) - 1), 0, -1):
@@ -278,15 +327,35 @@ def complete(gen, text: str, limit: int = SUGGEST_LIMIT) -> list[str]:
                 if found:
                     head, tail = head + tail[:-k], tail[-k:]
                     break
-    out: list[str] = []
+    out: list[dict] = []
+    seen = set()
     typed = (head + tail).lower()
-    for word in found:
-        shown = head + _in_script(word, script)
-        if shown.lower() != typed and shown not in out:
-            out.append(shown)
+    for entry in found:
+        if isinstance(entry, tuple):
+            word, kind, count = entry
+        else:
+            word, kind, count = entry, vocab.kind(entry) or "word", vocab.frequency(entry)
+        if kind == "typed":
+            shown, kind = head + word, "name"
+        else:
+            shown = head + _keep_typed(_in_script(word, script), tail)
+            if shown.lower() == typed:
+                continue
+        if shown not in seen:
+            seen.add(shown)
+            out.append({"text": shown, "kind": kind, "count": int(count)})
         if len(out) == limit:
             break
     return out
+
+
+def _keep_typed(shown: str, tail: str) -> str:
+    """``shown`` with the Han characters the reader typed kept as typed: the
+    script conversion of a whole word may write them otherwise (陆游 as 陸遊)."""
+    n = len(tail)
+    if pinyin.has_han(tail) and len(shown) >= n and to_simplified(shown[:n]) == to_simplified(tail):
+        return tail + shown[n:]
+    return shown
 
 
 def _complete_latin(vocab, tail: str, limit: int) -> list[str]:
@@ -297,10 +366,23 @@ def _complete_latin(vocab, tail: str, limit: int) -> list[str]:
         if pinyin.is_initials(key):
             out += vocab.by_initials(key, limit)
             out += vocab.by_initials(key, limit, prefix=True)
-        elif pinyin.prefix_syllables(key):
-            out += vocab.by_pinyin(key, limit)
-            out += vocab.by_pinyin(key, limit, prefix=True)
+        else:
+            out += _pinyin_words(vocab, key, limit)
     return list(dict.fromkeys(out))
+
+
+def _pinyin_words(vocab, key: str, limit: int) -> list[str]:
+    """Words read ``key``, and those it starts; with a slip (``search.aids.readings``)
+    where it spells nothing, or where a word one slip away is far commoner than
+    the word it spells (``guxian`` is 古县 exactly, but 故乡 is meant)."""
+    exact, starting = [], []
+    if pinyin.prefix_syllables(key):
+        exact = vocab.by_pinyin(key, limit)
+        starting = vocab.by_pinyin(key, limit, prefix=True)
+    near = []
+    if pinyin.syllables(key) is not None or not (exact or starting):
+        near = [r.word for r in read(vocab, key, limit)]
+    return list(dict.fromkeys(near + exact + starting))
 
 
 def _complete_mixed(vocab, tail: str, limit: int) -> list[str]:
@@ -310,12 +392,12 @@ def _complete_mixed(vocab, tail: str, limit: int) -> list[str]:
     return mixed_candidates(vocab, parts, partial_last=True, limit=limit)
 
 
-def _complete_han(vocab, titles, tail: str, limit: int, min_extra: int = 1) -> list[str]:
+def _complete_han(vocab, titles, tail: str, limit: int, min_extra: int = 1) -> list:
     norm = to_simplified(tail).lower()
     words = [w for w in vocab.with_prefix(norm, limit + 1) if len(w) >= len(norm) + min_extra]
     shown_titles = []
     if titles is not None:
-        shown_titles = [t for t, _n in titles.with_prefix(norm, limit)
+        shown_titles = [(t, "title", n) for t, n in titles.with_prefix(norm, limit)
                         if len(t) > len(norm) and to_simplified(t).lower() not in words]
     # Words first, with room kept for a few whole titles.
     room = min(len(shown_titles), max(limit // 3, limit - len(words)))

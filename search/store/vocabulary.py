@@ -15,6 +15,14 @@ kept per index generation (a rebuilt index gets a new one).
   documents, and words in two or fewer of one over ``LARGE_INDEX``: mostly
   segmentation noise (in the 333k poems, 1.3 million terms of the body
   field, 400k of them in two documents or more, 260k in three or more).
+  Each word has a kind: ``NAME`` (a value of a stored facet: an author, a
+  city, read from the facet fields' terms; its frequency counts the
+  documents with the value too), ``WORD`` or ``FRAGMENT`` (a Han run of
+  three or more characters that is no word of jieba's dictionary: 要识此,
+  两相得, what segmentation leaves between words).  Lists in order of
+  frequency go by ``rank``: the frequency weighed by the kind
+  (``KIND_WEIGHT``: names twice, fragments a third), so ``luyou`` reads 陆游
+  (the poet) before 陆有.
 * ``Titles``: the distinct titles (simplified, lower case, for matching;
   the most common spelling for display) with how many documents carry each.
 
@@ -47,8 +55,9 @@ from ..text import pinyin
 from ..text.chars import HAN
 from ..text.script import to_simplified
 from ..whoosh3 import termtable
-from . import checksums, saved
+from . import checksums, facet_types, saved
 from .saved import ReadOnce
+from .schema import FACET_PREFIX
 
 SMALL_INDEX = 5_000
 LARGE_INDEX = 100_000
@@ -58,6 +67,25 @@ _HAN_WORD = re.compile(rf"[{HAN}]{{2,{MAX_WORD}}}")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9.\-]{1,29}")
 _WORD = re.compile(_HAN_WORD.pattern + "|" + _LATIN_WORD.pattern)
 _END = "\U0010ffff"
+
+WORD, NAME, FRAGMENT = 0, 1, 2
+KIND_NAMES = {WORD: "word", NAME: "name", FRAGMENT: "fragment"}
+KIND_WEIGHT = {WORD: 1.0, NAME: 2.0, FRAGMENT: 0.3}
+MIN_FRAGMENT = 3
+
+
+def name_fields(reader) -> list[str]:
+    """The index fields whose terms are facet values that name things (cities,
+    ``facet_*``: authors...), not dates: the facets listed by value."""
+    named = {t.field for t in facet_types.BUILTIN_FACETS if not t.by_value}
+    return [f for f in reader.indexed_field_names() if f in named or f.startswith(FACET_PREFIX)]
+
+
+def _dictionary():
+    from ..text.segment import load_jieba
+    import jieba
+    load_jieba()
+    return jieba.dt.FREQ
 
 
 def field_frequencies(reader, fieldname: str, min_df: int = 1, keep=None) -> dict[str, int]:
@@ -128,10 +156,18 @@ class Strings:
 class Vocabulary:
     """Words of the index by frequency, by prefix and by pinyin (see the module)."""
 
-    def __init__(self, freqs: dict[str, int]):
+    def __init__(self, freqs: dict[str, int], names: dict[str, int] | None = None):
+        names = names or {}
+        if names:
+            freqs = Counter(freqs)
+            freqs.update(names)
         words = sorted(freqs)
         self.words = Strings(words)
         self.freq = array("I", (freqs[w] for w in words))
+        common = _dictionary() if any(len(w) >= MIN_FRAGMENT for w in words) else {}
+        self.kinds = array("B", (
+            NAME if w in names else FRAGMENT if len(w) >= MIN_FRAGMENT and _HAN_WORD.fullmatch(w)
+            and not common.get(w) else WORD for w in words))
         han, pin, ini = [], [], []
         for i, word in enumerate(words):
             if _HAN_WORD.fullmatch(word):
@@ -142,8 +178,8 @@ class Vocabulary:
                     ini.append(pinyin.initials(syl))
         # Sorted by key, commonest first within a key: a stable sort by key
         # of the words in order of frequency (two cheap sorts, not one of tuples).
-        freq = self.freq
-        by_freq = sorted(range(len(han)), key=lambda j: -freq[han[j]])
+        rank = self.rank
+        by_freq = sorted(range(len(han)), key=lambda j: -rank(han[j]))
         for name, keys in (("pin", pin), ("ini", ini)):
             order = sorted(by_freq, key=keys.__getitem__)
             setattr(self, f"{name}_keys", Strings(keys[j] for j in order))
@@ -156,8 +192,26 @@ class Vocabulary:
         i = bisect_left(self.words, word)
         return self.freq[i] if i < len(self.words) and self.words[i] == word else 0
 
+    def rank(self, i: int) -> float:
+        """Word ``i``'s frequency weighed by its kind (``KIND_WEIGHT``)."""
+        return self.freq[i] * KIND_WEIGHT[self.kinds[i]]
+
+    def _index(self, word: str) -> int | None:
+        i = bisect_left(self.words, word)
+        return i if i < len(self.words) and self.words[i] == word else None
+
+    def kind(self, word: str) -> str | None:
+        """``"name"``, ``"word"`` or ``"fragment"``; None for a word not in the vocabulary."""
+        i = self._index(word)
+        return None if i is None else KIND_NAMES[self.kinds[i]]
+
+    def weighed(self, word: str) -> float:
+        """``rank`` of a word by its text (0 if it is not in the vocabulary)."""
+        i = self._index(word)
+        return 0.0 if i is None else self.rank(i)
+
     def _top(self, indexes, limit):
-        return [self.words[i] for i in heapq.nlargest(limit, indexes, key=self.freq.__getitem__)]
+        return [self.words[i] for i in heapq.nlargest(limit, indexes, key=self.rank)]
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """``(lo, hi)``: the words starting with ``prefix`` are ``words[lo:hi]``."""
@@ -168,6 +222,11 @@ class Vocabulary:
         """Indexes of the words whose pinyin starts with ``prefix``."""
         lo = bisect_left(self.pin_keys, prefix)
         return self.pin_words[lo:bisect_left(self.pin_keys, prefix + _END, lo)]
+
+    def has_pinyin_prefix(self, prefix: str) -> bool:
+        """Whether the pinyin of some word starts with ``prefix``."""
+        lo = bisect_left(self.pin_keys, prefix)
+        return lo < len(self.pin_keys) and self.pin_keys[lo].startswith(prefix)
 
     def ini_range(self, prefix: str):
         """Indexes of the words whose initials start with ``prefix``."""
@@ -184,12 +243,12 @@ class Vocabulary:
         lo = bisect_left(keys, key)
         hi = bisect_left(keys, key + _END if prefix else key + "\0", lo)
         if not prefix:
-            # Within one key the entries are already commonest first.
+            # Within one key the entries are already first by rank.
             return [self.words[i] for i in idx[lo:min(hi, lo + limit)]]
         return self._top(idx[lo:hi], limit)
 
     def by_pinyin(self, key: str, limit: int = 10, prefix: bool = False) -> list[str]:
-        """Words read ``key`` (``luoyang``), or starting so with ``prefix``; commonest first."""
+        """Words read ``key`` (``luoyang``), or starting so with ``prefix``; first by rank."""
         return self._keyed(self.pin_keys, self.pin_words, key, limit, prefix)
 
     def by_initials(self, key: str, limit: int = 10, prefix: bool = False) -> list[str]:
@@ -248,17 +307,24 @@ class LayeredVocabulary:
     frequencies), read as one ``Vocabulary``.  A word of both counts both;
     a word only added is in ``extra`` (indexes after the base's)."""
 
-    def __init__(self, base: Vocabulary, added: dict[str, int], min_df: int):
+    def __init__(self, base: Vocabulary, added: dict[str, int], min_df: int,
+                 added_names: dict[str, int] | None = None):
         self.base = base
         self.bump: dict[int, int] = {}
-        new = {}
-        for word, n in added.items():
+        new, new_names = {}, {}
+        added_names = added_names or {}
+        for word in set(added) | set(added_names):
+            n = added.get(word, 0) + added_names.get(word, 0)
             i = bisect_left(base.words, word)
             if i < len(base.words) and base.words[i] == word:
                 self.bump[i] = n
+            elif word in added_names:
+                new_names[word] = added_names[word]
+                if word in added:
+                    new[word] = added[word]
             elif n >= min_df:
                 new[word] = n
-        self.extra = Vocabulary(new)
+        self.extra = Vocabulary(new, new_names)
         nb = len(base.words)
         self.words = _Joined(base.words, self.extra.words)
         self.freq = _Joined(base.freq, self.extra.freq, get=lambda i: (
@@ -273,6 +339,15 @@ class LayeredVocabulary:
             return self.freq[i]
         return self.extra.frequency(word)
 
+    def kind(self, word: str) -> str | None:
+        return self.base.kind(word) or self.extra.kind(word)
+
+    def weighed(self, word: str) -> float:
+        i = self.base._index(word)
+        if i is None:
+            return self.extra.weighed(word)
+        return self.freq[i] * KIND_WEIGHT[self.base.kinds[i]]
+
     def _shifted(self, base_part, extra_part):
         nb = len(self.base.words)
         return array("I", base_part) + array("I", (j + nb for j in extra_part))
@@ -280,12 +355,15 @@ class LayeredVocabulary:
     def pin_range(self, prefix: str):
         return self._shifted(self.base.pin_range(prefix), self.extra.pin_range(prefix))
 
+    def has_pinyin_prefix(self, prefix: str) -> bool:
+        return self.base.has_pinyin_prefix(prefix) or self.extra.has_pinyin_prefix(prefix)
+
     def ini_range(self, prefix: str):
         return self._shifted(self.base.ini_range(prefix), self.extra.ini_range(prefix))
 
     def _best(self, words: list[str], limit: int) -> list[str]:
         words = list(dict.fromkeys(words))
-        words.sort(key=lambda w: -self.frequency(w))
+        words.sort(key=lambda w: -self.weighed(w))
         return words[:limit]
 
     def with_prefix(self, prefix: str, limit: int = 10, scan: int = 200_000) -> list[str]:
@@ -336,7 +414,16 @@ def build_vocabulary(reader, doc_count: int) -> Vocabulary:
         # A word in min_df documents is in at least half as many in one of
         # the fields: terms rarer in a field are not even decoded.
         freqs.update(field_frequencies(reader, fieldname, -(-min_df // 2), keep=_WORD))
-    return Vocabulary({w: n for w, n in freqs.items() if n >= min_df})
+    return Vocabulary({w: n for w, n in freqs.items() if n >= min_df}, name_frequencies(reader))
+
+
+def name_frequencies(reader) -> Counter:
+    """Stored facet values (Han, 2 to ``MAX_WORD`` characters) with the documents
+    holding each: every one kept, however rare (an author of one poem is a name)."""
+    names: Counter = Counter()
+    for fieldname in name_fields(reader):
+        names.update(field_frequencies(reader, fieldname, 1, keep=_HAN_WORD))
+    return names
 
 
 def added_frequencies(leaves) -> Counter:
@@ -346,6 +433,14 @@ def added_frequencies(leaves) -> Counter:
         for fieldname in ("body", "title"):
             freqs.update(field_frequencies(leaf, fieldname, 1, keep=_WORD))
     return freqs
+
+
+def added_names(leaves) -> Counter:
+    """``name_frequencies`` of the segments ``leaves``."""
+    names: Counter = Counter()
+    for leaf in leaves:
+        names.update(name_frequencies(leaf))
+    return names
 
 
 def _titles_of(reader):
@@ -362,7 +457,9 @@ def build_titles(reader) -> Titles:
 # Saved with the index
 
 FILE = "vocabulary.pickle"
-FORMAT = 1
+# 2: words have kinds (names from the facet fields), lists go by rank.  A
+# file of another format is not this code's: the vocabulary is built anew.
+FORMAT = 2
 
 
 def save(generation: Path, ix) -> None:
@@ -498,8 +595,9 @@ def _slot(gen) -> dict:
                     with turn, ix.reader() as reader:
                         if got is None:
                             return build_vocabulary(reader, doc_count)
-                        return LayeredVocabulary(got, added_frequencies(added_leaves(reader)),
-                                                 min_df_of(doc_count))
+                        leaves = added_leaves(reader)
+                        return LayeredVocabulary(got, added_frequencies(leaves),
+                                                 min_df_of(doc_count), added_names(leaves))
 
                 def titles():
                     got = from_file("titles")

@@ -246,3 +246,152 @@ zen zone sofa sea tea pea lea bee see gee nee wee fee mere gene hike bike like m
 mango ninja sushi tofu ranch rename resume remake refine relate
 km cm mm nm kg mg ml dl kw kwh kb mb gb tb hz khz mhz ghz ppm bpm rpm pm bc hp pc
 """.split())
+
+
+# ---------------------------------------------------------------------------
+# Slips: pinyin typed with a typo (luoyng, louyang, mudanjang)
+
+# Keys next to each other on a QWERTY keyboard: the letter hit instead.
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+# Sounds that readers of one region or another write one for the other
+# (z/zh, an/ang, l/n): cheaper than a slip of the finger.
+CONFUSIONS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ang", "an"), ("eng", "en"),
+              ("ing", "in"), ("ong", "on"), ("l", "n"), ("f", "h"), ("r", "l"))
+SLIP_COST = 1.0
+CONFUSION_COST = 0.5
+SWAP_COST = 1.0
+# A syllable of fewer letters than this is taken as typed: one slip turns
+# a two-letter syllable into too many others.
+MIN_SLIP_LETTERS = 2
+NEAR_BEAM = 60
+# Longer keys (four words or more typed as one) are read as typed.
+MAX_NEAR_KEY = 24
+
+
+@lru_cache(maxsize=1)
+def near_keys() -> dict[str, str]:
+    """Letter -> the letters around it on a QWERTY keyboard."""
+    out: dict[str, str] = {}
+    for r, row in enumerate(_ROWS):
+        for c, letter in enumerate(row):
+            near = set()
+            for rr in (r - 1, r, r + 1):
+                if 0 <= rr < len(_ROWS):
+                    for cc in (c - 1, c, c + 1):
+                        if 0 <= cc < len(_ROWS[rr]) and (rr, cc) != (r, c):
+                            near.add(_ROWS[rr][cc])
+            out[letter] = "".join(sorted(near))
+    return out
+
+
+def slips(syllable: str) -> dict[str, float]:
+    """What ``syllable`` becomes when typed with one slip, with the slip's cost.
+
+    A key next to the right one, a letter missing, one extra (a neighbour of
+    either side, or doubled), two letters swapped, and the confusions of
+    ``CONFUSIONS`` (``zhong`` typed ``zong``, ``yang`` typed ``yan``).
+    """
+    out: dict[str, float] = {}
+
+    def add(typed: str, cost: float):
+        if typed and typed != syllable and out.get(typed, 9.0) > cost:
+            out[typed] = cost
+
+    near = near_keys()
+    n = len(syllable)
+    for i, letter in enumerate(syllable):
+        if n > 1:
+            add(syllable[:i] + syllable[i + 1:], SLIP_COST)                 # missing
+        for other in near.get(letter, ""):
+            add(syllable[:i] + other + syllable[i:], SLIP_COST)             # extra, before
+            add(syllable[:i + 1] + other + syllable[i + 1:], SLIP_COST)     # extra, after
+            add(syllable[:i] + other + syllable[i + 1:], SLIP_COST)         # next key
+        add(syllable[:i + 1] + letter + syllable[i + 1:], SLIP_COST)        # doubled
+        if i + 1 < n:
+            add(syllable[:i] + syllable[i + 1] + letter + syllable[i + 2:], SWAP_COST)
+    for long, short in CONFUSIONS:
+        for a, b in ((long, short), (short, long)):
+            if syllable.startswith(a) and a in ("zh", "ch", "sh", "z", "c", "s", "l", "n", "f",
+                                                "h", "r"):
+                add(b + syllable[len(a):], CONFUSION_COST)
+            elif syllable.endswith(a) and len(a) >= 2 and a[0] in "aeio":
+                add(syllable[:-len(a)] + b, CONFUSION_COST)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _slip_table() -> dict[str, tuple[tuple[str, float], ...]]:
+    """Typed text -> the syllables it may be a slip of, with the slip's cost."""
+    table: dict[str, list[tuple[str, float]]] = {}
+    for syllable in all_syllables():
+        if len(syllable) < MIN_SLIP_LETTERS:
+            continue
+        for typed, cost in slips(syllable).items():
+            table.setdefault(typed, []).append((syllable, cost))
+    return {k: tuple(v) for k, v in table.items()}
+
+
+def max_slips(key: str) -> float:
+    """The slips a key of this length may hold: none below 3 letters, one up
+    to 7, two beyond (a short key with a slip reads as too many words)."""
+    return 0.0 if len(key) < 3 else 1.0 if len(key) < 8 else 2.0
+
+
+def syllables_near(key: str, max_cost: float | None = None, beam: int = NEAR_BEAM,
+                   keep=None) -> list[tuple[tuple[str, ...], float]]:
+    """Readings of ``key`` as syllables with slips: ``[(syllables, cost)]``, cheapest first.
+
+    At most one slip per syllable (``slips``), or one swap of neighbouring
+    letters anywhere in the key (``luyoang``: across syllables); the whole
+    reading at most ``max_cost`` (``max_slips(key)`` by default).  The exact
+    split (cost 0) is among them when there is one.  ``beam`` readings are
+    kept at each letter, so the answer stays small for any key.  ``keep``:
+    a test of a reading's first syllables, joined (``luoyang``), so that
+    readings no word of an index starts with are dropped early.
+    """
+    if not key or not re.fullmatch(r"[a-z]+", key) or len(key) > MAX_NEAR_KEY:
+        return []
+    if max_cost is None:
+        max_cost = max_slips(key)
+    found: dict[tuple[str, ...], float] = {}
+    for typed, extra in _swapped(key, max_cost):
+        for reading, cost in _near(typed, max_cost - extra, beam, keep):
+            cost += extra
+            if cost <= max_cost and found.get(reading, 99.0) > cost:
+                found[reading] = cost
+    return sorted(found.items(), key=lambda rc: (rc[1], len(rc[0])))
+
+
+def _swapped(key: str, max_cost: float):
+    yield key, 0.0
+    if max_cost >= SWAP_COST:
+        for i in range(len(key) - 1):
+            if key[i] != key[i + 1]:
+                yield key[:i] + key[i + 1] + key[i] + key[i + 2:], SWAP_COST
+
+
+def _near(key: str, max_cost: float, beam: int, keep=None):
+    valid, table = all_syllables(), _slip_table()
+    n = len(key)
+    # states[i]: readings of key[:i] with their cost, cheapest first.
+    states: list[dict[tuple[str, ...], float]] = [dict() for _ in range(n + 1)]
+    states[0][()] = 0.0
+    for i in range(n):
+        if not states[i]:
+            continue
+        here = sorted(states[i].items(), key=lambda rc: rc[1])[:beam]
+        for j in range(i + 1, min(n, i + MAX_SYLLABLE + 1) + 1):
+            piece = key[i:j]
+            options = [(piece, 0.0)] if piece in valid else []
+            if max_cost > 0:
+                options += table.get(piece, ())
+            for syllable, cost in options:
+                for reading, before in here:
+                    total = before + cost
+                    if total <= max_cost:
+                        out = reading + (syllable,)
+                        if keep is not None and not keep("".join(out)):
+                            continue
+                        if states[j].get(out, 99.0) > total:
+                            states[j][out] = total
+    return states[n].items()

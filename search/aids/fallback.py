@@ -148,9 +148,11 @@ def search_with_fallback(search, gen, q: str, options: dict):
         # completions (落阳光) would be guesses built on the typo.
         return typed
     readings = candidates(gen, typed.query)
-    if typed.did_you_mean:
-        # Pinyin with a slip (luoyng): the correction is the first reading.
-        readings = [typed.did_you_mean] + readings
+    if typed.did_you_mean and not readings:
+        # Pinyin with a slip that completes to nothing (luoyng): the
+        # correction is the reading.  A prefix that completes (mudanj →
+        # 牡丹江) is read as typed, not as a slip of a shorter word (牡丹).
+        readings = [typed.did_you_mean]
     # Partial matches only (李白 jingy: 李白's poems, none with jingy): a
     # reading counts by the documents holding all of it.
     whole = typed.total > 0

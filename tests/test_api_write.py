@@ -61,7 +61,8 @@ def test_without_a_key_configured_the_routes_are_absent(index_dir, method, monke
     path = "/api/documents" + ("/off/1" if method != "post" else "")
     resp = getattr(client, method)(path, json={"id": "off/1", "text": "蝾螈"}, headers=AUTH)
     assert resp.status_code == 404
-    assert resp.get_json() == {"error": "no such page or document"}
+    assert resp.get_json()["error"] == "no such page or document"
+    assert resp.get_json()["code"] == "not_found"
     assert live_generation(client) == before
 
 

@@ -7,13 +7,14 @@ import os
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from search import QueryError, parse_query
 from search.store.facet_types import BUILTIN_FACETS, facet_type
 
 from . import get_index
+from .messages import chinese, describe, refuse
 from .overview import overview
 from .params import (SearchState, check_utf8, display_script, page_window, param_name,
                      run_search, search_kwargs, without_dropped)
@@ -46,7 +47,7 @@ def search():
         script = display_script(request.args)
     except QueryError as exc:
         return render_template(
-            "search.html", error=str(exc), res=None,
+            "search.html", error=describe(exc, 400).zh, res=None,
             state=_safe_state(request.args), overview=None), 400
 
     state = SearchState.from_results(res, kwargs).with_script(script)
@@ -57,7 +58,7 @@ def search():
         "search.html", error=None, res=res, state=state,
         script=script, script_links=_script_links(state, script),
         expansions=_expansions(res, state, script),
-        notices=[n for n in res.notices if n not in labels],
+        notices=[chinese(n) for n in res.notices if n not in labels],
         overview=overview(ix) if landing else None,
         landing=landing,
         suggestions=_suggestions(res, state) if not res.total else [],
@@ -83,7 +84,7 @@ def document(doc_id: str):
     script = display_script(request.args)
     view = ix.document(doc_id, q=q)
     if view is None:
-        abort(404, "no document with this id")
+        refuse(404, "no_such_document")
     view = view.in_script(script)
     state = SearchState.from_kwargs(search_kwargs(request.args)).with_script(script)
     # Matches, as the body and title have them (a match drawn across a link
@@ -110,7 +111,7 @@ def document(doc_id: str):
 def document_by_query():
     doc_id = request.args.get("id", "")
     if not doc_id:
-        abort(404, "no document id given")
+        refuse(404, "no_document_id")
     return document(doc_id)
 
 

@@ -1,0 +1,165 @@
+"""The page in the reader's script: the whole of an HTML answer in traditional when the reader chose 繁體.
+
+The reader chooses a script with ``script`` (``orig``, ``simp``, ``trad``;
+``webui.params.display_script``), which every link and the search form carry
+on.  Documents are shown in it by the library (``search.results.display``);
+this module does the same for everything else on the page, in one place, so
+that a new template or message gets it without asking:
+
+* ``<html lang>`` is ``zh-Hant`` for traditional, ``zh-Hans`` otherwise
+  (``page_lang``, a template global), so that traditional text is drawn
+  with traditional glyph forms;
+* after each HTML response, when the script is traditional, the text of the
+  page (labels, headings, buttons, facet values, notices, errors) and the
+  attributes a reader meets (``placeholder``, ``aria-label``, ``title``,
+  ``alt``) are converted with OpenCC ``s2t``, the conversion the library
+  shows documents in (``search.text.script.to_traditional``);
+* what is the document's own text or the reader's own (titles, snippets,
+  the document body, the query, ids and file names) sits in elements marked
+  ``data-own-script`` and is left as it is: the library already put it in
+  the chosen script, and converting traditional text again can change it.
+  Attribute values that are data (``value``, ``href``, ``name``) are never
+  converted: a facet value's button still sends the value the index holds.
+
+``in_page_script(text)`` converts one string the same way (the Chinese
+message of a JSON error).
+"""
+
+from __future__ import annotations
+
+import re
+from flask import request, url_for
+
+from search.text.chars import HAN_CHAR
+from search.text.script import to_traditional
+
+__all__ = ["OWN_SCRIPT", "convert_page", "in_page_script", "page_lang", "page_script",
+           "register_page_script"]
+
+OWN_SCRIPT = "data-own-script"
+# Attributes whose text a reader sees or hears; all others are data.
+READ_ATTRIBUTES = ("placeholder", "aria-label", "title", "alt", "aria-description",
+                   "aria-roledescription", "aria-valuetext")
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                           "meta", "source", "track", "wbr"})
+
+# A page is comments, tags and the text between them.  Attribute values in
+# the templates and in the library's fragments are escaped, so a ">" always
+# ends a tag.
+_TOKEN = re.compile(r"<!--.*?-->|<[^>]*>|[^<]+|<", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
+_ATTRIBUTE = re.compile(r"(\s(?:" + "|".join(map(re.escape, READ_ATTRIBUTES)) +
+                        r')=")([^"]*)(")')
+# Joins the pieces of one page for one conversion: not a character OpenCC
+# reads into a phrase, and never in a page's text.
+_JOIN = "\x1f"
+
+
+def _chosen() -> str | None:
+    """The request's ``script``; None outside a request or when its URL is not UTF-8."""
+    try:
+        return request.args.get("script")
+    except (RuntimeError, UnicodeError):
+        return None
+
+
+def page_script() -> str:
+    """``trad`` when the request asks for traditional, else ``simp`` (the page's own script)."""
+    return "trad" if _chosen() == "trad" else "simp"
+
+
+def home_url() -> str:
+    """The start page, in the script the reader chose."""
+    chosen = _chosen()
+    return url_for("pages.search", script=chosen) if chosen in ("simp", "trad") \
+        else url_for("pages.search")
+
+
+def page_lang() -> str:
+    return "zh-Hant" if page_script() == "trad" else "zh-Hans"
+
+
+def in_page_script(text: str) -> str:
+    """``text`` in the script of the page being answered."""
+    if not text or page_script() != "trad":
+        return text
+    return _converted([text])[0]
+
+
+# Labels, headings and facet values repeat from page to page: their conversions are kept.
+_KEPT: dict[str, str] = {}
+MAX_KEPT = 20_000
+SHORT = 40
+
+
+def _converted(pieces: list[str]) -> list[str]:
+    """Each piece in traditional: those seen before from ``_KEPT``, the rest in
+    one conversion (OpenCC's cost is mostly per call)."""
+    out = [_KEPT.get(p) for p in pieces]
+    missing = [i for i, text in enumerate(out) if text is None]
+    if missing:
+        joined = to_traditional(_JOIN.join(pieces[i] for i in missing)).split(_JOIN)
+        if len(joined) != len(missing):     # a piece held the separator: one by one then
+            joined = [to_traditional(pieces[i]) for i in missing]
+        if len(_KEPT) > MAX_KEPT:
+            _KEPT.clear()
+        for i, text in zip(missing, joined):
+            out[i] = text
+            if len(pieces[i]) <= SHORT:
+                _KEPT[pieces[i]] = text
+    return out
+
+
+def convert_page(html: str) -> str:
+    """The page's text in traditional, but for elements marked ``data-own-script``."""
+    tokens = _TOKEN.findall(html)
+    wanted: list[tuple[int, int, int]] = []     # (token, start, end) of text to convert
+    pieces: list[str] = []
+    own_tag, own_depth = None, 0
+    for i, token in enumerate(tokens):
+        if token.startswith("<!--"):
+            continue
+        if token.startswith("<") and len(token) > 1:
+            name_match = _TAG_NAME.match(token)
+            if name_match is None:
+                continue
+            name = name_match.group(1).lower()
+            closing = token.startswith("</")
+            if own_tag is not None:
+                if name == own_tag and not token.endswith("/>"):
+                    own_depth += -1 if closing else 1
+                    if own_depth == 0:
+                        own_tag = None
+                continue
+            if not closing and OWN_SCRIPT in token and name not in VOID_ELEMENTS:
+                own_tag, own_depth = name, 1
+            if not closing and OWN_SCRIPT not in token:
+                for m in _ATTRIBUTE.finditer(token):
+                    if HAN_CHAR.search(m.group(2)):
+                        wanted.append((i, m.start(2), m.end(2)))
+                        pieces.append(m.group(2))
+            continue
+        if own_tag is None and HAN_CHAR.search(token):
+            wanted.append((i, 0, len(token)))
+            pieces.append(token)
+    if not pieces:
+        return html
+    converted = _converted(pieces)
+    # Replace from the end of each token, so earlier offsets stay right.
+    for (i, start, end), text in sorted(zip(wanted, converted), key=lambda w: (-w[0][0], -w[0][1])):
+        token = tokens[i]
+        tokens[i] = token[:start] + text + token[end:]
+    return "".join(tokens)
+
+
+def register_page_script(app) -> None:
+    """``page_lang`` for the templates, and the conversion of every HTML answer."""
+    app.jinja_env.globals.update(page_lang=page_lang, page_script=page_script,
+                                 home_url=home_url, OWN_SCRIPT=OWN_SCRIPT)
+
+    @app.after_request
+    def pages_in_their_script(response):
+        if (response.mimetype == "text/html" and not response.direct_passthrough
+                and not response.is_streamed and page_script() == "trad"):
+            response.set_data(convert_page(response.get_data(as_text=True)))
+        return response

@@ -16,6 +16,7 @@ from search.store.facet_types import BUILTIN_FACETS, facet_type
 from . import get_index
 from .messages import chinese, describe, refuse
 from .overview import overview
+from .page_script import in_page_script
 from .params import (SearchState, check_utf8, display_script, page_window, param_name,
                      run_search, search_kwargs, without_dropped)
 
@@ -260,7 +261,8 @@ def register_template_helpers(app) -> None:
     @app.template_filter("city_label")
     def city_label(city: str, forms: dict | None) -> str:
         """贵阳 (貴陽): the canonical name, and the document's own spellings if different."""
-        own = [f for f in (forms or {}).get(city, []) if f != city]
+        shown = in_page_script(city)    # a spelling the page's script makes anyway is not repeated
+        own = [f for f in (forms or {}).get(city, []) if f not in (city, shown)]
         return f"{city} ({'、'.join(own)})" if own else city
 
     @app.template_filter("filter_param")

@@ -243,3 +243,27 @@ def test_an_unknown_message_is_kept_inside_its_statuss_sentence():
     assert said.code == "bad_request" and said.en == "something new went wrong"
     assert said.zh == "请求无法处理：something new went wrong"
     assert chinese("something new went wrong") == "something new went wrong"
+
+
+def test_the_write_apis_refusals_carry_codes_and_chinese(corpus_index):
+    key = "k" * 24
+    client = make_client(corpus_index, SEARCH_API_KEY=key, SEARCH_API_MAX_BYTES=100)
+    auth = {"Authorization": f"Bearer {key}"}
+    cases = [
+        (client.put("/api/documents/a/1", json={"text": "文"}), 401, "key_missing"),
+        (client.put("/api/documents/a/1", json={"text": "文"},
+                    headers={"Authorization": "Bearer " + "x" * 24}), 401, "key_wrong"),
+        (client.put("/api/documents/a/1", data="文", headers=auth,
+                    content_type="text/plain"), 415, "document_not_json_object"),
+        (client.post("/api/documents", json={"text": "文"}, headers=auth), 400,
+         "body_not_an_array"),
+        (client.post("/api/documents", json=[{"text": "文" * 200}], headers=auth), 413,
+         "body_too_large"),
+        (client.put("/api/documents", json={"text": "文"}, headers=auth), 400,
+         "document_id_missing"),
+    ]
+    for resp, status, code in cases:
+        body = resp.get_json()
+        assert (resp.status_code, body["code"]) == (status, code), body
+        assert body["error"] == body["message_en"]
+        assert body["message"] == message_of(code, **identify(body["error"])[1])[0]

@@ -96,6 +96,43 @@ CATALOG: dict[str, Message] = {
         "索引（{where}）已损坏：{file}：{what}；请用 `{command}` 重建"),
     "index_damaged": Message("the index at {where} is damaged: {detail}",
                              "索引（{where}）已损坏：{detail}"),
+    # -- the write API ----------------------------------------------------------
+    "key_missing": Message("this address needs the write API's key: send Authorization: Bearer KEY",
+                           "这个地址需要写入接口的密钥：请发送 Authorization: Bearer KEY"),
+    "key_wrong": Message("the key is not the write API's key", "这不是写入接口的密钥"),
+    "body_too_large": Message("the body is larger than the limit of {limit} bytes "
+                              "(SEARCH_API_MAX_BYTES): send fewer documents at a time",
+                              "请求内容超过了 {limit} 字节的上限（SEARCH_API_MAX_BYTES）："
+                              "请一次少发一些文档"),
+    "body_not_utf8": Message("the body is not UTF-8 (byte {byte})",
+                             "请求内容不是 UTF-8 文字（第 {byte} 个字节）"),
+    "body_not_json": Message("not valid JSON ({detail})", "不是有效的 JSON（{detail}）"),
+    "body_too_deep": Message("not usable JSON: nested too deeply", "JSON 嵌套太深，无法使用"),
+    "body_not_an_array": Message("a JSON body here is an array of documents; "
+                                 "send one document with PUT /api/documents/<id>",
+                                 "这里的 JSON 内容应是文档的数组；单个文档请用 "
+                                 "PUT /api/documents/<id> 发送"),
+    "document_id_missing": Message("give the document's id: /api/documents/<id> or "
+                                   "/api/documents?id=<id>",
+                                   "请给出文档编号：/api/documents/<id> 或 /api/documents?id=<id>",
+                                   "id"),
+    "document_not_json_object": Message(
+        "send the document as a JSON object, with Content-Type: application/json",
+        "请把文档作为 JSON 对象发送，并带上 Content-Type: application/json"),
+    "documents_wrong_type": Message(
+        "send JSON lines (Content-Type: application/x-ndjson or application/jsonl) "
+        "or a JSON array (application/json)",
+        "请发送 JSON lines（Content-Type: application/x-ndjson 或 application/jsonl）"
+        "或 JSON 数组（application/json）"),
+    "writer_busy": Message("the index is being changed by another writer: {detail}",
+                           "另一个写入者正在修改索引，请稍后再试：{detail}"),
+    "disk_full": Message("the index's disk is full; the change was not made",
+                         "索引所在的磁盘满了，这次修改没有做"),
+    "empty_body": Message("no document in the body", "请求内容里没有文档"),
+    "nothing_indexed": Message("no {where} could be indexed; nothing was changed",
+                               "没有一条能建索引，什么也没有改"),
+    "some_rejected": Message("{rejected} could not be indexed; {kept} {verb} added or replaced",
+                             "有 {rejected_count} 条没能建索引；{kept_count} 篇文档已添加或替换"),
     # -- what a status says when nothing more specific is known ---------------
     "bad_request": Message("the request cannot be answered as sent: {detail}",
                            "请求无法处理：{detail}"),

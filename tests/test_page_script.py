@@ -111,12 +111,13 @@ def test_a_converted_page_keeps_marked_text_attributes_and_markup():
     html = ('<p data-own-script>简体<b>内</b><span>体</span>文字</p><p>简体<b>内容</b></p>'
             '<input placeholder="输入关键词" value="简体" name="q"><a href="/?q=简体" '
             'aria-label="下一页">下一页</a><!-- 简体 --><br><div data-own-script><div>里面</div>'
-            '外面</div>后来')
+            '外面</div>后来<a href="/?q=x data-own-script">后来</a>')
     out = convert_page(html)
     assert out.startswith('<p data-own-script>简体<b>内</b><span>体</span>文字</p><p>簡體<b>內容</b></p>')
     assert 'placeholder="輸入關鍵詞" value="简体"' in out and 'href="/?q=简体"' in out
     assert 'aria-label="下一頁">下一頁</a><!-- 简体 -->' in out
-    assert out.endswith("<div data-own-script><div>里面</div>外面</div>後來")
+    assert out.endswith('<div data-own-script><div>里面</div>外面</div>後來'
+                        '<a href="/?q=x data-own-script">後來</a>')
 
 
 def test_links_home_keep_the_chosen_script(poems):

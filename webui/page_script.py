@@ -48,6 +48,8 @@ VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "i
 # ends a tag.
 _TOKEN = re.compile(r"<!--.*?-->|<[^>]*>|[^<]+|<", re.DOTALL)
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
+# The marker as an attribute of its own, not a value that happens to hold its name.
+_OWN_MARK = re.compile(r"\s" + re.escape(OWN_SCRIPT) + r"(?=[\s=/>])")
 _ATTRIBUTE = re.compile(r"(\s(?:" + "|".join(map(re.escape, READ_ATTRIBUTES)) +
                         r')=")([^"]*)(")')
 # Joins the pieces of one page for one conversion: not a character OpenCC
@@ -131,9 +133,10 @@ def convert_page(html: str) -> str:
                     if own_depth == 0:
                         own_tag = None
                 continue
-            if not closing and OWN_SCRIPT in token and name not in VOID_ELEMENTS:
+            own = not closing and _OWN_MARK.search(token) is not None
+            if own and name not in VOID_ELEMENTS:
                 own_tag, own_depth = name, 1
-            if not closing and OWN_SCRIPT not in token:
+            if not closing and not own:
                 for m in _ATTRIBUTE.finditer(token):
                     if HAN_CHAR.search(m.group(2)):
                         wanted.append((i, m.start(2), m.end(2)))

@@ -8,6 +8,7 @@ and the API's errors carry a code and both messages.
 
 from __future__ import annotations
 
+import re
 import string
 from html.parser import HTMLParser
 from urllib.parse import unquote
@@ -268,3 +269,18 @@ def test_the_write_apis_refusals_carry_codes_and_chinese(corpus_index):
         assert (resp.status_code, body["code"]) == (status, code), body
         assert body["error"] == body["message_en"]
         assert body["message"] == message_of(code, **identify(body["error"])[1])[0]
+
+
+def test_a_document_in_the_other_script_says_its_lang(poems):
+    # Shown as written: 靜夜思 is traditional on a simplified page, 水调歌头 simplified.
+    html = poems.get("/?q=明月").get_data(as_text=True)
+    titles = re.findall(r'<h2 class="hit-title"([^>]*)>.*?</h2>', html, re.S)
+    assert sorted(t.strip() for t in titles) == sorted(
+        ["data-own-script", 'data-own-script lang="zh-Hant"', 'data-own-script lang="zh-Hant"'])
+    # In traditional everything is: the page's lang says it for all.
+    html = poems.get("/?q=明月&script=trad").get_data(as_text=True)
+    assert re.findall(r'\slang="(zh-Han[st])"', html) == ["zh-Hant"]       # <html> alone
+    page = poems.get("/doc/诗/李白/静夜思").get_data(as_text=True)
+    assert '<div class="doc-body" data-own-script lang="zh-Hant">' in page
+    simplified = poems.get("/doc/诗/苏轼/水调歌头").get_data(as_text=True)
+    assert re.findall(r'\slang="(zh-Han[st])"', simplified) == ["zh-Hans"]

@@ -8,7 +8,9 @@ that a new template or message gets it without asking:
 
 * ``<html lang>`` is ``zh-Hant`` for traditional, ``zh-Hans`` otherwise
   (``page_lang``, a template global), so that traditional text is drawn
-  with traditional glyph forms;
+  with traditional glyph forms; a document's title, snippet or body in the
+  other script says so with its own ``lang`` (the ``lang_attribute``
+  filter: a traditional document shown as written on a simplified page);
 * after each HTML response, when the script is traditional, the text of the
   page (labels, headings, buttons, facet values, notices, errors) and the
   attributes a reader meets (``placeholder``, ``aria-label``, ``title``,
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import re
 from flask import request, url_for
+from markupsafe import Markup
 
 from search.text.chars import HAN_CHAR
 from search.text.script import to_traditional
@@ -37,6 +40,8 @@ __all__ = ["OWN_SCRIPT", "convert_page", "in_page_script", "page_lang", "page_sc
            "register_page_script"]
 
 OWN_SCRIPT = "data-own-script"
+# Characters of a text read to tell its script.
+LANG_SAMPLE = 2000
 # Attributes whose text a reader sees or hears; all others are data.
 READ_ATTRIBUTES = ("placeholder", "aria-label", "title", "alt", "aria-description",
                    "aria-roledescription", "aria-valuetext")
@@ -79,6 +84,18 @@ def home_url() -> str:
 
 def page_lang() -> str:
     return "zh-Hant" if page_script() == "trad" else "zh-Hans"
+
+
+def lang_attribute(text: str) -> Markup:
+    """`` lang="zh-Hant"`` for a document's text in the other script than the page's
+    (a traditional document on a simplified page), so that it is drawn in its
+    own glyph forms; nothing when the page's ``lang`` already fits it."""
+    from search.text.variants import region_of
+    region = region_of((text or "")[:LANG_SAMPLE])
+    lang = {"tw": "zh-Hant", "cn": "zh-Hans"}.get(region or "")
+    if lang is None or lang == page_lang():
+        return Markup("")
+    return Markup(f' lang="{lang}"')
 
 
 def in_page_script(text: str) -> str:
@@ -159,6 +176,7 @@ def register_page_script(app) -> None:
     """``page_lang`` for the templates, and the conversion of every HTML answer."""
     app.jinja_env.globals.update(page_lang=page_lang, page_script=page_script,
                                  home_url=home_url, OWN_SCRIPT=OWN_SCRIPT)
+    app.jinja_env.filters["lang_attribute"] = lang_attribute
 
     @app.after_request
     def pages_in_their_script(response):

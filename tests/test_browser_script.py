@@ -35,6 +35,16 @@ def facet_values_that_change(server) -> list[str]:
             if to_traditional(item["value"]) != item["value"]]
 
 
+def axe_violations(page) -> list[str]:
+    """axe-core's violations on the page (its rule ids and where); [] without axe-core."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        return []
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found]
+
+
 @pytest.mark.parametrize("size,name", [((1280, 900), "desktop"), ((390, 844), "phone")])
 def test_the_traditional_switch_turns_the_whole_page(server, browser, size, name):
     width, height = size
@@ -66,11 +76,13 @@ def test_the_traditional_switch_turns_the_whole_page(server, browser, size, name
     assert parse_qs(urlsplit(page.locator("a.brand").get_attribute("href")).query) == {
         "script": ["trad"]}
     shot(page, f"20-traditional-{name}")
+    assert axe_violations(page) == []
 
     # An error page in the chosen script too.
     page.goto(f"{server}/?q={quote(QUERY)}&page=0&script=trad")
     assert page.evaluate("document.documentElement.lang") == "zh-Hant"
     assert "頁碼必須在 1 到 10,000 之間" in page.locator(".error-message").inner_text()
     shot(page, f"21-traditional-error-{name}")
+    assert axe_violations(page) == []
     context.close()
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors

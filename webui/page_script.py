@@ -18,7 +18,7 @@ that a new template or message gets it without asking:
   shows documents in (``search.text.script.to_traditional``);
 * what is the document's own text or the reader's own (titles, snippets,
   the document body, the query, ids and file names) sits in elements marked
-  ``data-own-script`` and is left as it is: the library already put it in
+  ``data-own-script`` or of one of ``OWN_CLASSES`` and is left as it is: the library already put it in
   the chosen script, and converting traditional text again can change it.
   Attribute values that are data (``value``, ``href``, ``name``) are never
   converted: a facet value's button still sends the value the index holds.
@@ -53,6 +53,12 @@ VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "i
 # ends a tag.
 _TOKEN = re.compile(r"<!--.*?-->|<[^>]*>|[^<]+|<", re.DOTALL)
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
+# Elements of these classes hold the documents' own text (or a script's own
+# name) wherever a template puts them, without the marker.
+OWN_CLASSES = frozenset({"hit-title", "snippet", "doc-title", "doc-body", "doc-id", "doc-source",
+                         "doc-url", "related-link", "related-shared", "expansion-source",
+                         "script-link", "script-current"})
+_CLASS = re.compile(r'\sclass="([^"]*)"')
 # The marker as an attribute of its own, not a value that happens to hold its name.
 _OWN_MARK = re.compile(r"\s" + re.escape(OWN_SCRIPT) + r"(?=[\s=/>])")
 _ATTRIBUTE = re.compile(r"(\s(?:" + "|".join(map(re.escape, READ_ATTRIBUTES)) +
@@ -129,6 +135,13 @@ def _converted(pieces: list[str]) -> list[str]:
     return out
 
 
+def _is_own(tag: str) -> bool:
+    if _OWN_MARK.search(tag):
+        return True
+    classes = _CLASS.search(tag)
+    return classes is not None and not OWN_CLASSES.isdisjoint(classes.group(1).split())
+
+
 def convert_page(html: str) -> str:
     """The page's text in traditional, but for elements marked ``data-own-script``."""
     tokens = _TOKEN.findall(html)
@@ -150,7 +163,7 @@ def convert_page(html: str) -> str:
                     if own_depth == 0:
                         own_tag = None
                 continue
-            own = not closing and _OWN_MARK.search(token) is not None
+            own = not closing and _is_own(token)
             if own and name not in VOID_ELEMENTS:
                 own_tag, own_depth = name, 1
             if not closing and not own:

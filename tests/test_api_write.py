@@ -61,7 +61,8 @@ def test_without_a_key_configured_the_routes_are_absent(index_dir, method, monke
     path = "/api/documents" + ("/off/1" if method != "post" else "")
     resp = getattr(client, method)(path, json={"id": "off/1", "text": "蝾螈"}, headers=AUTH)
     assert resp.status_code == 404
-    assert resp.get_json() == {"error": "no such page or document"}
+    assert resp.get_json()["error"] == "no such page or document"
+    assert resp.get_json()["code"] == "not_found"
     assert live_generation(client) == before
 
 
@@ -178,7 +179,9 @@ def test_deleting_what_is_not_there_is_404_json_and_changes_nothing(client):
     before = live_generation(client)
     resp = client.delete("/api/documents/no/such/doc", headers=AUTH)
     assert resp.status_code == 404
-    assert resp.get_json() == {"error": "no document with this id", "not_found": ["no/such/doc"]}
+    body = resp.get_json()
+    assert (body["error"], body["not_found"]) == ("no document with this id", ["no/such/doc"])
+    assert body["code"] == "no_such_document" and body["message"] == "没有这个编号的文档"
     assert live_generation(client) == before
 
 
@@ -376,7 +379,8 @@ def test_bulk_with_bad_lines_keeps_the_good_ones_and_names_the_bad(client):
     assert "JSON object" in reasons[5]["reason"]
     assert "line 1 already" in reasons[6]["reason"]
     assert '"id"' in reasons[7]["reason"]
-    assert "5 lines" in body["error"]
+    assert "5 lines" in body["error"] and body["code"] == "some_rejected"
+    assert body["message"] == "有 5 条没能建索引；2 篇文档已添加或替换"
     # An impossible date is a warning, not a refusal.
     assert any("mixed/3" in w["source"] for w in body["warnings"])
     assert sorted(found(client, "河狸")) == ["mixed/1", "mixed/3"]
@@ -395,6 +399,7 @@ def test_bulk_with_no_good_line_is_400_and_changes_nothing(client):
         assert body["rejected_count"] == len(body["rejected"]) == bad_lines
         assert body["error"] == ("no document in the body" if not bad_lines
                                  else "no line could be indexed; nothing was changed")
+        assert body["code"] == ("empty_body" if not bad_lines else "nothing_indexed")
     assert live_generation(client) == before
 
 

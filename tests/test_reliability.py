@@ -10,6 +10,7 @@ are in ``test_load.py``; what reaches a page in ``test_security.py``.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -620,16 +621,19 @@ def test_bad_parameters_are_a_clear_query_error(cix, kwargs, word):
         cix.search(**kwargs)
 
 
+# (query, a word of the API's English message, a word of the page's Chinese one)
 WEB_BAD = [
-    ("page=0", "page"), ("page=-1", "page"), ("page=1000000000", "page"),
-    ("per_page=1000000", "per_page"), ("sort=bogus", "sort"), ("q=" + "洛" * 10_000, "limit"),
-    ("q=%ff", "UTF-8"), ("q=%C0%AF", "UTF-8"), ("q=%ED%A0%80", "UTF-8"), ("year=%ff", "UTF-8"),
-    ("f.%ff=x", "UTF-8"), ("f.source=x", "unknown filter"),
+    ("page=0", "page", "页码"), ("page=-1", "page", "页码"), ("page=1000000000", "page", "页码"),
+    ("per_page=1000000", "per_page", "每页条数"), ("sort=bogus", "sort", "排序"),
+    ("q=" + "洛" * 10_000, "limit", "上限"),
+    ("q=%ff", "UTF-8", "UTF-8"), ("q=%C0%AF", "UTF-8", "UTF-8"), ("q=%ED%A0%80", "UTF-8", "UTF-8"),
+    ("year=%ff", "UTF-8", "UTF-8"), ("f.%ff=x", "UTF-8", "UTF-8"),
+    ("f.source=x", "unknown filter", "筛选项"),
 ]
 
 
-@pytest.mark.parametrize("query,word", WEB_BAD, ids=[q[:24] for q, _ in WEB_BAD])
-def test_bad_parameters_on_the_web_are_400_with_the_reason(web, query, word):
+@pytest.mark.parametrize("query,word,chinese", WEB_BAD, ids=[q[:24] for q, _, _ in WEB_BAD])
+def test_bad_parameters_on_the_web_are_400_with_the_reason(web, query, word, chinese):
     for url in ("/api/search?", "/?", "/doc/doc/000001?"):
         resp = web.get(url + query)
         if url.startswith("/doc/") and word not in ("UTF-8", "limit"):
@@ -637,7 +641,14 @@ def test_bad_parameters_on_the_web_are_400_with_the_reason(web, query, word):
             continue
         assert resp.status_code == 400, (url, query, resp.status_code)
         body = resp.get_data(as_text=True)
-        assert word in body and "Traceback" not in body
+        assert "Traceback" not in body
+        if url.startswith("/api/"):
+            data = resp.get_json()
+            assert word in data["message_en"] and data["error"] == data["message_en"]
+            assert chinese in data["message"] and data["code"]
+        else:
+            [message] = re.findall(r'<p class="error-message">(.*?)</p>', body, re.S)
+            assert chinese in message and word not in message.replace("UTF-8", "")
 
 
 def test_filters_that_match_nothing_answer_with_a_notice(cix, web):
@@ -710,7 +721,8 @@ def test_a_query_over_its_time_budget_answers_partial_results(cix, web, monkeypa
     data = web.get("/api/search?q=呼叫中心 洛阳").get_json()
     assert data["partial"] is True
     page = web.get("/?q=呼叫中心 洛阳")
-    assert page.status_code == 200 and "too long" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "查询用时太长" in page.get_data(as_text=True)
+    assert "too long" not in page.get_data(as_text=True)
 
 
 def test_the_time_budget_covers_the_whole_query(cix, monkeypatch):

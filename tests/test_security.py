@@ -335,14 +335,16 @@ def test_every_response_of_the_app_has_the_headers(sclient, tmp_path):
         assert resp.headers["X-Frame-Options"] == "DENY"
 
 
-def test_json_error_bodies_are_json_with_only_a_message(sclient):
+def test_json_error_bodies_are_json_with_only_messages_and_codes(sclient):
     for url in ["/api/search?page=0", "/api/search?q=%ff", "/api/doc/none", "/api/nope",
                 "/api/search?f." + quote(SCRIPT) + "=1"]:
         resp = sclient.get(url)
         assert resp.mimetype == "application/json", url
         data = json.loads(resp.get_data(as_text=True))
-        assert set(data) == {"error"} and isinstance(data["error"], str)
-        assert "Traceback" not in data["error"] and "/work/" not in data["error"]
+        assert set(data) == {"error", "code", "param", "message", "message_en"}
+        assert isinstance(data["error"], str) and data["code"] and data["message"]
+        for said in (data["error"], data["message"]):
+            assert "Traceback" not in said and "/work/" not in said
     resp = sclient.post("/api/search")
     assert resp.status_code == 405 and resp.mimetype == "application/json"
     assert urlsplit(resp.request.url).path == "/api/search"

@@ -174,9 +174,13 @@ def test_a_host_that_is_not_a_name_is_refused_with_400(app, host):
         assert_security_headers(headers)
         assert headers["Cache-Control"] == "no-store"
         if path.startswith("/api/"):
-            assert "Host header" in json.loads(body)["error"]
+            data = json.loads(body)
+            assert "Host header" in data["error"] and data["code"] == "bad_host"
+            assert "主机名" in data["message"]
         else:
-            assert body.startswith(b"the Host header is not a valid host name")
+            # In Chinese, then in English, as plain text: Flask never saw the request.
+            chinese, english = body.decode("utf-8").splitlines()
+            assert "主机名" in chinese and english.startswith("the Host header is not a valid")
 
 
 @pytest.mark.parametrize("host", GOOD_HOSTS)
@@ -250,11 +254,13 @@ def test_index_damaged_is_a_503_with_its_message(corpus_index):
     app.add_url_rule("/damaged-for-test", "page_damaged", damaged)
     client = app.test_client()
     resp = client.get("/api/damaged-for-test")
-    assert resp.status_code == 503 and resp.get_json() == {"error": message}
+    assert resp.status_code == 503 and resp.get_json()["error"] == message
+    assert resp.get_json()["code"] == "index_damaged" and "已损坏" in resp.get_json()["message"]
     resp = client.get("/damaged-for-test")
     assert resp.status_code == 503 and resp.mimetype == "text/html"
     html = resp.get_data(as_text=True)
     assert "索引已损坏" in html and "facets.pickle fails its check" in html
+    assert "is damaged" not in html
     assert_security_headers(resp.headers)
 
 
@@ -282,7 +288,8 @@ def test_a_garbled_index_file_answers_503_never_500(corpus_index, tmp_path, garb
             if library_says_damaged:
                 assert resp.status_code == 503, url
                 text = resp.get_data(as_text=True)
-                assert "damaged" in text and garbled in text
+                said = "damaged" if url.startswith("/api/") else "已损坏"
+                assert said in text and garbled in text
 
 
 # ---------------------------------------------------------------------------

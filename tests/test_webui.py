@@ -187,7 +187,7 @@ def test_start_page_shows_the_collection_with_real_examples(client, ix):
     page = get_page(client, "/")
     docs = ix.stats()["documents"]
     assert f"搜索 {docs} 篇中文文档" in page.html
-    assert 'lang="zh"' in page.html
+    assert 'lang="zh-Hans"' in page.html
     example_queries = [params(a["href"])["q"][0] for a in page.links
                        if a["href"] and a["href"].startswith("/?q=")]
     assert len(example_queries) >= 3, example_queries
@@ -445,7 +445,7 @@ def test_no_results_offers_ways_out(corpus_client):
     # A quoted text no document holds exactly falls back to its words, and says so.
     page = get_page(corpus_client, '/?q="呼叫中心洛阳" -贵阳')
     assert total_of(page) > 0
-    assert "exactly" in page.html
+    assert "没有文档完整包含“呼叫中心洛阳”" in page.html
     # Excluding everything that matches leaves nothing, with the way out offered.
     page = get_page(corpus_client, "/?q=呼叫中心 -呼叫中心")
     assert total_of(page) == 0
@@ -469,7 +469,7 @@ def test_notices_are_shown(corpus_index, monkeypatch):
     page = get_page(client, "/?city=不存在的城市")
     [notices] = page.text("notices")
     # The library's own notice about the unknown city, then the injected one, escaped.
-    assert "no document in the index has city 不存在的城市" in notices
+    assert "索引里没有城市为“不存在的城市”的文档" in notices
     assert notices.endswith("the query took <too> long")
     assert "&lt;too&gt;" in page.html
     assert client.get("/api/search?q=x").get_json()["notices"] == ["the query took <too> long"]
@@ -547,7 +547,7 @@ def test_document_404s(client):
         assert resp.status_code == 404, url
         assert resp.mimetype == "text/html"
         html = resp.get_data(as_text=True)
-        assert "找不到页面" in html and 'lang="zh"' in html
+        assert "找不到页面" in html and 'lang="zh-Hans"' in html
         assert "root:" not in html
 
 
@@ -555,7 +555,7 @@ def test_document_page_rejects_bad_bytes_and_long_query(client):
     resp = client.get(f"/doc/{LUOYANG}x?q=%ff")
     assert resp.status_code == 400
     resp = client.get("/doc/" + LUOYANG + "75dd12776f2b8123.txt", query_string={"q": "字" * 5000})
-    assert resp.status_code == 400 and "limit" in Page(resp.get_data(as_text=True)).text("error-message")[0]
+    assert resp.status_code == 400 and "上限" in Page(resp.get_data(as_text=True)).text("error-message")[0]
     resp = client.get("/api/doc/" + LUOYANG + "75dd12776f2b8123.txt", query_string={"q": "字" * 5000})
     assert resp.status_code == 400 and "limit" in resp.get_json()["error"]
 
@@ -563,6 +563,7 @@ def test_document_page_rejects_bad_bytes_and_long_query(client):
 # ---------------------------------------------------------------------------
 # The JSON API
 
+ERROR_KEYS = {"error", "code", "param", "message", "message_en"}
 RESULT_KEYS = {"query", "total", "page", "per_page", "sort", "filters", "hits", "facets",
                "elapsed_ms", "partial", "total_exact", "notices", "expansions", "did_you_mean",
                "facets_more", "total_full", "total_partial", "searched_for", "shown_for",
@@ -635,7 +636,8 @@ def test_api_404s_are_json(client):
         resp = client.get(url)
         assert resp.status_code == 404, url
         assert resp.mimetype == "application/json"
-        assert set(resp.get_json()) == {"error"} and resp.get_json()["error"]
+        assert set(resp.get_json()) == ERROR_KEYS and resp.get_json()["error"]
+        assert resp.get_json()["code"] in ("not_found", "no_such_document")
 
 
 def test_api_wrong_method_is_405_json(client):
@@ -663,11 +665,13 @@ def test_bad_parameters_are_400_with_the_same_message(client, query, word):
     assert api.status_code == 400, api.get_data(as_text=True)[:300]
     assert api.mimetype == "application/json"
     error = api.get_json()["error"]
-    assert set(api.get_json()) == {"error"} and word in error
+    assert set(api.get_json()) == ERROR_KEYS and word in error
+    assert api.get_json()["message_en"] == error and api.get_json()["code"]
     page = client.get("/?" + query)
     assert page.status_code == 400
     html = page.get_data(as_text=True)
-    assert Page(html).text("error-message") == [" ".join(error.split())]
+    # The page says in Chinese what the API says in both.
+    assert Page(html).text("error-message") == [" ".join(api.get_json()["message"].split())]
     assert "参数有误" in html and 'role="search"' in html
 
 

@@ -52,8 +52,9 @@ makes the link back to the same results.  A document page also lists related
 documents.  The search box offers completions as you type (``static/app.js``,
 an ARIA combobox over ``/api/suggest``; without JavaScript, a plain box).
 
-Errors: a bad parameter is 400 (the page shows the message, the API answers
-``{"error": "..."}``); no index is 503 with how to build one, a damaged index
+Errors: a bad parameter is 400 (the page shows the message in Chinese, the
+API answers ``{"error": <English>, "code", "param", "message": <Chinese>,
+"message_en"}``: ``webui.messages``); no index is 503 with how to build one, a damaged index
 503 with what is wrong; unknown pages and documents are 404; anything
 unexpected is a friendly 500 (logged), never a traceback.  Every response
 carries a strict Content-Security-Policy.
@@ -74,6 +75,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from search import IndexDamaged, IndexNotFound, QueryError, open_index
 
 from .guards import FiniteJSONProvider, HostCheck, relative_redirect
+from .messages import STATUS_TITLES, Described, Refused, describe
+from .page_script import in_page_script, register_page_script
 
 __all__ = ["create_app", "get_index"]
 
@@ -124,6 +127,7 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     from .facet_pages import facet_pages
     app.register_blueprint(facet_pages)
     register_template_helpers(app)
+    register_page_script(app)
 
     @app.before_request
     def reject_undecodable_urls():
@@ -141,55 +145,55 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
 
     @app.errorhandler(IndexNotFound)
     def no_index(exc):
-        return _error_response(503, str(exc), template="no_index.html")
+        return _error_response(describe(exc, 503), template="no_index.html")
 
     @app.errorhandler(IndexDamaged)
     def damaged_index(exc):
-        return _error_response(503, str(exc), title="索引已损坏")
+        return _error_response(describe(exc, 503), title="索引已损坏")
 
     @app.errorhandler(QueryError)
     def bad_query(exc):
-        return _error_response(400, str(exc))
+        return _error_response(describe(exc, 400))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if isinstance(exc, InternalServerError):
             return internal_error(exc)
+        status = exc.code or 500
         # A description given with abort(404, "...") is specific; the class default is not.
-        message = exc.description
-        if message == type(exc).description:
-            message = _HTTP_MESSAGES.get(exc.code, message)
-            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-                # Since the write API, some addresses answer more than GET.
-                message = "this address only answers " + ", ".join(
-                    sorted(m for m in exc.valid_methods if m not in ("HEAD", "OPTIONS"))) + " requests"
-        return _error_response(exc.code or 500, message)
+        if isinstance(exc, Refused) or exc.description != type(exc).description:
+            return _error_response(describe(exc, status))
+        if isinstance(exc, MethodNotAllowed):
+            # Since the write API, some addresses answer more than GET.
+            methods = ", ".join(sorted(m for m in exc.valid_methods or ["GET"]
+                                       if m not in ("HEAD", "OPTIONS")))
+            return _error_response(describe(Refused(405, "method_not_allowed",
+                                                    methods=methods), 405))
+        if status == 404:
+            return _error_response(describe(Refused(404, "not_found"), 404))
+        return _error_response(describe(exc, status))
 
     @app.errorhandler(InternalServerError)
     def internal_error(exc):
         # Flask has logged the original exception; the reader gets no traceback.
-        return _error_response(500, "an unexpected error occurred; it has been logged")
+        return _error_response(describe(Refused(500, "internal_error"), 500))
 
     # Outermost: a bad Host is refused before Flask builds a URL adapter from it.
     app.wsgi_app = HostCheck(app.wsgi_app, SECURITY_HEADERS)
     return app
 
 
-_HTTP_MESSAGES = {
-    404: "no such page or document",
-    405: "this address only answers GET requests",
-}
-
-_TITLES = {400: "参数有误", 404: "找不到页面", 405: "不支持的请求方法",
-           500: "服务器出错了", 503: "还没有索引"}
-
-
-def _error_response(status: int, message: str, template: str = "error.html",
-                    title: str | None = None):
+def _error_response(said: Described, template: str = "error.html", title: str | None = None):
+    """The answer to a refused request: JSON for the API (the English ``error``
+    as before, beside its code and Chinese), else a page in Chinese."""
     if wants_json():
-        return jsonify({"error": message}), status
-    return render_template(template, status=status, title=title or _TITLES.get(status, "出错了"),
-                           message=message, index_dir=current_app.config["SEARCH_INDEX"]), status
+        body = said.to_dict()
+        body["message"] = in_page_script(body["message"])
+        return jsonify(body), said.status
+    return render_template(template, status=said.status, code=said.code,
+                           title=title or STATUS_TITLES.get(said.status, "出错了"),
+                           message=said.zh, message_en=said.en,
+                           index_dir=current_app.config["SEARCH_INDEX"]), said.status
 
 
 def wants_json() -> bool:

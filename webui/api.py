@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from search import QueryError
-
 from . import get_index
+from .messages import refuse
 from .params import check_utf8, display_script, run_search
 
 api = Blueprint("api", __name__)
@@ -39,7 +38,7 @@ def document(doc_id: str):
     script = display_script(request.args)
     view = get_index().document(doc_id, q=request.args.get("q", ""))
     if view is None:
-        abort(404, "no document with this id")
+        refuse(404, "no_such_document")
     return jsonify(view.in_script(script).to_dict())
 
 
@@ -54,9 +53,9 @@ def suggest():
     try:
         limit = int(request.args.get("limit") or 8)
     except ValueError:
-        raise QueryError("limit must be a whole number") from None
+        refuse(400, "suggest_limit_not_a_number")
     if not 1 <= limit <= MAX_SUGGESTIONS:
-        raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
+        refuse(400, "suggest_limit_out_of_range", max=MAX_SUGGESTIONS)
     return jsonify(get_index().suggest(request.args.get("q", ""), limit=limit))
 
 
@@ -72,7 +71,7 @@ def related(doc_id: str):
     check_utf8(request.query_string)
     found = get_index().related(doc_id)
     if found is None:
-        abort(404, "no document with this id")
+        refuse(404, "no_such_document")
     return jsonify(found)
 
 

@@ -47,6 +47,7 @@ from search import BuildError, DocumentRejected, WriterBusy
 from search.store.writing import as_document
 
 from . import get_index
+from .messages import Refused, describe
 
 __all__ = ["documents", "api_key", "MIN_KEY_LENGTH"]
 
@@ -201,6 +202,10 @@ def _document(record, doc_id: str | None = None):
 
 
 def _answer(status: int, body: dict, headers: dict | None = None):
+    if "error" in body and "code" not in body:
+        # The English error as before, with its code and Chinese beside it.
+        said = describe(ValueError(body["error"]), status).to_dict()
+        body = {**said, **{k: v for k, v in body.items() if k != "error"}}
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -353,9 +358,12 @@ def post_documents():
         report = writer.commit()
     body = {**_report(report), "committed": True}
     if rejected:
-        body["error"] = (f"{_count(len(rejected), where)} could not be indexed; "
-                         f"{_count(len(docs), 'document')} "
-                         f"{'was' if len(docs) == 1 else 'were'} added or replaced")
+        said = describe(Refused(400, "some_rejected", rejected=_count(len(rejected), where),
+                                kept=_count(len(docs), "document"),
+                                verb="was" if len(docs) == 1 else "were",
+                                rejected_count=f"{len(rejected):,}",
+                                kept_count=f"{len(docs):,}"), 400)
+        body = {**said.to_dict(), **body}
     return _answer(400 if rejected else 200, _with_rejections(body, rejected))
 
 

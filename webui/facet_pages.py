@@ -24,6 +24,7 @@ from search.searcher import SORTS
 from search.store.facet_types import facet_type
 
 from . import get_index
+from .messages import describe
 from .params import SearchState, display_script, page_window, search_kwargs
 
 facet_pages = Blueprint("facet_pages", __name__)
@@ -56,13 +57,12 @@ def _status(exc: QueryError) -> int:
 
 @facet_pages.get("/api/facet/<name>")
 def facet_api(name: str):
-    """``FacetPage.to_dict()`` plus ``facet`` and ``label``; refusals as
-    ``{"error", "code"}``."""
+    """``FacetPage.to_dict()`` plus ``facet`` and ``label``; refusals as the
+    app's other JSON errors (``{"error", "code", "param", "message", "message_en"}``)."""
     try:
         _state, script, _contains, found = _values_request(name)
     except QueryError as exc:
-        return jsonify({"error": str(exc), "code": getattr(exc, "code", "bad_request")}), \
-            _status(exc)
+        return jsonify(describe(exc, _status(exc)).to_dict()), _status(exc)
     out = found.to_dict()
     if script != "orig":
         out["values"] = [{**v, "shown": convert_text(v["value"], script)} for v in out["values"]]
@@ -74,7 +74,7 @@ def facet_page(name: str):
     try:
         state, script, contains, found = _values_request(name)
     except QueryError as exc:
-        return render_template("facet.html", error=str(exc), name=name, label=name,
+        return render_template("facet.html", error=describe(exc, _status(exc)).zh, name=name, label=name,
                                state=_plain_state(), script="orig"), _status(exc)
     label = facet_type(name).label
     values = [{"value": v["value"], "count": v["count"],

@@ -23,8 +23,6 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-BAD_HOST_MESSAGE = ("the Host header is not a valid host name; "
-                    "send the server's name or address, such as localhost:8000")
 
 # A host name (letters, digits, '-', '_', dots) or a bracketed IPv6 address, then an
 # optional port.  Anything else (spaces, non-ASCII, '@', empty labels) is refused.
@@ -84,11 +82,16 @@ class HostCheck:
 
     def _refuse(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        from .messages import message_of
+        chinese, english = message_of("bad_host")
         if path == "/api" or path.startswith("/api/"):
-            response = Response(json.dumps({"error": BAD_HOST_MESSAGE}), status=400,
+            body = {"error": english, "code": "bad_host", "param": None,
+                    "message": chinese, "message_en": english}
+            response = Response(json.dumps(body, ensure_ascii=False), status=400,
                                 mimetype="application/json")
         else:
-            response = Response(BAD_HOST_MESSAGE + "\n", status=400, mimetype="text/plain")
+            response = Response(f"{chinese}\n{english}\n", status=400,
+                                mimetype="text/plain")
         for name, value in self.headers.items():
             response.headers[name] = value
         response.headers["Cache-Control"] = "no-store"

@@ -7,7 +7,7 @@ import os
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from search import QueryError, parse_query
@@ -16,8 +16,10 @@ from search.store.facet_types import BUILTIN_FACETS, facet_type
 from . import get_index
 from .fallback import fallback_notice, no_result_suggestions, run_search
 from .facet_pages import telling_first
+from .messages import chinese, describe, refuse
 from .origin import hit_origin
 from .overview import overview
+from .page_script import in_page_script
 from .params import (SearchState, check_utf8, display_script, page_window, param_name,
                      search_kwargs, without_dropped)
 
@@ -52,7 +54,7 @@ def search():
         script = display_script(request.args)
     except QueryError as exc:
         return render_template(
-            "search.html", error=str(exc), res=None, results_only=results_only,
+            "search.html", error=describe(exc, 400).zh, res=None, results_only=results_only,
             state=_safe_state(request.args), overview=None), 400
 
     state = SearchState.from_results(res, kwargs).with_script(script)
@@ -66,7 +68,7 @@ def search():
         fallback=fallback_notice(res, state, script),
         script=script, script_links=_script_links(state, script),
         expansions=_expansions(res, state, script),
-        notices=[n for n in res.notices if n not in labels],
+        notices=[chinese(n) for n in res.notices if n not in labels],
         overview=overview(ix) if landing else None,
         landing=landing,
         suggestions=(_suggestions(res, state) + no_result_suggestions(res, state, script)
@@ -94,7 +96,7 @@ def document(doc_id: str):
     script = display_script(request.args)
     view = ix.document(doc_id, q=q)
     if view is None:
-        abort(404, "no document with this id")
+        refuse(404, "no_such_document")
     view = view.in_script(script)
     state = SearchState.from_kwargs(search_kwargs(request.args)).with_script(script)
     # Matches, as the body and title have them (a match drawn across a link
@@ -121,7 +123,7 @@ def document(doc_id: str):
 def document_by_query():
     doc_id = request.args.get("id", "")
     if not doc_id:
-        abort(404, "no document id given")
+        refuse(404, "no_document_id")
     return document(doc_id)
 
 
@@ -270,7 +272,8 @@ def register_template_helpers(app) -> None:
     @app.template_filter("city_label")
     def city_label(city: str, forms: dict | None) -> str:
         """贵阳 (貴陽): the canonical name, and the document's own spellings if different."""
-        own = [f for f in (forms or {}).get(city, []) if f != city]
+        shown = in_page_script(city)    # a spelling the page's script makes anyway is not repeated
+        own = [f for f in (forms or {}).get(city, []) if f not in (city, shown)]
         return f"{city} ({'、'.join(own)})" if own else city
 
     @app.template_filter("filter_param")

@@ -43,7 +43,13 @@ MAX_FILTER_VALUES = 100
 
 
 class ParamError(QueryError):
-    """A request parameter the web layer refuses before asking the library."""
+    """A request parameter the web layer refuses before asking the library:
+    a ``webui.messages`` code and its values (``str()`` is the English)."""
+
+    def __init__(self, code: str, **values):
+        from .messages import message_of
+        self.message_code, self.values = code, values
+        super().__init__(message_of(code, **values)[1])
 
 
 def check_utf8(query_string: bytes | str) -> None:
@@ -59,7 +65,7 @@ def check_utf8(query_string: bytes | str) -> None:
     try:
         unquote_to_bytes(query_string.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise ParamError("the URL's parameters are not valid UTF-8 text") from None
+        raise ParamError("not_utf8") from None
 
 
 def param_name(facet: str) -> str:
@@ -117,7 +123,7 @@ def search_kwargs(args, query_string: bytes | str = b"") -> dict:
             filters.setdefault(name, []).extend(values)
     count = sum(len(v) for v in carried.values()) + sum(len(v) for v in filters.values())
     if count > MAX_FILTER_VALUES:
-        raise ParamError(f"{count:,} filter values; the limit is {MAX_FILTER_VALUES}")
+        raise ParamError("too_many_filters", count=f"{count:,}", limit=MAX_FILTER_VALUES)
     return {
         "q": args.get("q", "") or "",
         **{keyword: values or None for keyword, values in carried.items()},

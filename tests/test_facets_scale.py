@@ -131,18 +131,24 @@ def test_the_operator_turns_a_facet_off(poets_index):
     resp = client.get("/api/facet/genre")
     assert resp.status_code == 404
     assert resp.get_json() == {"error": "the facet genre is turned off for this collection",
-                               "code": "facet_turned_off"}
+                               "code": "facet_turned_off", "param": "facet",
+                               "message": "这个文档集关闭了“体裁”筛选项",
+                               "message_en": "the facet genre is turned off for this collection"}
 
 
 def test_bad_facet_or_page_is_refused_with_a_reason(poets_client):
     resp = poets_client.get("/api/facet/nope")
     assert resp.status_code == 404
-    assert resp.get_json() == {"error": "no facet named nope", "code": "no_such_facet"}
+    body = resp.get_json()
+    assert (body["error"], body["code"], body["message"]) == (
+        "no facet named nope", "no_such_facet", "没有名为“nope”的筛选项")
     pages = poets_client.get("/api/facet/author?q=明月&per_page=50").get_json()["pages"]
     resp = poets_client.get(f"/api/facet/author?q=明月&page={pages + 1}")
     assert resp.status_code == 400
-    assert resp.get_json() == {"error": f"page {pages + 1} is past the last page of values ({pages})",
-                               "code": "past_last_value_page"}
+    body = resp.get_json()
+    assert (body["error"], body["code"]) == (
+        f"page {pages + 1} is past the last page of values ({pages})", "past_last_value_page")
+    assert str(pages) in body["message"] and body["message"] != body["error"]
     for url in ["/api/facet/author?page=abc", "/api/facet/author?page=0",
                 "/api/facet/author?per_page=100000", "/api/facet/author?f.nope=1",
                 "/api/facet/author?sort=sideways"]:
@@ -152,7 +158,7 @@ def test_bad_facet_or_page_is_refused_with_a_reason(poets_client):
     html = poets_client.get("/facet/nope?q=明月")
     assert html.status_code == 404
     text = html.get_data(as_text=True)
-    assert "no facet named nope" in text and 'href="/?q=' in text
+    assert "没有名为“nope”的筛选项" in text and 'href="/?q=' in text
 
 
 def test_the_results_page_lists_the_most_telling_facet_first(tmp_path):

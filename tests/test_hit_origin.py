@@ -63,6 +63,7 @@ def test_two_versions_of_a_page_differ_in_the_results(tmp_path):
     assert "docs/zh_TW · Markdown · 台湾" in shown
     assert "docs/zh · Markdown · 简体" in shown
     assert "news.jsonl · 示例新闻网 · 简体" in shown
-    # Shown in traditional script, the origin still says what the text is written in.
+    # Shown in traditional script, the origin still says what the text is
+    # written in (the label itself in the page's script).
     html = client.get("/?q=安装&script=trad").get_data(as_text=True)
-    assert html.count('<span class="origin-script">简体</span>') == 2
+    assert html.count('<span class="origin-script">簡體</span>') == 2

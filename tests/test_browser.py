@@ -103,6 +103,20 @@ def watch_console(page, errors: list[str]) -> list[str]:
     return errors
 
 
+def axe_violations(page) -> list[tuple[str, str, list]]:
+    """axe-core's violations on the page as it stands: (rule id, help, first targets).
+
+    axe-core is a test requirement (the ``test`` extra): where the browser runs,
+    the check runs too, rather than passing silently without it.
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    response = Axe().run(page).response
+    assert response["testEngine"]["name"] == "axe-core"
+    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:5])
+            for v in response["violations"]]
+
+
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from test_browser import browser, server, shot, watch_console  # noqa: F401  (fixtures)
+from test_browser import axe_violations, browser, server, shot, watch_console  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -245,16 +245,13 @@ def test_without_javascript_the_form_and_the_fallback_still_work(server, browser
 
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_no_axe_violations_in_instant_states(server, browser, viewport, name):
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    axe = axe_module.Axe()
     phone = viewport is PHONE
     context = browser.new_context(viewport=viewport, locale="zh-CN", is_mobile=phone,
                                   has_touch=phone)
     page = context.new_page()
 
     def violations(state):
-        found = [(v["id"], [n["target"] for n in v["nodes"]][:5])
-                 for v in axe.run(page).response["violations"]]
+        found = axe_violations(page)
         assert not found, (name, state, found)
 
     page.goto(server + "/")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from search.text.script import to_traditional
-from test_browser import browser, server, shot, watch_console  # noqa: F401  (fixtures)
+from test_browser import axe_violations, browser, server, shot, watch_console  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +33,6 @@ def facet_values_that_change(server) -> list[str]:
         facets = json.load(resp)["facets"]
     return [item["value"] for items in facets.values() for item in items
             if to_traditional(item["value"]) != item["value"]]
-
-
-def axe_violations(page) -> list[str]:
-    """axe-core's violations on the page (its rule ids and where); [] without axe-core."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        return []
-    found = Axe().run(page).response["violations"]
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found]
 
 
 @pytest.mark.parametrize("size,name", [((1280, 900), "desktop"), ((390, 844), "phone")])
@@ -86,3 +76,20 @@ def test_the_traditional_switch_turns_the_whole_page(server, browser, size, name
     assert axe_violations(page) == []
     context.close()
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_suggestions_on_a_traditional_page_are_traditional(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW")
+    page = context.new_page()
+    page.goto(f"{server}/?script=trad")
+    page.locator("#q").type("洛", delay=30)
+    options = page.locator("#q-suggestions [role=option]")
+    options.first.wait_for(timeout=5000)
+    assert page.locator("#q-suggestions").get_attribute("aria-label") == "搜索建議"
+    texts = page.locator("#q-suggestions .suggest-text").all_inner_texts()
+    assert texts[0] == "洛陽", texts
+    kinds = page.locator("#q-suggestions .suggest-kind").all_inner_texts()
+    assert kinds and not set(kinds) & {"词", "标题", "名称"}, kinds
+    assert set(kinds) <= {"詞", "標題", "名稱", "作者", "城市", "朝代", "片段", "拼音"}, kinds
+    shot(page, "22-traditional-suggestions")
+    context.close()

@@ -129,6 +129,21 @@ def test_links_home_keep_the_chosen_script(poems):
     assert 'class="brand" href="/"' in poems.get("/?q=明月").get_data(as_text=True)
 
 
+def test_suggestions_come_in_the_script_the_page_asks_for(seed_index):
+    client = make_client(seed_index)
+    simplified = client.get("/api/suggest?q=洛").get_json()
+    traditional = client.get("/api/suggest?q=洛&script=trad").get_json()
+    assert [item["text"] for item in simplified][:1] == ["洛阳"]
+    assert [item["text"] for item in traditional][:1] == ["洛陽"]
+    # Only the text turns: the kinds and counts are the index's own.
+    assert [(i["kind"], i["count"]) for i in traditional] == \
+        [(i["kind"], i["count"]) for i in simplified]
+    # Searching the traditional suggestion finds what the simplified one does.
+    found = [client.get(f"/api/search?q={item['text']}").get_json()["total"]
+             for item in (simplified[0], traditional[0])]
+    assert found[0] == found[1] > 0
+
+
 # ---------------------------------------------------------------------------
 # Errors in Chinese, pages and API
 

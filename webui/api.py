@@ -2,8 +2,10 @@
 
 Besides ``/api/search``, ``/api/doc`` and ``/api/stats`` (see ``webui``):
 
-``GET /api/suggest?q=&limit=``        completions of what is typed: a JSON list of
-                                      ``{"text", "kind", "count"}`` (``SearchIndex.suggest``)
+``GET /api/suggest?q=&limit=&script=`` completions of what is typed: a JSON list of
+                                      ``{"text", "kind", "count"}`` (``SearchIndex.suggest``);
+                                      ``script=trad`` gives each text in traditional, as a
+                                      繁體 page shows it (searching either finds the same)
 ``GET /api/explain?q=&doc=``          ``SearchIndex.explain``: what the query path made of
                                       ``q``, and why document ``doc`` matched or not
 ``GET /api/related/<path:id>``        documents like this one (also ``/api/related?id=``)
@@ -18,6 +20,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from . import get_index
 from .messages import refuse
+from .page_script import in_page_script
 from .params import check_utf8, display_script, run_search
 
 api = Blueprint("api", __name__)
@@ -56,7 +59,13 @@ def suggest():
         refuse(400, "suggest_limit_not_a_number")
     if not 1 <= limit <= MAX_SUGGESTIONS:
         refuse(400, "suggest_limit_out_of_range", max=MAX_SUGGESTIONS)
-    return jsonify(get_index().suggest(request.args.get("q", ""), limit=limit))
+    found = get_index().suggest(request.args.get("q", ""), limit=limit)
+    # in_page_script reads the request's script=trad, as the page's own text does;
+    # two spellings that convert alike are one suggestion, the better placed.
+    shown: dict[str, dict] = {}
+    for item in found:
+        shown.setdefault(in_page_script(item["text"]), item)
+    return jsonify([dict(item, text=text) for text, item in shown.items()])
 
 
 @api.get("/explain")

@@ -151,7 +151,7 @@
     if (alert) said.push(alert.textContent);
     holder.querySelectorAll("[role=status]").forEach(function (el) {
       // The count, not the milliseconds it took (said on every keystroke, that is noise).
-      if (el.classList.contains("summary")) said.push(el.textContent.split("，用时")[0]);
+      if (el.classList.contains("summary")) said.push(el.textContent.split(/，用[时時]/)[0]);
       // Announced by the one live region instead: one inserted afresh may go unsaid.
       el.removeAttribute("role");
     });
@@ -166,7 +166,13 @@
   // -- suggestions -----------------------------------------------------------
 
   var SUGGEST_DELAY = 120;
-  var KIND_LABELS = {
+  // The page's own script (zh-Hant on a 繁體 page): the labels the script adds follow it,
+  // as the server's converted text does.
+  var TRADITIONAL = /^zh-Hant/i.test(document.documentElement.lang || "");
+  var KIND_LABELS = TRADITIONAL ? {
+    word: "詞", title: "標題", name: "名稱", author: "作者", city: "城市",
+    dynasty: "朝代", fragment: "片段", pinyin: "拼音"
+  } : {
     word: "词", title: "标题", name: "名称", author: "作者", city: "城市",
     dynasty: "朝代", fragment: "片段", pinyin: "拼音"
   };
@@ -174,7 +180,7 @@
   list.id = "q-suggestions";
   list.className = "suggest-list";
   list.setAttribute("role", "listbox");
-  list.setAttribute("aria-label", "搜索建议");
+  list.setAttribute("aria-label", TRADITIONAL ? "搜索建議" : "搜索建议");
   list.hidden = true;
   form.classList.add("has-suggest");
   box.insertAdjacentElement("afterend", list);
@@ -270,7 +276,7 @@
     if (!q.trim()) { close(); return; }
     if (cache.hasOwnProperty(q)) { show(cache[q]); return; }
     var ticket = ++latest;
-    fetch("/api/suggest?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+    fetch("/api/suggest?q=" + encodeURIComponent(q) + (TRADITIONAL ? "&script=trad" : ""), { headers: { Accept: "application/json" } })
       .then(function (resp) { return resp.ok ? resp.json() : []; })
       .then(function (found) {
         cache[q] = found;

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SHARED ?= ../shared
 
-.PHONY: install index merge run serve dev test test-fast bench eval clean
+.PHONY: install index merge run stamped-index serve dev test test-fast bench eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,25 @@ index: install
 merge: install
 	$(PY) -m search merge --index $(INDEX) $(if $(filter 1 yes true,$(ALL)),--all)
 
-run: index serve
+# `make run` updates the index first only when it is missing or a source
+# changed since the last time it did: a file or folder under SOURCES newer
+# than the stamp beside the index (an edit, a file added, renamed or
+# deleted), or other SOURCES than then.  A second `make run` serves at once.
+# `make index` always updates.
+INDEX_STAMP = $(dir $(patsubst %/,%,$(INDEX))).$(notdir $(patsubst %/,%,$(INDEX))).made
+INDEX_STALE = $(shell [ -e '$(INDEX)/current' ] \
+	&& [ "$$(cat '$(INDEX_STAMP)' 2>/dev/null)" = '$(SOURCES)' ] \
+	&& [ -z "$$(find $(SOURCES) -newer '$(INDEX_STAMP)' -print -quit 2>/dev/null)" ] \
+	|| echo stale)
+
+run: $(if $(INDEX_STALE),stamped-index) serve
+
+# The stamp is made before the update starts, so that a source changed while
+# it runs is read by the next `make run`.
+stamped-index:
+	echo '$(SOURCES)' > '$(INDEX_STAMP).next'
+	$(MAKE) --no-print-directory index
+	mv '$(INDEX_STAMP).next' '$(INDEX_STAMP)'
 
 serve: install
 	$(PY) -m search serve --index $(INDEX) --host $(HOST) --port $(PORT)
@@ -59,4 +77,4 @@ eval: install
 	$(PY) -m bench.pinyin_typos $(if $(TYPOS_INDEX),--index $(TYPOS_INDEX))
 
 clean:
-	rm -rf $(INDEX) .pytest_cache tests/screenshots
+	rm -rf $(INDEX) '$(INDEX_STAMP)' .pytest_cache tests/screenshots

@@ -10,6 +10,7 @@
                        [--script orig|simp|trad] [--json]
     python -m search serve [--index DIR] [--host H] [--port P] [--processes N] [--threads N]
                        [--header-timeout S] [--body-timeout S] [--send-timeout S]
+                       [--access-log [FILE]]
     python -m search explain TEXT [--index DIR] [--doc ID] [--json]
     python -m search check [--index DIR] [--json]
 
@@ -139,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--send-timeout", type=_seconds, default=30.0, metavar="S",
                    help="a client that takes no byte of its answer for S seconds is "
                         "disconnected (default 30)")
+    s.add_argument("--access-log", nargs="?", const="-", metavar="FILE",
+                   default=os.environ.get("SEARCH_ACCESS_LOG") or None,
+                   help="log every request (Apache's combined format and the seconds it "
+                        "took) to stderr, or appended to FILE (also $SEARCH_ACCESS_LOG=-|FILE; "
+                        "default: off)")
     s.add_argument("--api-key-file", metavar="FILE",
                    help="turn on the write API (PUT/DELETE/POST /api/documents) with the key "
                         "in FILE (else $SEARCH_API_KEY or $SEARCH_API_KEY_FILE; none: off)")
@@ -406,7 +412,8 @@ def cmd_serve(args) -> int:
         return 1
     return serve(args.index, args.host, args.port, processes=args.processes,
                  threads=args.threads, header_timeout=args.header_timeout,
-                 body_timeout=args.body_timeout, send_timeout=args.send_timeout)
+                 body_timeout=args.body_timeout, send_timeout=args.send_timeout,
+                 access_log=args.access_log)
 
 
 def cmd_check(args) -> int:

@@ -14,6 +14,9 @@ Routes
 ``GET /api/search``           ``SearchResults.to_dict()``: the shape of the CLI's ``--json``
 ``GET /api/doc/<path:id>``    ``DocumentView.to_dict()`` (also ``/api/doc?id=``); 404 JSON if unknown
 ``GET /api/stats``            ``SearchIndex.stats()``
+``GET /api/status``, ``/healthz``, ``/readyz``, ``/metrics``  for operators
+                              (``webui.operations``): what is served, liveness,
+                              readiness (503 without a sound index), Prometheus metrics
 ``GET /api/suggest?q=``       completions of what is typed (``SearchIndex.suggest``): a JSON list
 ``GET /api/explain?q=&doc=``  ``SearchIndex.explain``: what the query path made of ``q``
 ``GET /api/related/<path:id>`` documents like this one (``SearchIndex.related``; also ``?id=``)
@@ -116,6 +119,9 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["webui"] = {"index": None, "lock": threading.Lock(), "overview": {}}
+    from .operations import register_operations
+    # First: its hooks time and count every request, the other hooks' refusals too.
+    register_operations(app)
 
     from .api import api
     from .pages import pages, register_template_helpers

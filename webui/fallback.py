@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from search.results.display import convert_text
 
+from .operations import count_search
 from .params import search_kwargs
 
 VERBATIM_PARAM = "verbatim"
@@ -27,7 +28,9 @@ def wants_verbatim(args) -> bool:
 def run_search(ix, args, query_string: bytes | str = b""):
     """``(kwargs, results)`` of a page request, falling back unless ``verbatim=1``."""
     kwargs = search_kwargs(args, query_string)
-    return kwargs, ix.search(**kwargs, fallback=not wants_verbatim(args))
+    results = ix.search(**kwargs, fallback=not wants_verbatim(args))
+    count_search(results)
+    return kwargs, results
 
 
 def verbatim_url(state) -> str:

@@ -36,13 +36,16 @@ so that the next request goes to whichever process is free.  With
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import selectors
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from concurrent import futures
 from functools import partial
@@ -391,30 +394,99 @@ class HoldingWorker(ThreadWorker):
         self._flush(conn)
 
 
+# gunicorn's default access log format (Apache's "combined"), then the time
+# the request took, in seconds.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
+
+
 def serve(index_dir, host: str, port: int, processes: int | None = None, threads: int = 1,
           header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
-          send_timeout: float = SEND_TIMEOUT) -> int:
+          send_timeout: float = SEND_TIMEOUT, access_log: str | None = None) -> int:
     """Bind ``host:port`` (0: any free port), print the address, and serve
-    until stopped.  A port in use raises ``OSError`` before anything is printed."""
+    until stopped.  A port that cannot be had (in use, not allowed) raises
+    ``OSError`` naming it before anything is printed.
+
+    ``access_log``: ``"-"`` logs every request to stderr, a path appends to that
+    file (``ACCESS_LOG_FORMAT``); None: no access log."""
+    started = time.time()
     _few_malloc_arenas()
     processes = processes or int(os.environ.get("PROCESSES") or 0) or \
         min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-    # Bound before saying so: a port in use is an error, not a false "serving";
-    # --port 0 takes a free port, and the line says which.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(1024)
-    port = listener.getsockname()[1]
-    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-    print(f"serving http://{shown_host}:{port}/ (index: {index_dir}, "
+    if access_log and access_log != "-":
+        # Opened here, so that a file that cannot be written is one line now,
+        # not a traceback from every worker.
+        with open(access_log, "a", encoding="utf-8"):
+            pass
+    listener, shown = _listen(host, port)
+    print(f"serving http://{shown}/ (index: {index_dir}, "
           f"{processes} process{'es' if processes > 1 else ''})", flush=True)
     _preload(index_dir)
     worker = type("HoldingWorker", (HoldingWorker,), {
         "header_timeout": header_timeout, "body_timeout": body_timeout,
         "send_timeout": send_timeout})
-    _gunicorn(index_dir, {
+    with _metrics_folder():
+        _gunicorn(index_dir, _options(listener, processes, threads, worker, access_log),
+                  {"SEARCH_STARTED_AT": started}).run()
+    return 0
+
+
+def _listen(host: str, port: int) -> tuple[socket.socket, str]:
+    """The listening socket and the ``host:port`` it is bound to.
+
+    Bound before saying so: a port in use is an error, not a false "serving";
+    --port 0 takes a free port, and the line says which."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(1024)
+    except OSError as exc:
+        listener.close()
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            reason = (f"{shown_host}:{port} is already in use (another server?); "
+                      f"choose another port: --port N, or PORT=N with make")
+        elif exc.errno == errno.EACCES:
+            reason = (f"not allowed to listen on {shown_host}:{port} ({reason}); ports below "
+                      f"1024 need privileges: --port N, or PORT=N with make")
+        else:
+            reason = f"cannot listen on {shown_host}:{port} ({reason}): check --host and --port"
+        raise OSError(exc.errno, reason) from None
+    return listener, f"{shown_host}:{listener.getsockname()[1]}"
+
+
+@contextlib.contextmanager
+def _metrics_folder():
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for the workers' metrics
+    (``webui.operations``), removed when the server stops.  Set before any
+    worker imports ``prometheus_client``, which reads it then."""
+    folder = tempfile.mkdtemp(prefix="search-metrics-")
+    previous = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    arbiter = os.getpid()
+    try:
+        yield folder
+    finally:
+        # A worker leaves gunicorn's run by SystemExit too, through here: only
+        # the process that made the folder removes it.
+        if os.getpid() == arbiter:
+            if previous is None:
+                os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            else:
+                os.environ["PROMETHEUS_MULTIPROC_DIR"] = previous
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _worker_exited(_arbiter, worker) -> None:
+    # A worker's counts stay (its files are summed still); its live gauges go.
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _options(listener, processes, threads, worker, access_log) -> dict:
+    return {
         "bind": [f"fd://{listener.fileno()}"],
         "workers": processes,
         # One request at a time per process is what Python runs fastest (the
@@ -429,16 +501,17 @@ def serve(index_dir, host: str, port: int, processes: int | None = None, threads
         "limit_request_line": 8190,
         # Answers are sent by the event loop from memory (see HoldingWorker).
         "sendfile": False,
-        "accesslog": None, "errorlog": "-", "loglevel": "warning",
+        "accesslog": access_log or None, "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-", "loglevel": "warning",
         "proc_name": "search",
         "post_fork": lambda _arbiter, _worker: _die_with_parent(signal.SIGKILL),
-    }).run()
-    return 0
+        "child_exit": _worker_exited,
+    }
 
 
-def _gunicorn(index_dir, options):
+def _gunicorn(index_dir, options, config=None):
     """gunicorn's arbiter and pre-forked workers, each with its own app (and
-    index readers), with these settings."""
+    index readers), with these settings (``config``: more of the app's)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -448,7 +521,7 @@ def _gunicorn(index_dir, options):
 
         def load(self):
             from webui import create_app
-            return create_app(index_dir=index_dir)
+            return create_app(index_dir=index_dir, config=config)
 
     return Server()
 
@@ -461,7 +534,7 @@ def _preload(index_dir) -> None:
     files' offsets would be): each process opens its own.
 
     Whatever is wrong with the index (missing, damaged, unreadable) is said in
-    one line and serving goes on: the pages then answer 503 with the reason,
+    one line on stderr and serving goes on: the pages then answer 503 with the reason,
     and a rebuilt index is served from the next request."""
     import gc
 
@@ -478,7 +551,11 @@ def _preload(index_dir) -> None:
         vocabulary.load(gen.path, gen.manifest.get("vocabulary_documents", gen.doc_count))
         gen.searcher().close()
     except IndexNotFound:
-        pass                    # served once built: each process then loads its own
+        # Served once built (each process then loads its own); until then the
+        # pages say how to build it.
+        print(f"warning: no index at {index_dir} yet; serving anyway, pages say how to "
+              f"build it: `make index` or `python -m search index SOURCE --index {index_dir}`",
+              file=sys.stderr, flush=True)
     except Exception as exc:    # noqa: BLE001 - any fault of the index is the pages' 503
         reason = " ".join(str(exc).split()) or type(exc).__name__
         print(f"warning: the index at {index_dir} cannot be read ({reason}); "

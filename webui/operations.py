@@ -46,8 +46,8 @@ import time
 from importlib import metadata
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
-                               disable_created_metrics, generate_latest)
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -166,8 +166,9 @@ def metrics():
         for metric in (REQUESTS, LATENCY, QUERIES, BUDGET_EXHAUSTED):
             registry.register(metric)
     registry.register(_IndexCollector(_index_stats()))
-    return Response(generate_latest(registry), 200,
-                    {"Content-Type": CONTENT_TYPE_LATEST, **NO_STORE})
+    # The format the scraper asks for: Prometheus' text, or OpenMetrics.
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return Response(encode(registry), 200, {"Content-Type": content_type, **NO_STORE})
 
 
 def _index_stats() -> dict | None:

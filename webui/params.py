@@ -146,8 +146,11 @@ def run_search(ix, args, query_string: bytes | str = b""):
 
     Raises ``QueryError`` (400) for bad parameters, ``IndexNotFound`` (503).
     """
+    from .operations import count_search
     kwargs = search_kwargs(args, query_string)
-    return kwargs, ix.search(**kwargs)
+    results = ix.search(**kwargs)
+    count_search(results)
+    return kwargs, results
 
 
 def _is_path_safe(doc_id: str) -> bool:

@@ -27,6 +27,10 @@ A slow socket costs a buffer, not a worker.  Its limits:
 * ``send_timeout``: a client that takes no byte of its answer for this many
   seconds is disconnected.
 
+The server also makes a folder for the workers' metrics (prometheus-client's
+``PROMETHEUS_MULTIPROC_DIR``: ``webui.operations``), removed when it stops,
+and writes an access log only when asked (``access_log``).
+
 With one thread (the default) a process runs each request in its event loop,
 one at a time, which is what Python runs fastest for CPU-bound work, and
 closes the connection after each answer, as gunicorn's ``sync`` worker does,
@@ -394,6 +398,8 @@ class HoldingWorker(ThreadWorker):
         self._flush(conn)
 
 
+METRICS_PREFIX = "search-metrics-"
+
 # gunicorn's default access log format (Apache's "combined"), then the time
 # the request took, in seconds.
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
@@ -462,7 +468,8 @@ def _metrics_folder():
     """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for the workers' metrics
     (``webui.operations``), removed when the server stops.  Set before any
     worker imports ``prometheus_client``, which reads it then."""
-    folder = tempfile.mkdtemp(prefix="search-metrics-")
+    _remove_orphaned_metrics()
+    folder = tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-")
     previous = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     arbiter = os.getpid()
@@ -477,6 +484,23 @@ def _metrics_folder():
             else:
                 os.environ["PROMETHEUS_MULTIPROC_DIR"] = previous
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_orphaned_metrics() -> None:
+    """The metrics folders of servers that were killed (``kill -9`` leaves its
+    folder): those whose process is gone."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        m = re.match(rf"{METRICS_PREFIX}(\d+)-", name)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue                    # still running (or another user's)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _worker_exited(_arbiter, worker) -> None:

@@ -36,6 +36,8 @@ from search.searcher import FACET_LIMIT
 from search.store.facet_types import (BUILTIN_FACETS, FACET_KEYWORDS, FILTER_PARAM_PREFIX,
                                       facet_type, keyword_facet)
 
+from .operations import count_search
+
 DEFAULT_SORT = "relevance"
 DEFAULT_PER_PAGE = 10
 # More filter values than any person clicks: a URL with more is refused.
@@ -146,7 +148,6 @@ def run_search(ix, args, query_string: bytes | str = b""):
 
     Raises ``QueryError`` (400) for bad parameters, ``IndexNotFound`` (503).
     """
-    from .operations import count_search
     kwargs = search_kwargs(args, query_string)
     results = ix.search(**kwargs)
     count_search(results)

@@ -289,7 +289,7 @@ def put_document(doc_id: str):
         report = writer.commit()
     created = doc.id in report.added
     return _answer(201 if created else 200, _report(report),
-                   {"Location": f"/api/doc?id={_quote(doc.id)}"} if created else None)
+                   {"Location": f"{request.script_root}/api/doc?id={_quote(doc.id)}"} if created else None)
 
 
 @documents.delete("/documents/<path:doc_id>")

@@ -65,7 +65,8 @@ _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re
 _TRANSFER_ENCODING = re.compile(rb"^transfer-encoding[ \t]*:", re.I | re.M)
 # The write API's requests (webui.documents) may bring a larger body: only
 # with a bearer key, so an anonymous slow client cannot make the server hold it.
-_WRITE_REQUEST = re.compile(rb"\A(?:PUT|POST) /api/documents[/? ]")
+# (Also a collection's, under its prefix: webui.collections.)
+_WRITE_REQUEST = re.compile(rb"\A(?:PUT|POST) (?:/[A-Za-z0-9_-]+)?/api/documents[/? ]")
 _AUTHORIZATION = re.compile(rb"^authorization[ \t]*:[ \t]*bearer[ \t]+\S", re.I | re.M)
 
 
@@ -393,9 +394,13 @@ class HoldingWorker(ThreadWorker):
 
 def serve(index_dir, host: str, port: int, processes: int | None = None, threads: int = 1,
           header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
-          send_timeout: float = SEND_TIMEOUT) -> int:
+          send_timeout: float = SEND_TIMEOUT, collections=None,
+          default_collection: str | None = None) -> int:
     """Bind ``host:port`` (0: any free port), print the address, and serve
-    until stopped.  A port in use raises ``OSError`` before anything is printed."""
+    until stopped.  A port in use raises ``OSError`` before anything is printed.
+    ``collections`` (``webui.collections.Collection``s): several indexes, each
+    under its prefix, ``default_collection`` also at ``/``; ``index_dir`` is
+    then not read."""
     _few_malloc_arenas()
     processes = processes or int(os.environ.get("PROCESSES") or 0) or \
         min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
@@ -408,13 +413,16 @@ def serve(index_dir, host: str, port: int, processes: int | None = None, threads
     listener.listen(1024)
     port = listener.getsockname()[1]
     shown_host = f"[{host}]" if family == socket.AF_INET6 else host
-    print(f"serving http://{shown_host}:{port}/ (index: {index_dir}, "
+    served = f"index: {index_dir}" if not collections else "collections: " + ", ".join(
+        f"/{c.name}/ {c.index_dir}" for c in collections) + f"; default: {default_collection}"
+    print(f"serving http://{shown_host}:{port}/ ({served}, "
           f"{processes} process{'es' if processes > 1 else ''})", flush=True)
-    _preload(index_dir)
+    for preloaded in ([c.index_dir for c in collections] if collections else [index_dir]):
+        _preload(preloaded)
     worker = type("HoldingWorker", (HoldingWorker,), {
         "header_timeout": header_timeout, "body_timeout": body_timeout,
         "send_timeout": send_timeout})
-    _gunicorn(index_dir, {
+    _gunicorn((collections, default_collection) if collections else index_dir, {
         "bind": [f"fd://{listener.fileno()}"],
         "workers": processes,
         # One request at a time per process is what Python runs fastest (the
@@ -438,7 +446,8 @@ def serve(index_dir, host: str, port: int, processes: int | None = None, threads
 
 def _gunicorn(index_dir, options):
     """gunicorn's arbiter and pre-forked workers, each with its own app (and
-    index readers), with these settings."""
+    index readers), with these settings; ``index_dir`` may be
+    ``(collections, default)`` (``webui.collections``)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -448,6 +457,9 @@ def _gunicorn(index_dir, options):
 
         def load(self):
             from webui import create_app
+            if isinstance(index_dir, tuple):
+                from webui.collections import create_collections_app
+                return create_collections_app(*index_dir)
             return create_app(index_dir=index_dir)
 
     return Server()

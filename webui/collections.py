@@ -240,21 +240,21 @@ def list_collections():
     return jsonify({"collections": out, "default": state["default"]})
 
 
-# What a link to another collection carries of the page: the query and the
-# script, which mean the same there; filters, pages and documents do not.
-_KEPT = ("q", "script")
-
-
 def collection_switch() -> dict:
-    """The header's switch: ``{"current", "collections": [{"name", "url", "current"}]}``."""
+    """The header's switch: ``{"current", "collections": [{"name", "url", "current"}]}``.
+
+    A link to another collection carries the page's query and script, which
+    mean the same there; not its filters, page or document, which belong to
+    this collection."""
     state = _state()
     current = current_app.config["SEARCH_COLLECTION"]
     root = _root()
     kept = []
-    for name in _KEPT:
-        value = request.args.get(name, "")
-        if value.strip() and len(value) <= 1000:
-            kept.append((name, value))
+    q, script = request.args.get("q", ""), request.args.get("script", "")
+    if q.strip() and len(q) <= 1000:
+        kept.append(("q", q))
+    if script in ("simp", "trad"):
+        kept.append(("script", script))
     query = "?" + urlencode(kept) if kept else ""
     return {"current": current,
             "collections": [{"name": c.name, "url": root + c.prefix + "/" + query,

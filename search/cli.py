@@ -8,7 +8,8 @@
     python -m search query TEXT [--index DIR] [--city C] [--year Y] [--filter FIELD=VALUE]
                        [--sort relevance|newest|oldest] [--page N] [--per-page N]
                        [--script orig|simp|trad] [--json]
-    python -m search serve [--index DIR] [--host H] [--port P] [--processes N] [--threads N]
+    python -m search serve [--index [NAME=]DIR ...] [--indexes FOLDER] [--default NAME]
+                       [--host H] [--port P] [--processes N] [--threads N]
                        [--header-timeout S] [--body-timeout S] [--send-timeout S]
                        [--access-log [FILE]]
     python -m search explain TEXT [--index DIR] [--doc ID] [--json]
@@ -119,7 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
     s = sub.add_parser("serve", help="serve the web UI with the production server")
-    s.add_argument("--index", default=DEFAULT_INDEX)
+    s.add_argument("--index", action="append", default=None, metavar="[NAME=]DIR",
+                   help="the index to serve (default: $SEARCH_INDEX or index); repeatable: "
+                        "each NAME=DIR is a collection under /NAME/ (webui.collections)")
+    s.add_argument("--indexes", metavar="FOLDER",
+                   help="serve each index in FOLDER as a collection named after its subfolder "
+                        "(subfolders that are not indexes are skipped, and said)")
+    s.add_argument("--default", metavar="NAME",
+                   help="the collection also served at / (default: the first)")
     s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     s.add_argument("--threads", type=int, default=int(os.environ.get("THREADS") or 1),
@@ -395,9 +403,38 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def _collections(args):
+    """``serve``'s collections and default (``webui.collections``), or None
+    for one index served as it always was (a plain ``--index DIR``)."""
+    from webui.collections import collections_from, parse_index_option
+    indexes, folder = args.index or [], args.indexes
+    default = args.default or os.environ.get("SEARCH_DEFAULT_COLLECTION") or None
+    if not indexes and not folder:
+        indexes = [e.strip() for e in os.environ.get("SEARCH_INDEXES", "").split(",")
+                   if e.strip()]
+        folder = os.environ.get("SEARCH_INDEXES_FOLDER") or None
+        if not indexes and not folder:
+            indexes = [DEFAULT_INDEX]
+    if len(indexes) == 1 and not folder and not args.default \
+            and parse_index_option(indexes[0])[0] is None:
+        args.index = indexes[0]
+        return None
+    collections, default, skipped = collections_from(indexes, folder, default)
+    for name in skipped:
+        print(f"note: {_printable(os.path.join(folder, name))} is not an index: not served",
+              file=sys.stderr)
+    return collections, default
+
+
 def cmd_serve(args) -> int:
+    from webui.collections import CollectionError
     from webui.documents import api_key
     from webui.serve import serve
+    try:
+        collections, default = _collections(args) or (None, None)
+    except CollectionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.api_key_file:
         os.environ["SEARCH_API_KEY_FILE"] = args.api_key_file
     if args.hide_facet:
@@ -413,7 +450,8 @@ def cmd_serve(args) -> int:
     return serve(args.index, args.host, args.port, processes=args.processes,
                  threads=args.threads, header_timeout=args.header_timeout,
                  body_timeout=args.body_timeout, send_timeout=args.send_timeout,
-                 access_log=args.access_log)
+                 access_log=args.access_log,
+                 collections=collections, default_collection=default)
 
 
 def cmd_check(args) -> int:

@@ -6,6 +6,10 @@
 Served in production by ``python -m search serve`` (gunicorn); for development
 ``flask --app webui:create_app run --debug`` with ``SEARCH_INDEX`` set.
 
+Several indexes in one server, each under its prefix (``/news/``, ``/poems/``)
+and the first also at ``/``: ``create_collections_app({"news": "idx/news",
+"poems": "idx/poems"})`` (``webui.collections``; ``serve --index NAME=DIR``).
+
 Routes
 ------
 ``GET /``                     search page (no query and no filter: an overview of the collection)
@@ -81,7 +85,7 @@ from .guards import FiniteJSONProvider, HostCheck, relative_redirect
 from .messages import STATUS_TITLES, Described, Refused, describe
 from .page_script import in_page_script, register_page_script
 
-__all__ = ["create_app", "get_index"]
+__all__ = ["create_app", "create_collections_app", "get_index"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -222,3 +226,7 @@ def get_index():
                     current_app.config["SEARCH_INDEX"],
                     hide_facets=current_app.config.get("SEARCH_HIDE_FACETS") or ())
     return ix
+
+
+# Several collections: one create_app per index (it imports nothing from here at load).
+from .collections import create_collections_app  # noqa: E402

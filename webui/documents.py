@@ -288,8 +288,10 @@ def put_document(doc_id: str):
         writer.replace(doc)
         report = writer.commit()
     created = doc.id in report.added
+    # script_root: a collection's prefix (webui.collections), else empty.
+    location = f"{request.script_root}/api/doc?id={_quote(doc.id)}"
     return _answer(201 if created else 200, _report(report),
-                   {"Location": f"/api/doc?id={_quote(doc.id)}"} if created else None)
+                   {"Location": location} if created else None)
 
 
 @documents.delete("/documents/<path:doc_id>")

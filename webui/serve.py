@@ -72,7 +72,8 @@ _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re
 _TRANSFER_ENCODING = re.compile(rb"^transfer-encoding[ \t]*:", re.I | re.M)
 # The write API's requests (webui.documents) may bring a larger body: only
 # with a bearer key, so an anonymous slow client cannot make the server hold it.
-_WRITE_REQUEST = re.compile(rb"\A(?:PUT|POST) /api/documents[/? ]")
+# (Also a collection's, under its prefix: webui.collections.)
+_WRITE_REQUEST = re.compile(rb"\A(?:PUT|POST) (?:/[A-Za-z0-9_-]+)?/api/documents[/? ]")
 _AUTHORIZATION = re.compile(rb"^authorization[ \t]*:[ \t]*bearer[ \t]+\S", re.I | re.M)
 
 
@@ -407,13 +408,17 @@ ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 def serve(index_dir, host: str, port: int, processes: int | None = None, threads: int = 1,
           header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
-          send_timeout: float = SEND_TIMEOUT, access_log: str | None = None) -> int:
+          send_timeout: float = SEND_TIMEOUT, access_log: str | None = None,
+          collections=None, default_collection: str | None = None) -> int:
     """Bind ``host:port`` (0: any free port), print the address, and serve
     until stopped.  A port that cannot be had (in use, not allowed) raises
     ``OSError`` naming it before anything is printed.
 
     ``access_log``: ``"-"`` logs every request to stderr, a path appends to that
-    file (``ACCESS_LOG_FORMAT``); None: no access log."""
+    file (``ACCESS_LOG_FORMAT``); None: no access log.
+    ``collections`` (``webui.collections.Collection``s): several indexes, each
+    under its prefix, ``default_collection`` also at ``/``; ``index_dir`` is
+    then not read."""
     started = time.time()
     _few_malloc_arenas()
     processes = processes or int(os.environ.get("PROCESSES") or 0) or \
@@ -424,14 +429,18 @@ def serve(index_dir, host: str, port: int, processes: int | None = None, threads
         with open(access_log, "a", encoding="utf-8"):
             pass
     listener, shown = _listen(host, port)
-    print(f"serving http://{shown}/ (index: {index_dir}, "
+    served = f"index: {index_dir}" if not collections else "collections: " + ", ".join(
+        f"/{c.name}/ {c.index_dir}" for c in collections) + f"; default: {default_collection}"
+    print(f"serving http://{shown}/ ({served}, "
           f"{processes} process{'es' if processes > 1 else ''})", flush=True)
-    _preload(index_dir)
+    for preloaded in ([c.index_dir for c in collections] if collections else [index_dir]):
+        _preload(preloaded)
     worker = type("HoldingWorker", (HoldingWorker,), {
         "header_timeout": header_timeout, "body_timeout": body_timeout,
         "send_timeout": send_timeout})
     with _metrics_folder():
-        _gunicorn(index_dir, _options(listener, processes, threads, worker, access_log),
+        _gunicorn((collections, default_collection) if collections else index_dir,
+                  _options(listener, processes, threads, worker, access_log),
                   {"SEARCH_STARTED_AT": started}).run()
     return 0
 
@@ -535,7 +544,8 @@ def _options(listener, processes, threads, worker, access_log) -> dict:
 
 def _gunicorn(index_dir, options, config=None):
     """gunicorn's arbiter and pre-forked workers, each with its own app (and
-    index readers), with these settings (``config``: more of the app's)."""
+    index readers), with these settings (``config``: more of the app's);
+    ``index_dir`` may be ``(collections, default)`` (``webui.collections``)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -545,6 +555,9 @@ def _gunicorn(index_dir, options, config=None):
 
         def load(self):
             from webui import create_app
+            if isinstance(index_dir, tuple):
+                from webui.collections import create_collections_app
+                return create_collections_app(*index_dir, config=config)
             return create_app(index_dir=index_dir, config=config)
 
     return Server()

@@ -189,6 +189,9 @@
   box.setAttribute("aria-controls", list.id);
   box.setAttribute("aria-expanded", "false");
 
+  // The collection's own suggestions: under a prefix (/news/api/suggest) the form says where.
+  var suggestUrl = form.getAttribute("data-suggest-url") ||
+    (searchPath || "/").replace(/\/?$/, "/") + "api/suggest";
   var values = [];
   var active = -1;
   var suggestTimer = null;
@@ -276,7 +279,7 @@
     if (!q.trim()) { close(); return; }
     if (cache.hasOwnProperty(q)) { show(cache[q]); return; }
     var ticket = ++latest;
-    fetch("/api/suggest?q=" + encodeURIComponent(q) + (TRADITIONAL ? "&script=trad" : ""), { headers: { Accept: "application/json" } })
+    fetch(suggestUrl + "?q=" + encodeURIComponent(q) + (TRADITIONAL ? "&script=trad" : ""), { headers: { Accept: "application/json" } })
       .then(function (resp) { return resp.ok ? resp.json() : []; })
       .then(function (found) {
         cache[q] = found;
@@ -330,4 +333,41 @@
     clearTimeout(resultsTimer);
     if (inFlight) { generation++; inFlight.abort(); }
   });
+})();
+
+// The header's switch between collections (several indexes in one server):
+// a <details> list of links, which works without this.  Here: Escape closes
+// it (focus back on its summary), a click elsewhere closes it, and each link
+// carries the query as it is typed now, so that instant search's query goes
+// along to the other collection.
+(function () {
+  "use strict";
+  var switcher = document.querySelector(".collection-switch");
+  if (!switcher) return;
+  var summary = switcher.querySelector("summary");
+  var links = switcher.querySelectorAll("a.collection-link");
+  var box = document.getElementById("q");
+
+  switcher.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !switcher.open) return;
+    event.preventDefault();
+    switcher.open = false;
+    summary.focus();
+  });
+  document.addEventListener("click", function (event) {
+    if (switcher.open && !switcher.contains(event.target)) switcher.open = false;
+  });
+
+  function carryQuery() {
+    if (!box || !window.URL) return;
+    var q = box.value.trim() ? box.value : "";
+    links.forEach(function (link) {
+      var url = new URL(link.href, location.href);
+      if (q && q.length <= 1000) url.searchParams.set("q", q);
+      else url.searchParams.delete("q");
+      link.href = url.pathname + url.search;
+    });
+  }
+  if (box) box.addEventListener("input", carryQuery);
+  document.addEventListener("search:results", carryQuery);
 })();

@@ -126,6 +126,8 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     app.register_blueprint(documents, url_prefix="/api")
     from .facet_pages import facet_pages
     app.register_blueprint(facet_pages)
+    from .openapi import openapi
+    app.register_blueprint(openapi)
     register_template_helpers(app)
     register_page_script(app)
 

@@ -1,0 +1,189 @@
+"""The OpenAPI document (``webui.openapi``): every route described, valid 3.1, and
+strict enough that the app's real answers fit it and a broken one does not."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+from apispec_webframeworks.flask import FlaskPlugin
+from jsonschema.exceptions import ValidationError
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate as validate_spec
+
+from conftest import make_client
+
+KEY = "k" * 32
+
+
+@pytest.fixture(scope="module")
+def app(seed_index):
+    from webui import create_app
+    return create_app(index_dir=seed_index, config={"TESTING": True})
+
+
+@pytest.fixture(scope="module")
+def spec(app):
+    resp = app.test_client().get("/openapi.json")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    return resp.get_json()
+
+
+def _schema_of(spec, path, method, status, media="application/json"):
+    answer = spec["paths"][path][method]["responses"][str(status)]
+    return answer["content"][media]["schema"]
+
+
+def check(spec, path, method, status, body):
+    """``body`` against the spec's schema for that answer (refs resolved in the spec)."""
+    schema = {**_schema_of(spec, path, method, status), "components": spec["components"]}
+    OAS31Validator(schema).validate(body)
+
+
+def test_every_rule_of_the_app_is_described(app, spec):
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = FlaskPlugin.flaskpath2openapi(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op = spec["paths"].get(path, {}).get(method.lower())
+            if not op or not op.get("responses"):
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "routes the OpenAPI document does not describe: " + ", ".join(missing)
+    # Nothing described that the app does not serve.
+    served = {FlaskPlugin.flaskpath2openapi(r.rule) for r in app.url_map.iter_rules()}
+    assert set(spec["paths"]) <= served
+
+
+def test_the_document_is_valid_openapi_3_1(spec):
+    assert spec["openapi"].startswith("3.1")
+    validate_spec(spec)
+
+
+def test_path_parameters_are_declared(spec):
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            names = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+            assert names == set(re.findall(r"{([^}]+)}", path)), (method, path)
+
+
+def test_pages_are_html_and_the_write_api_needs_a_bearer_key(spec):
+    for path in ("/", "/doc/{doc_id}", "/doc", "/facet/{name}", "/api"):
+        assert "text/html" in spec["paths"][path]["get"]["responses"]["200"]["content"]
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearer"]["description"]}
+    for method in ("put", "delete"):
+        op = spec["paths"]["/api/documents/{doc_id}"][method]
+        assert op["security"] == [{"bearer": []}] and "401" in op["responses"]
+    assert spec["paths"]["/api/documents"]["post"]["security"] == [{"bearer": []}]
+
+
+def test_real_answers_fit_the_document(app, spec):
+    client = app.test_client()
+    doc_id = client.get("/api/search?q=洛阳").get_json()["hits"][0]["id"]
+    answers = [
+        ("/api/search", "/api/search?q=洛阳&per_page=3", 200),
+        ("/api/search", "/api/search?q=luoyang&script=trad", 200),
+        ("/api/search", "/api/search?q=洛阳 呼叫中心 压缩", 200),
+        ("/api/search", "/api/search?city=北京", 200),
+        ("/api/search", "/api/search?sort=newest&facet_limit=0", 200),
+        ("/api/search", "/api/search?page=0", 400),
+        ("/api/doc/{doc_id}", f"/api/doc/{doc_id}?q=洛阳&script=simp", 200),
+        ("/api/doc/{doc_id}", "/api/doc/nope", 404),
+        ("/api/doc", f"/api/doc?id={doc_id}", 200),
+        ("/api/suggest", "/api/suggest?q=luoy", 200),
+        ("/api/suggest", "/api/suggest?limit=x", 400),
+        ("/api/explain", f"/api/explain?q=洛阳&doc={doc_id}", 200),
+        ("/api/explain", "/api/explain?q=&doc=nope", 200),
+        ("/api/related/{doc_id}", f"/api/related/{doc_id}", 200),
+        ("/api/related", "/api/related?id=nope", 404),
+        ("/api/stats", "/api/stats", 200),
+        ("/api/facet/{name}", "/api/facet/city?contains=ly&script=trad", 200),
+        ("/api/facet/{name}", "/api/facet/nope", 404),
+        ("/api/{anything}", "/api/nothing/here", 404),
+    ]
+    for path, url, status in answers:
+        resp = client.get(url)
+        assert resp.status_code == status, url
+        check(spec, path, "get", status, resp.get_json())
+
+
+def test_the_write_api_answers_fit_the_document(tmp_path, seed_index):
+    import shutil
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index, symlinks=True)
+    client = make_client(index, SEARCH_API_KEY=KEY)
+    spec = client.get("/openapi.json").get_json()
+    auth = {"Authorization": f"Bearer {KEY}"}
+    put = client.put("/api/documents/n1", json={"title": "新闻", "text": "洛阳的呼叫中心"},
+                     headers=auth)
+    check(spec, "/api/documents/{doc_id}", "put", 201, put.get_json())
+    lines = '{"id": "n2", "text": "贵阳"}\n{"id": "n3"}\n'
+    bulk = client.post("/api/documents", data=lines, headers=auth,
+                       content_type="application/x-ndjson")
+    check(spec, "/api/documents", "post", 400, bulk.get_json())
+    refused = client.post("/api/documents", data='{"id": "x"}\n', headers=auth,
+                          content_type="application/x-ndjson")
+    check(spec, "/api/documents", "post", 400, refused.get_json())
+    gone = client.delete("/api/documents/n1", headers=auth)
+    check(spec, "/api/documents/{doc_id}", "delete", 200, gone.get_json())
+    missing = client.delete("/api/documents/n1", headers=auth)
+    check(spec, "/api/documents/{doc_id}", "delete", 404, missing.get_json())
+    unauthorised = client.delete("/api/documents/n2")
+    assert unauthorised.status_code == 401
+    check(spec, "/api/documents/{doc_id}", "delete", 401, unauthorised.get_json())
+
+
+@pytest.mark.parametrize("breakage", [
+    lambda hit: hit.pop("title_html"),
+    lambda hit: hit.pop("snippets_text"),
+    lambda hit: hit.__setitem__("score", "high"),
+    lambda hit: hit.__setitem__("snippets", "one snippet"),
+    lambda hit: hit.__setitem__("match", "most"),
+    lambda hit: hit.__setitem__("origin", [{"kind": "planet", "text": "火星"}]),
+    lambda hit: hit.__setitem__("surprise", 1),
+], ids=["no title_html", "no snippets_text", "score as text", "snippets not a list",
+        "unknown match", "unknown origin kind", "a key not described"])
+def test_a_broken_hit_breaks_the_schema(app, spec, breakage):
+    good = app.test_client().get("/api/search?q=洛阳").get_json()
+    check(spec, "/api/search", "get", 200, good)
+    bad = copy.deepcopy(good)
+    breakage(bad["hits"][0])
+    with pytest.raises(ValidationError):
+        check(spec, "/api/search", "get", 200, bad)
+
+
+def test_a_broken_error_breaks_the_schema(app, spec):
+    error = app.test_client().get("/api/search?page=0").get_json()
+    del error["code"]
+    with pytest.raises(ValidationError):
+        check(spec, "/api/search", "get", 400, error)
+
+
+def test_the_api_page_reads_the_document_under_the_csp(app, spec):
+    client = app.test_client()
+    resp = client.get("/api")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    page = resp.get_data(as_text=True)
+    assert "接口说明" in page and '<html lang="zh-Hans">' in page
+    # No script of its own, nothing from another origin.
+    assert not re.search(r"<script(?![^>]*src=\"/static/)", page)
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    for path, item in spec["paths"].items():
+        for method in item:
+            assert f"<code>{path}</code>" in page, path
+            assert f'id="{item[method]["operationId"]}"' in page
+    for name in spec["components"]["schemas"]:
+        assert f'id="schema-{name}"' in page
+    moved = client.get("/api/docs")
+    assert moved.status_code == 308 and moved.headers["Location"] == "/api"
+
+
+def test_the_document_is_json_as_served(spec):
+    # What /openapi.json sends is the document itself, not a Python repr.
+    assert json.loads(json.dumps(spec)) == spec

@@ -17,6 +17,8 @@ Routes
 ``GET /api/suggest?q=``       completions of what is typed (``SearchIndex.suggest``): a JSON list
 ``GET /api/explain?q=&doc=``  ``SearchIndex.explain``: what the query path made of ``q``
 ``GET /api/related/<path:id>`` documents like this one (``SearchIndex.related``; also ``?id=``)
+``GET /openapi.json``         the OpenAPI 3.1 description of every route (``webui.openapi``);
+                              ``GET /api`` the same as a page (``/api/docs`` leads there)
 ``PUT|DELETE /api/documents/<path:id>``, ``POST /api/documents``  the write API
                               (``webui.documents``): off (404) unless ``SEARCH_API_KEY``
                               or ``SEARCH_API_KEY_FILE`` is set; ``Authorization: Bearer KEY``
@@ -58,6 +60,9 @@ API answers ``{"error": <English>, "code", "param", "message": <Chinese>,
 503 with what is wrong; unknown pages and documents are 404; anything
 unexpected is a friendly 500 (logged), never a traceback.  Every response
 carries a strict Content-Security-Policy.
+
+Cross-origin calls of ``/api/*`` and ``/openapi.json`` are off unless
+``SEARCH_CORS_ORIGINS`` (``serve --cors-origin``) lists origins (``webui.cors``).
 
 Before and after the routes (``webui.guards``): a ``Host`` header that is not a
 host name is a 400 before Flask reads it; redirects have relative locations and
@@ -130,6 +135,9 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     app.register_blueprint(openapi)
     register_template_helpers(app)
     register_page_script(app)
+    from .cors import enable_cors
+    # Off unless SEARCH_CORS_ORIGINS lists origins; a bad entry stops the app here.
+    enable_cors(app)
 
     @app.before_request
     def reject_undecodable_urls():

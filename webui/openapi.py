@@ -309,19 +309,20 @@ def _query(name, schema, description, **extra):
             "description": description, **extra}
 
 
-def _repeated(name, description):
-    return _query(name, {"type": "array", "items": {"type": "string"}}, description,
-                  style="form", explode=True)
+def _repeated(name, description, example):
+    return _query(name, {"type": "array", "items": {"type": "string"}, "examples": [example]},
+                  description, style="form", explode=True)
 
 
-Q = _query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS},
+Q = _query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS,
+                 "examples": ["洛阳", "luoyang", '"呼叫中心" -贵阳']},
            "the query: words, \"exact phrases\", -excluded, in either script or pinyin")
 SCRIPT = _query("script", {"type": "string", "enum": list(SCRIPTS)},
                 "the script titles, snippets and bodies are shown in (default orig)")
 SEARCH_PARAMS = [
     Q,
-    _repeated("city", "a city (repeatable: values of one facet OR, facets AND)"),
-    _repeated("year", "a year 2014 or a month 2014-09 (repeatable)"),
+    _repeated("city", "a city (repeatable: values of one facet OR, facets AND)", ["洛阳"]),
+    _repeated("year", "a year 2014 or a month 2014-09 (repeatable)", ["2012", "2012-01"]),
     _query("filters", {"type": "object", "propertyNames": {"pattern": r"^f\.[a-z_]+$"},
                        "additionalProperties": {"type": "string"}},
            "any other facet of the index as f.<facet>=value (f.author=李白)",
@@ -366,6 +367,12 @@ def _html(description):
 
 
 ERROR = "Error"
+# What the production server (``webui.serve``) answers itself, before the app,
+# to any address: plain text.
+SERVER_REFUSALS = {
+    "414": {"description": "the request line is longer than 8,190 bytes (the server's own "
+                           "answer)", "content": {"text/plain": {"schema": {"type": "string"}}}},
+}
 BAD_REQUEST = _json(ERROR, "a bad parameter: the message in English and Chinese, with its code")
 NOT_FOUND = _json(ERROR, "no such document (code no_such_document)")
 NO_INDEX = _json(ERROR, "no index yet (how to build one), or a damaged index")
@@ -574,6 +581,7 @@ def describe_app(app) -> dict:
                       for m, op in described.items() if m in methods}
         for method, op in operations.items():
             op.setdefault("operationId", f"{rule.endpoint.replace('.', '_')}_{method}")
+            op["responses"] = {**op["responses"], **SERVER_REFUSALS}
         spec.path(view=app.view_functions[rule.endpoint], operations=operations, app=app)
     return spec.to_dict()
 
@@ -582,13 +590,16 @@ def _with_path_params(op: dict, rule) -> dict:
     """The operation with a parameter for each variable of the rule's path."""
     names = list(rule.arguments)
     path_params = [{"name": name, "in": "path", "required": True,
-                    "schema": {"type": "string", "minLength": 1},
+                    "schema": {"type": "string", "minLength": 1,
+                               **({"examples": _PATH_EXAMPLES[name]}
+                                  if name in _PATH_EXAMPLES else {})},
                     "description": _PATH_PARAMS.get(name, name)}
                    for name in sorted(names)]
     op["parameters"] = path_params + list(op.get("parameters", []))
     return op
 
 
+_PATH_EXAMPLES = {"name": ["city", "year", "author"]}
 _PATH_PARAMS = {"doc_id": "the document's id (it may hold slashes)",
                 "name": "a facet's name (city, year, author …)",
                 "anything": "any other address"}

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from apispec_webframeworks.flask import FlaskPlugin
@@ -13,7 +17,8 @@ from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from conftest import make_client
+from conftest import REPO, make_client
+from serving import serve
 
 KEY = "k" * 32
 
@@ -187,3 +192,32 @@ def test_the_api_page_reads_the_document_under_the_csp(app, spec):
 def test_the_document_is_json_as_served(spec):
     # What /openapi.json sends is the document itself, not a Python repr.
     assert json.loads(json.dumps(spec)) == spec
+
+
+def _readme_block(marker: str) -> str:
+    """The README's ``sh`` block holding ``marker``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    found = [b for b in blocks if marker in b]
+    assert len(found) == 1, f"one README block with {marker!r}, found {len(found)}"
+    return found[0]
+
+
+def test_the_readme_example_runs_against_the_real_server(seed_index, tmp_path):
+    block = _readme_block("/openapi.json | python")
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("# "):
+            steps[-1][1].append(line[2:])
+        elif line.strip():
+            steps.append((line, []))
+    assert len(steps) >= 5 and all(expected for _, expected in steps)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    with serve(seed_index, threads=2, log_path=tmp_path / "server.log",
+               extra_args=["--cors-origin", "https://a.example"]) as (base, _proc):
+        for command, expected in steps:
+            run = subprocess.run(["bash", "-c", command.replace("http://127.0.0.1:8000", base)],
+                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            said = [line.rstrip("\r") for line in run.stdout.splitlines()]
+            assert run.returncode == 0, (command, run.stderr)
+            assert [s.lower() for s in said] == [e.lower() for e in expected], command

@@ -319,16 +319,18 @@ Q = _query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS,
            "the query: words, \"exact phrases\", -excluded, in either script or pinyin")
 SCRIPT = _query("script", {"type": "string", "enum": list(SCRIPTS)},
                 "the script titles, snippets and bodies are shown in (default orig)")
+CITY = _repeated("city", "a city (repeatable: values of one facet OR, facets AND)", ["洛阳"])
+YEAR = _repeated("year", "a year 2014 or a month 2014-09 (repeatable)", ["2012", "2012-01"])
+FILTERS = _query("filters", {"type": "object", "propertyNames": {"pattern": r"^f\.[a-z_]+$"},
+                             "additionalProperties": {"type": "string"}},
+                 "any other facet of the index as f.<facet>=value (f.author=李白)",
+                 style="form", explode=True)
+SORT = _query("sort", {"type": "string", "enum": list(SORTS)},
+              "relevance (default; newest for an empty query), newest, oldest")
+# What narrows a search, as a document page carries it on (for its way back).
+NARROWING = [CITY, YEAR, FILTERS, SORT]
 SEARCH_PARAMS = [
-    Q,
-    _repeated("city", "a city (repeatable: values of one facet OR, facets AND)", ["洛阳"]),
-    _repeated("year", "a year 2014 or a month 2014-09 (repeatable)", ["2012", "2012-01"]),
-    _query("filters", {"type": "object", "propertyNames": {"pattern": r"^f\.[a-z_]+$"},
-                       "additionalProperties": {"type": "string"}},
-           "any other facet of the index as f.<facet>=value (f.author=李白)",
-           style="form", explode=True),
-    _query("sort", {"type": "string", "enum": list(SORTS)},
-           "relevance (default; newest for an empty query), newest, oldest"),
+    Q, *NARROWING,
     _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "default 1"),
     _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "default 10"),
     _query("facet_limit", {"type": "integer", "minimum": 0, "maximum": MAX_FACET_LIMIT},
@@ -349,7 +351,8 @@ FACET_PARAMS = [
            "values holding this (either script, or pinyin initials)"),
     _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "default 1"),
     _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}, "default 50"),
-] + [p for p in SEARCH_PARAMS if p["name"] in ("q", "city", "year", "filters", "sort", "script")]
+    Q, *NARROWING, SCRIPT,
+]
 
 
 # ---------------------------------------------------------------------------

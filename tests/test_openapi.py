@@ -19,6 +19,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from conftest import REPO, make_client
 from serving import serve
+from test_browser import browser  # noqa: F401
 
 KEY = "k" * 32
 
@@ -221,3 +222,33 @@ def test_the_readme_example_runs_against_the_real_server(seed_index, tmp_path):
             said = [line.rstrip("\r") for line in run.stdout.splitlines()]
             assert run.returncode == 0, (command, run.stderr)
             assert [s.lower() for s in said] == [e.lower() for e in expected], command
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_the_api_page_in_a_browser(seed_index, tmp_path, browser, size):  # noqa: F811
+    from test_browser import axe_violations, no_horizontal_scroll, shot, watch_console
+    with serve(seed_index, threads=2, log_path=tmp_path / "server.log") as (base, _proc):
+        context = browser.new_context(viewport=size, locale="zh-CN")
+        page = context.new_page()
+        errors = watch_console(page, [])
+        failed = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        try:
+            page.goto(base + "/api/docs")
+            page.wait_for_load_state("networkidle")
+            assert page.url == base + "/api"
+            assert page.locator("h1").first.inner_text() == "接口说明"
+            assert page.locator("article.api-op").count() >= 20
+            assert not axe_violations(page)
+            assert no_horizontal_scroll(page)
+            shot(page, f"api-{size['width']}")
+            # The table of contents leads to each operation.
+            page.locator(".api-toc a[href='#api_search_get']").click()
+            assert page.url.endswith("#api_search_get")
+        finally:
+            context.close()
+    # Everything the page loads is there (a browser asks for /favicon.ico by itself).
+    assert [u for u in failed if not u.endswith("/favicon.ico")] == []
+    assert not [e for e in errors if "Failed to load resource" not in e], errors

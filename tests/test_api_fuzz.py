@@ -2,8 +2,9 @@
 server (gunicorn over a copy of the seeds index, the write API on) and sends what it
 generates from it, valid and invalid, to every operation.
 
-It fails on any 5xx, any answer that breaks the described schema, status or content
-type, and any answer slower than ``MAX_SECONDS`` (a correctness guard: generous on
+It fails on any 5xx, any answer that breaks the described schema, status, content
+type or headers, a 405 without ``Allow``, a secured operation answering without its
+key, and any answer slower than ``MAX_SECONDS`` (a correctness guard: generous on
 purpose, not a benchmark).  The run is bounded: ``EXAMPLES`` cases per operation and
 phase (about two thousand requests), one worker (writes take the index's one writer
 lock in turn, so a second worker would measure waiting, not answering).  ``tests/test_fuzz.py``
@@ -32,7 +33,10 @@ EXAMPLES = 25
 MAX_SECONDS = 2
 SEED = os.environ.get("FUZZ_SEED", "20261207")
 CHECKS = ["not_a_server_error", "response_schema_conformance", "status_code_conformance",
-          "content_type_conformance"]
+          "content_type_conformance", "response_headers_conformance",
+          # A method an address does not answer is a 405 naming those it does;
+          # the write API refuses a request without its key.
+          "unsupported_method", "ignored_auth", "missing_required_header"]
 # The routing fallback under /api/: any word generated for it may be a real
 # operation's address (stats, search), fuzzed under its own description.
 EXCLUDED_PATHS = ["/api/{anything}"]

@@ -190,6 +190,15 @@ def test_the_api_page_reads_the_document_under_the_csp(app, spec):
     assert moved.status_code == 308 and moved.headers["Location"] == "/api"
 
 
+def test_a_405_names_the_methods_the_address_answers(app):
+    # RFC 9110; found by fuzzing from the description (schemathesis' unsupported_method).
+    client = app.test_client()
+    for path in ["/api/stats", "/", "/openapi.json"]:
+        resp = client.delete(path)
+        assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD, OPTIONS", path
+    assert client.delete("/api/stats").get_json()["code"] == "method_not_allowed"
+
+
 def test_the_document_is_json_as_served(spec):
     # What /openapi.json sends is the document itself, not a Python repr.
     assert json.loads(json.dumps(spec)) == spec

@@ -74,7 +74,7 @@ from __future__ import annotations
 import os
 import threading
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from search import IndexDamaged, IndexNotFound, QueryError, open_index
@@ -177,8 +177,11 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
             # Since the write API, some addresses answer more than GET.
             methods = ", ".join(sorted(m for m in exc.valid_methods or ["GET"]
                                        if m not in ("HEAD", "OPTIONS")))
-            return _error_response(describe(Refused(405, "method_not_allowed",
-                                                    methods=methods), 405))
+            response = make_response(_error_response(describe(
+                Refused(405, "method_not_allowed", methods=methods), 405)))
+            # RFC 9110: a 405 lists what the address answers.
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ["GET"]))
+            return response
         if status == 404:
             return _error_response(describe(Refused(404, "not_found"), 404))
         return _error_response(describe(exc, status))

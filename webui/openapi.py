@@ -309,8 +309,9 @@ def _query(name, schema, description, **extra):
             "description": description, **extra}
 
 
-def _repeated(name, description, example):
-    return _query(name, {"type": "array", "items": {"type": "string"}, "examples": [example]},
+def _repeated(name, description, example, pattern=None):
+    item = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return _query(name, {"type": "array", "items": item, "examples": [example]},
                   description, style="form", explode=True)
 
 
@@ -320,7 +321,8 @@ Q = _query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS,
 SCRIPT = _query("script", {"type": "string", "enum": list(SCRIPTS)},
                 "the script titles, snippets and bodies are shown in (default orig)")
 CITY = _repeated("city", "a city (repeatable: values of one facet OR, facets AND)", ["洛阳"])
-YEAR = _repeated("year", "a year 2014 or a month 2014-09 (repeatable)", ["2012", "2012-01"])
+YEAR = _repeated("year", "a year 2014 or a month 2014-09 (repeatable)", ["2012", "2012-01"],
+                 r"^(\d{4}(-(0[1-9]|1[0-2]))?)?$")
 FILTERS = _query("filters", {"type": "object", "propertyNames": {"pattern": r"^f\.[a-z_]+$"},
                              "additionalProperties": {"type": "string"}},
                  "any other facet of the index as f.<facet>=value (f.author=李白)",
@@ -405,7 +407,7 @@ BULK_BODY = {
     "content": {
         "application/x-ndjson": {"schema": {"type": "string"}},
         "application/jsonl": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "array",
+        "application/json": {"schema": {"type": "array", "minItems": 1,
                                         "items": DOCUMENT_BODY["content"]["application/json"]
                                         ["schema"]}},
     },

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from apispec_webframeworks.flask import FlaskPlugin
 from jsonschema.exceptions import ValidationError
+from markupsafe import escape
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
@@ -186,6 +187,11 @@ def test_the_api_page_reads_the_document_under_the_csp(app, spec):
             assert f'id="{item[method]["operationId"]}"' in page
     for name in spec["components"]["schemas"]:
         assert f'id="schema-{name}"' in page
+    # Each operation said in Chinese, its English beside it.
+    for item in spec["paths"].values():
+        for op in item.values():
+            assert str(escape(op["x-description-zh"])) in page
+            assert str(escape(op["description"])) in page
     moved = client.get("/api/docs")
     assert moved.status_code == 308 and moved.headers["Location"] == "/api"
 

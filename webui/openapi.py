@@ -547,6 +547,36 @@ OPERATIONS: dict[str, dict] = {
         "responses": {"308": {"description": "to /api"}}, "tags": ["about"]}},
 }
 
+# What each operation does, in Chinese, for the /api page (``x-description-zh``);
+# ``description`` stays English, as the API's ``error`` does.
+CHINESE = {
+    "api.search": "搜索结果，与搜索页显示的相同（同一份上下文的 JSON）：保留 CLI 的 query --json --verbatim "
+                  "的全部键，每条结果另有高亮标题、全部摘要（HTML 与纯文本）、存储的字段、来源和文档页地址；"
+                  "提示附带代码。接口按所发的词搜索，不改用其他读法。",
+    "api.document": "一篇文档，标出查询的匹配处，附相关文档、匹配数和原文链接。",
+    "api.document_by_query": "同上，用于路径放不下的编号（a//b、../x）。",
+    "api.suggest": "输入提示：补全所输入的内容，每条带种类和文档数。",
+    "api.explain": "查询是怎样理解的，以及文档 doc 为什么匹配或不匹配。",
+    "api.related": "与这篇文档相似的文档（最多五篇）。",
+    "api.related_by_query": "同上，用于路径放不下的编号。",
+    "api.stats": "索引概况：文档数、筛选项、建立时间和版本（generation）。",
+    "api.unknown": "/api/ 下的其他地址一律回答 JSON 的 404。",
+    "facet_pages.facet_api": "在搜索结果中，一个筛选项的全部值：分页，可按部分名称或拼音首字母查找。",
+    "documents.put_document": "添加（201）或替换（200）这个编号的文档；请求内容里的 id 与地址不同则为 400。",
+    "documents.delete_document": "删除这个编号的文档；没有这篇文档则为 404。",
+    "documents.put_document_by_query": "同上，用于路径放不下的编号。",
+    "documents.delete_document_by_query": "同上，用于路径放不下的编号。",
+    "documents.post_documents": "JSON lines 或 JSON 数组里的每篇文档都添加或替换，作为一次修改；"
+                                "不能建索引的行回答其行号和原因，其余照常写入。",
+    "pages.search": "搜索页（没有查询也没有筛选时是文档集概览）；drop.<参数>=<值> 以 303 转到去掉该值的搜索。",
+    "pages.document": "文档页：标出匹配处，附返回结果的链接和相关文档。",
+    "pages.document_by_query": "同上，用于路径放不下的编号。",
+    "facet_pages.facet_page": "筛选项页：结果中一个筛选项的全部值，每个值都是缩小搜索的链接。",
+    "openapi.spec": "本接口描述（OpenAPI 3.1）。",
+    "openapi.docs": "本页：接口描述的中文版。",
+    "openapi.docs_redirect": "转到 /api。",
+}
+
 TAGS = [
     {"name": "search", "description": "搜索与索引（JSON）"},
     {"name": "documents", "description": "文档（JSON）"},
@@ -586,6 +616,8 @@ def describe_app(app) -> dict:
                       for m, op in described.items() if m in methods}
         for method, op in operations.items():
             op.setdefault("operationId", f"{rule.endpoint.replace('.', '_')}_{method}")
+            if rule.endpoint in CHINESE:
+                op["x-description-zh"] = CHINESE[rule.endpoint]
             op["responses"] = {**op["responses"], **SERVER_REFUSALS}
         spec.path(view=app.view_functions[rule.endpoint], operations=operations, app=app)
     return spec.to_dict()

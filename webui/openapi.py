@@ -708,6 +708,9 @@ def _operations(document: dict) -> list[dict]:
                          op.get("requestBody", {}).get("content", {}).items()],
                 "secured": bool(op.get("security")),
             })
+    for group in groups.values():
+        # The catch-all address after the addresses it stands behind.
+        group["items"].sort(key=lambda item: ("{anything}" in item["path"], item["path"]))
     return [g for g in groups.values() if g["items"]]
 
 

@@ -156,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--api-key-file", metavar="FILE",
                    help="turn on the write API (PUT/DELETE/POST /api/documents) with the key "
                         "in FILE (else $SEARCH_API_KEY or $SEARCH_API_KEY_FILE; none: off)")
+    s.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let pages of ORIGIN (https://host[:port], or *) call /api/* and "
+                        "read /openapi.json (repeatable; also $SEARCH_CORS_ORIGINS; none: off)")
     return p
 
 
@@ -428,6 +431,7 @@ def _collections(args):
 
 def cmd_serve(args) -> int:
     from webui.collections import CollectionError
+    from webui.cors import cors_origins
     from webui.documents import api_key
     from webui.serve import serve
     try:
@@ -441,9 +445,14 @@ def cmd_serve(args) -> int:
         # Read by each worker's app (``webui.create_app``).
         hidden = [os.environ.get("SEARCH_HIDE_FACETS", ""), *args.hide_facet]
         os.environ["SEARCH_HIDE_FACETS"] = ",".join(h for h in hidden if h)
+    if args.cors_origin:
+        # Read by each worker's app (``webui.cors``).
+        allowed = [os.environ.get("SEARCH_CORS_ORIGINS", ""), *args.cors_origin]
+        os.environ["SEARCH_CORS_ORIGINS"] = " ".join(a for a in allowed if a)
     try:
         # Checked here, before the server starts: each worker would fail on it.
         api_key({})
+        cors_origins({})
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

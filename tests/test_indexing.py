@@ -119,7 +119,10 @@ def test_cli_index_and_query_json_shape(tmp_path):
     assert data["query"] == "洛陽" and data["total"] >= 1
     hit = data["hits"][0]
     assert set(hit) == {"id", "title", "score", "date", "cities", "snippet", "source",
-                         "match", "missing"}
+                         "match", "missing", "title_html", "snippets", "snippets_text",
+                         "city_forms", "fields"}
+    assert hit["snippets"][0] == hit["snippet"] and "<mark>" not in hit["snippets_text"][0]
+    assert "洛陽" in hit["snippets_text"][0]
     assert hit["id"].startswith("002_") and "<mark>洛陽</mark>" in hit["snippet"]
     assert hit["source"].endswith(hit["id"])
     for name in ("city", "year"):

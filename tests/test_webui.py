@@ -568,21 +568,32 @@ RESULT_KEYS = {"query", "total", "page", "per_page", "sort", "filters", "hits", 
                "elapsed_ms", "partial", "total_exact", "notices", "expansions", "did_you_mean",
                "facets_more", "total_full", "total_partial", "searched_for", "shown_for",
                "alternatives"}
-HIT_KEYS = {"id", "title", "score", "date", "cities", "snippet", "source", "match", "missing"}
+HIT_KEYS = {"id", "title", "score", "date", "cities", "snippet", "source", "match", "missing",
+            "title_html", "snippets", "snippets_text", "city_forms", "fields"}
+DOC_PAGE_KEYS = {"script", "marks", "web_url", "url", "explain_url", "related"}
+# What the page's context adds to the library's dict (webui.pages.SearchContext).
+PAGE_KEYS = {"script", "pages", "notices_detail"}
+PAGE_HIT_KEYS = {"origin", "url"}
 DOC_KEYS = {"id", "title", "title_html", "body", "body_html", "article_html", "date", "cities",
             "city_forms", "source", "fields"}
 
 
 def _without_time(d: dict) -> dict:
-    return {k: v for k, v in d.items() if k != "elapsed_ms"}
+    """A results dict without its timing and without what the page's context
+    adds to the library's (so it compares with ``SearchResults.to_dict()``)."""
+    out = {k: v for k, v in d.items() if k != "elapsed_ms" and k not in PAGE_KEYS}
+    if "hits" in out:
+        out["hits"] = [{k: v for k, v in h.items() if k not in PAGE_HIT_KEYS}
+                       for h in out["hits"]]
+    return out
 
 
 def test_api_search_is_the_library_dict(client, ix):
     resp = client.get("/api/search?q=洛陽&sort=relevance&per_page=3")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     data = resp.get_json()
-    assert set(data) == RESULT_KEYS
-    assert data["hits"] and all(set(h) == HIT_KEYS for h in data["hits"])
+    assert set(data) == RESULT_KEYS | PAGE_KEYS
+    assert data["hits"] and all(set(h) == HIT_KEYS | PAGE_HIT_KEYS for h in data["hits"])
     assert data["hits"][0]["id"].startswith(LUOYANG)
     assert "<mark>洛陽</mark>" in data["hits"][0]["snippet"]
     assert all(set(f) == {"value", "count"} for values in data["facets"].values() for f in values)
@@ -620,8 +631,12 @@ def test_api_search_parameters(corpus_client, cix):
 def test_api_doc_and_stats(client, ix):
     doc_id = ix.search("洛阳").hits[0].id
     data = client.get(f"/api/doc/{doc_id}?q=洛阳").get_json()
-    assert set(data) == DOC_KEYS
-    assert data == json.loads(json.dumps(ix.document(doc_id, q="洛阳").to_dict()))
+    assert set(data) == DOC_KEYS | DOC_PAGE_KEYS
+    library = {k: v for k, v in data.items() if k not in DOC_PAGE_KEYS}
+    assert library == json.loads(json.dumps(ix.document(doc_id, q="洛阳").to_dict()))
+    # What the document's page shows besides: its matches, related documents.
+    assert data["marks"] == data["body_html"].count("<mark>") + data["title_html"].count("<mark>")
+    assert data["marks"] > 0 and data["related"] and data["related"][0]["url"].startswith("/doc")
     assert "<mark>洛陽</mark>" in data["body_html"]
     assert client.get(f"/api/doc?id={doc_id}").get_json()["id"] == doc_id
     stats = client.get("/api/stats").get_json()

@@ -24,6 +24,8 @@ Routes
 ``GET /api/suggest?q=``       completions of what is typed (``SearchIndex.suggest``): a JSON list
 ``GET /api/explain?q=&doc=``  ``SearchIndex.explain``: what the query path made of ``q``
 ``GET /api/related/<path:id>`` documents like this one (``SearchIndex.related``; also ``?id=``)
+``GET /openapi.json``         the OpenAPI 3.1 description of every route (``webui.openapi``);
+                              ``GET /api`` the same as a page (``/api/docs`` leads there)
 ``PUT|DELETE /api/documents/<path:id>``, ``POST /api/documents``  the write API
                               (``webui.documents``): off (404) unless ``SEARCH_API_KEY``
                               or ``SEARCH_API_KEY_FILE`` is set; ``Authorization: Bearer KEY``
@@ -66,6 +68,9 @@ API answers ``{"error": <English>, "code", "param", "message": <Chinese>,
 unexpected is a friendly 500 (logged), never a traceback.  Every response
 carries a strict Content-Security-Policy.
 
+Cross-origin calls of ``/api/*`` and ``/openapi.json`` are off unless
+``SEARCH_CORS_ORIGINS`` (``serve --cors-origin``) lists origins (``webui.cors``).
+
 Before and after the routes (``webui.guards``): a ``Host`` header that is not a
 host name is a 400 before Flask reads it; redirects have relative locations and
 ``Cache-Control: no-store``; JSON never holds ``Infinity`` or ``NaN`` (``null``).
@@ -76,7 +81,7 @@ from __future__ import annotations
 import os
 import threading
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from search import IndexDamaged, IndexNotFound, QueryError, open_index
@@ -136,8 +141,13 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
     app.register_blueprint(documents, url_prefix="/api")
     from .facet_pages import facet_pages
     app.register_blueprint(facet_pages)
+    from .openapi import openapi
+    app.register_blueprint(openapi)
     register_template_helpers(app)
     register_page_script(app)
+    from .cors import enable_cors
+    # Off unless SEARCH_CORS_ORIGINS lists origins; a bad entry stops the app here.
+    enable_cors(app)
 
     @app.before_request
     def reject_undecodable_urls():
@@ -177,8 +187,11 @@ def create_app(index_dir: str | os.PathLike | None = None, config: dict | None =
             # Since the write API, some addresses answer more than GET.
             methods = ", ".join(sorted(m for m in exc.valid_methods or ["GET"]
                                        if m not in ("HEAD", "OPTIONS")))
-            return _error_response(describe(Refused(405, "method_not_allowed",
-                                                    methods=methods), 405))
+            response = make_response(_error_response(describe(
+                Refused(405, "method_not_allowed", methods=methods), 405)))
+            # RFC 9110: a 405 lists what the address answers.
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ["GET"]))
+            return response
         if status == 404:
             return _error_response(describe(Refused(404, "not_found"), 404))
         return _error_response(describe(exc, status))

@@ -1,5 +1,12 @@
 """The JSON API: the library's own dictionaries, as the CLI's ``--json`` prints them.
 
+``/api/search`` and ``/api/doc`` answer the context their pages render
+(``webui.pages.search_context``, ``document_context``) as JSON: every key of
+``SearchResults.to_dict()`` / ``DocumentView.to_dict()``, with what the page
+adds (a hit's origin and page URL, notices with their code, a document's
+matches and related documents).  The API searches what it is sent: no
+fallback to a clear reading, as ``query --json --verbatim``.
+
 Besides ``/api/search``, ``/api/doc`` and ``/api/stats`` (see ``webui``):
 
 ``GET /api/suggest?q=&limit=&script=`` completions of what is typed: a JSON list of
@@ -21,7 +28,8 @@ from flask import Blueprint, abort, jsonify, request
 from . import get_index
 from .messages import refuse
 from .page_script import in_page_script
-from .params import check_utf8, display_script, run_search
+from .pages import document_context, search_context
+from .params import check_utf8
 
 api = Blueprint("api", __name__)
 
@@ -30,19 +38,14 @@ MAX_SUGGESTIONS = 20
 
 @api.get("/search")
 def search():
-    _, res = run_search(get_index(), request.args, request.query_string)
-    script = display_script(request.args)
-    return jsonify(res.in_script(script).to_dict())
+    context = search_context(get_index(), request.args, request.query_string, fallback=False)
+    return jsonify(context.to_dict())
 
 
 @api.get("/doc/<path:doc_id>")
 def document(doc_id: str):
-    check_utf8(request.query_string)
-    script = display_script(request.args)
-    view = get_index().document(doc_id, q=request.args.get("q", ""))
-    if view is None:
-        refuse(404, "no_such_document")
-    return jsonify(view.in_script(script).to_dict())
+    context = document_context(get_index(), doc_id, request.args, request.query_string)
+    return jsonify(context.to_dict())
 
 
 @api.get("/doc")

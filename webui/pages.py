@@ -1,10 +1,20 @@
-"""The HTML pages: search (with facets and an overview when empty) and one document."""
+"""The HTML pages: search (with facets and an overview when empty) and one document.
+
+Each page and its JSON twin (``/api/search``, ``/api/doc``) start from one
+context, as Datasette does: ``search_context`` and ``document_context`` read
+the request once; the page renders the context with its template, the API
+with ``to_dict()``.  So a hit in the JSON carries what the page shows of it
+(its highlighted title, every snippet, stored fields, where it comes from),
+and a document what its page shows (matches, related documents, the web
+address).
+"""
 
 from __future__ import annotations
 
 import ntpath
 import os
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,9 +24,9 @@ from search import QueryError, parse_query
 from search.store.facet_types import BUILTIN_FACETS, facet_type
 
 from . import get_index
-from .fallback import fallback_notice, no_result_suggestions, run_search
+from .fallback import fallback_notice, no_result_suggestions, wants_verbatim
 from .facet_pages import telling_first
-from .messages import chinese, describe, refuse
+from .messages import describe, identify, message_of, refuse
 from .origin import hit_origin
 from .overview import overview
 from .page_script import in_page_script
@@ -50,25 +60,22 @@ def search():
         return redirect(url_for("pages.search") + ("?" + urlencode(kept) if kept else ""), 303)
     ix = get_index()
     try:
-        kwargs, res = run_search(ix, request.args, request.query_string)
-        script = display_script(request.args)
+        context = search_context(ix, request.args, request.query_string,
+                                 fallback=not wants_verbatim(request.args))
     except QueryError as exc:
         return render_template(
             "search.html", error=describe(exc, 400).zh, res=None, results_only=results_only,
             state=_safe_state(request.args), overview=None), 400
 
-    state = SearchState.from_results(res, kwargs).with_script(script)
+    res, state, script = context.results, context.state, context.script
     landing = not res.query and not res.filters
     labels = {_expansion_label(e) for e in res.expansions}
-    # Read from the hits as written: the script shown is the reader's choice.
-    origins = [hit_origin(h) for h in res.hits]
-    res = res.in_script(script)
     return render_template(
         "search.html", error=None, res=res, state=state, results_only=results_only,
         fallback=fallback_notice(res, state, script),
         script=script, script_links=_script_links(state, script),
         expansions=_expansions(res, state, script),
-        notices=[chinese(n) for n in res.notices if n not in labels],
+        notices=[n["message"] for n in context.notices if n["message_en"] not in labels],
         overview=overview(ix) if landing else None,
         landing=landing,
         suggestions=(_suggestions(res, state) + no_result_suggestions(res, state, script)
@@ -76,8 +83,59 @@ def search():
         pages=page_window(res.page, min(res.pages, MAX_PAGE)),
         last_page=min(res.pages, MAX_PAGE),
         facet_groups=telling_first(_facet_groups(res, state), res),
-        origins=origins,
+        origins=context.origins,
     )
+
+
+@dataclass
+class SearchContext:
+    """One search as the page shows it: the results in the display script,
+    the search as URL parameters, each hit's origin, the notices by code."""
+
+    results: object                      # SearchResults, in ``script``
+    state: SearchState
+    script: str
+    origins: list[list[dict]]            # per hit, ``webui.origin.hit_origin``
+    notices: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """``SearchResults.to_dict()`` (every key it had), with what the page
+        adds: per hit its ``origin`` and the ``url`` of its page; the
+        ``script`` shown; each notice with its ``code`` and Chinese."""
+        out = self.results.to_dict()
+        for hit, shown, origin in zip(out["hits"], self.results.hits, self.origins):
+            hit["origin"] = origin
+            hit["url"] = self.state.doc_url(shown.id)
+        out["script"] = self.script
+        out["notices_detail"] = self.notices
+        out["pages"] = self.results.pages
+        return out
+
+
+def search_context(ix, args, query_string=b"", *, fallback: bool) -> SearchContext:
+    """The context of a search request (``QueryError`` for a bad parameter).
+
+    ``fallback``: a query that finds nothing is answered by its clear reading
+    (the page's way unless ``verbatim=1``); the API searches what it is sent.
+    """
+    kwargs = search_kwargs(args, query_string)
+    res = ix.search(**kwargs, fallback=fallback)
+    script = display_script(args)
+    state = SearchState.from_results(res, kwargs).with_script(script)
+    # Read from the hits as written: the script shown is the reader's choice.
+    origins = [hit_origin(h) for h in res.hits]
+    return SearchContext(results=res.in_script(script), state=state, script=script,
+                         origins=origins, notices=[coded_notice(n) for n in res.notices])
+
+
+def coded_notice(text: str) -> dict:
+    """A notice of the library as ``{"code", "message", "message_en"}``: its
+    code (None when the catalog does not know it) and its Chinese."""
+    found = identify(text)
+    if found is None:
+        return {"code": None, "message": text, "message_en": text}
+    return {"code": found[0], "message": message_of(found[0], **found[1])[0],
+            "message_en": text}
 
 
 def _safe_state(args) -> SearchState:
@@ -90,33 +148,65 @@ def _safe_state(args) -> SearchState:
 
 @pages.get("/doc/<path:doc_id>")
 def document(doc_id: str):
-    ix = get_index()
-    check_utf8(request.query_string)
-    q = request.args.get("q", "")
-    script = display_script(request.args)
-    view = ix.document(doc_id, q=q)
-    if view is None:
-        refuse(404, "no_such_document")
-    view = view.in_script(script)
-    state = SearchState.from_kwargs(search_kwargs(request.args)).with_script(script)
-    # Matches, as the body and title have them (a match drawn across a link
-    # is one match, however many marks it takes).
-    marks = view.body_html.count("<mark>") + view.title_html.count("<mark>")
+    context = document_context(get_index(), doc_id, request.args, request.query_string)
+    view, state, q, script = context.view, context.state, context.q, context.script
     article = first_mark_anchor(view.article_html)
     return render_template(
-        "document.html", doc=view, state=state, q=q, marks=marks, article=article,
+        "document.html", doc=view, state=state, q=q, marks=context.marks, article=article,
         has_anchor='id="match-1"' in article, source=page_source(view.source),
-        web_url=_web_url(view.fields.get("url")),
+        web_url=context.web_url,
         back_url=state.url() if (state.q or state.filters) else url_for("pages.search"),
         plain_url=state.with_(q="").doc_url(view.id) if q else None,
         script=script,
         script_links=[{"script": s, "label": label, "url": state.with_script(s).doc_url(view.id)}
                       for s, label in SCRIPT_LABELS.items()],
-        related=[{**r, "title": _shown(r["title"], script), "url": state.doc_url(r["id"]),
-                  "shared": [_shown(w, script) for w in r["shared"]]}
-                 for r in ix.related(view.id, limit=RELATED_COUNT) or []],
-        explain_url=url_for("api.explain", q=q, doc=view.id) if q else None,
+        related=context.related,
+        explain_url=context.explain_url,
     )
+
+
+@dataclass
+class DocumentContext:
+    """One document as its page shows it, in the display script."""
+
+    view: object                # DocumentView, in ``script``
+    state: SearchState          # the search it was reached from (``q`` and filters)
+    q: str
+    script: str
+    marks: int                  # matches marked in the title and body
+    related: list[dict]         # ``{"id", "title", "score", "shared", "url"}``
+    web_url: str | None
+    explain_url: str | None
+
+    def to_dict(self) -> dict:
+        """``DocumentView.to_dict()`` (every key it had), with what the page adds."""
+        return {**self.view.to_dict(), "script": self.script, "marks": self.marks,
+                "web_url": self.web_url,
+                "url": self.state.doc_url(self.view.id), "explain_url": self.explain_url,
+                "related": self.related}
+
+
+def document_context(ix, doc_id: str, args, query_string=b"") -> DocumentContext:
+    """The context of a document request: 404 (``no_such_document``) when unknown,
+    ``QueryError`` for a bad parameter."""
+    check_utf8(query_string)
+    q = args.get("q", "")
+    script = display_script(args)
+    found = ix.document(doc_id, q=q)
+    if found is None:
+        refuse(404, "no_such_document")
+    view = found.in_script(script)
+    state = SearchState.from_kwargs(search_kwargs(args)).with_script(script)
+    # Matches, as the body and title have them (a match drawn across a link
+    # is one match, however many marks it takes).
+    marks = view.body_html.count("<mark>") + view.title_html.count("<mark>")
+    related = [{**r, "title": _shown(r["title"], script), "url": state.doc_url(r["id"]),
+                "shared": [_shown(w, script) for w in r["shared"]]}
+               for r in ix.related(view.id, limit=RELATED_COUNT) or []]
+    return DocumentContext(
+        view=view, state=state, q=q, script=script, marks=marks, related=related,
+        web_url=_web_url(view.fields.get("url")),
+        explain_url=url_for("api.explain", q=q, doc=view.id) if q else None)
 
 
 @pages.get("/doc")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 
 from .display import document_in_script, results_in_script
@@ -26,10 +28,28 @@ class Hit:
     # The query's words (as typed) a partial match does not hold in any form.
     missing: list[str] = field(default_factory=list)
 
+    @property
+    def snippets_text(self) -> list[str]:
+        """The snippets as plain text: no marks, nothing escaped."""
+        return [plain_text(s) for s in self.snippets]
+
     def to_dict(self) -> dict:
+        # ``snippet`` (the first snippet, HTML) came first; the rest was added
+        # beside it, so that a program can show what a results page shows.
         return {"id": self.id, "title": self.title, "score": self.score, "date": self.date,
                 "cities": self.cities, "snippet": self.snippet, "source": self.source,
-                "match": self.match, "missing": self.missing}
+                "match": self.match, "missing": self.missing,
+                "title_html": self.title_html, "snippets": self.snippets,
+                "snippets_text": self.snippets_text, "city_forms": self.city_forms,
+                "fields": self.fields}
+
+
+_MARK_TAG = re.compile(r"</?mark>")
+
+
+def plain_text(fragment: str) -> str:
+    """The text of one of the library's HTML fragments (escaped text and ``<mark>``s)."""
+    return html.unescape(_MARK_TAG.sub("", fragment or ""))
 
 
 @dataclass

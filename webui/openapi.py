@@ -294,7 +294,52 @@ class NotFoundDeletion(Error):
     not_found = _strs()
 
 
-SCHEMAS = [Error, FacetCount, Expansion, Alternative, Notice, OriginPart, Hit, SearchResults,
+class Health(Strict):
+    status = _str(validate=validate.OneOf(["ok"]))
+
+
+class Ready(Strict):
+    status = _str(validate=validate.OneOf(["ready"]))
+    documents = _int(validate=validate.Range(min=0))
+    generation = _nullable_str()
+
+
+class Unready(Error):
+    status = _str(validate=validate.OneOf(["unavailable"]))
+
+
+class Status(Strict):
+    status = _str(validate=validate.OneOf(["ok"]))
+    index = _str(metadata={"description": "the index folder, as an absolute path"})
+    documents = _int(validate=validate.Range(min=0))
+    segments = _int(validate=validate.Range(min=0))
+    deleted = _int(validate=validate.Range(min=0))
+    generation = _nullable_str()
+    built_at = _nullable_str()
+    updated_at = _nullable_str()
+    segmenter = _str(metadata={"description": "what segments queries here (rjieba or jieba)"})
+    index_segmenter = _nullable_str(metadata={"description": "what segmented the index"})
+    version = _str()
+    started_at = _str()
+    uptime_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    pid = _int()
+
+
+class CollectionEntry(Strict):
+    name = _str()
+    prefix = _str()
+    url = _str()
+    default = fields.Boolean(required=True)
+    documents = fields.Integer(required=True, strict=True, allow_none=True)
+    error = fields.String(metadata={"description": "why documents is null (no_index ...)"})
+
+
+class Collections(Strict):
+    collections = fields.List(fields.Nested(CollectionEntry), required=True)
+    default = _str()
+
+
+SCHEMAS = [Health, Ready, Unready, Status, CollectionEntry, Collections, Error, FacetCount, Expansion, Alternative, Notice, OriginPart, Hit, SearchResults,
            Related, RelatedLink, Document, Suggestion, ParsedQuery, ExplainedDocument,
            Explanation, Stats, FacetValue, FacetPage, Warning_, ChangeReport, Rejection,
            BulkReport, BulkRefusal, NotFoundDeletion]
@@ -542,6 +587,29 @@ OPERATIONS: dict[str, dict] = {
                                    "the OpenAPI document")},
         "tags": ["about"]}},
     "openapi.docs": _page("接口说明页", "This document, as a page in Chinese."),
+    "operations.healthz": {"get": {
+        "summary": "存活检查", "description": "Liveness: answers without reading the index.",
+        "responses": {"200": _json("Health", "the process answers")}, "tags": ["operations"]}},
+    "operations.readyz": {"get": {
+        "summary": "就绪检查", "description": "Readiness: 200 when the index opens, 503 while "
+        "it is missing or damaged.",
+        "responses": {"200": _json("Ready", "the index opens"),
+                      "503": _json("Unready", "no index, or a damaged one")},
+        "tags": ["operations"]}},
+    "operations.status": _get(
+        "服务状态", "What is served: documents, segments, generation, last build and update, "
+        "segmenter, version, index path, uptime.", _json("Status", "the server and its index"),
+        errors={"503": NO_INDEX}, tag="operations"),
+    "operations.metrics": {"get": {
+        "summary": "Prometheus 指标", "description": "Prometheus text format (OpenMetrics when "
+        "asked by Accept), summed over the server's worker processes.",
+        "responses": {"200": {"description": "the metrics",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        "tags": ["operations"]}},
+    "collections": _get(
+        "文集列表", "The collections this server serves (several indexes in one server), "
+        "each with its prefix and documents.", _json("Collections", "the collections"),
+        errors={}, tag="operations"),
     "openapi.docs_redirect": {"get": {
         "summary": "接口说明页（旧地址）", "description": "Leads to /api.",
         "responses": {"308": {"description": "to /api"}}, "tags": ["about"]}},
@@ -575,6 +643,11 @@ CHINESE = {
     "openapi.spec": "本接口描述（OpenAPI 3.1）。",
     "openapi.docs": "本页：接口描述的中文版。",
     "openapi.docs_redirect": "转到 /api。",
+    "operations.healthz": "存活检查：进程在回答，不读索引。",
+    "operations.readyz": "就绪检查：索引能打开时为 200，缺失或损坏时为 503。",
+    "operations.status": "服务状态：文档数、段数、版本（generation）、最近一次建立和更新的时间、分词器、程序版本、索引路径、运行时间。",
+    "operations.metrics": "Prometheus 指标，各工作进程的总和。",
+    "collections": "本服务器的各个文集（一个服务器多个索引），每个的前缀和文档数。",
 }
 
 TAGS = [
@@ -584,6 +657,7 @@ TAGS = [
                                      "Authorization: Bearer KEY"},
     {"name": "pages", "description": "网页（HTML）"},
     {"name": "about", "description": "接口描述"},
+    {"name": "operations", "description": "运维：存活、就绪、状态、指标"},
 ]
 
 

@@ -10,7 +10,13 @@
 
 The packages under it follow the data path (README, "How it works"): text,
 ingest, whoosh3, store, query, rank, results, aids; ``searcher`` joins them.
+
+Installed as the distribution ``zhsearch`` (``pip install zhsearch``), whose
+command is ``zhsearch`` (``search.cli``); ``__version__`` is written once, in
+``search.about`` (pyproject.toml reads it there).
 """
+
+from .about import __version__
 
 from .errors import BuildError, IndexDamaged, IndexNotFound, QueryError, SearchError
 from .query.parse import parse_query

@@ -49,7 +49,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..errors import BuildError
 from ..ingest.model import Document, Problem
@@ -59,6 +59,7 @@ from ..ingest.sources import (UNREADABLE_FOLDER, SourceFile, file_to_document,
                               record_to_document)
 from .build import SHRINK_LIMIT, BuildReport, SourceProblems, build_index
 from .layout import MANIFEST, live_generation
+from .progress import ProgressCallback
 from .writing import DEFAULT_WAIT, ChangeReport, IndexWriter, write_documents
 
 __all__ = ["UpdateReport", "UpdateRefused", "update_index", "add_documents", "STATE_FILE"]
@@ -495,7 +496,7 @@ class _Survey:
 def update_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "index",
                  *, full: bool = False, allow_empty: bool = False, force: bool = False,
                  follow_links: bool = False, wait: float = DEFAULT_WAIT,
-                 progress: Callable[[int, float], None] | None = None) -> UpdateReport:
+                 progress: ProgressCallback | None = None) -> UpdateReport:
     """Bring the index at ``index_dir`` up to date with ``sources`` (folders,
     document files, .jsonl[.gz] files) in one change; returns an
     ``UpdateReport``.

@@ -101,6 +101,7 @@ class SearchIndex:
 
     @property
     def facet_names(self) -> list[str]:
+        """The names of the index's facets, built-in (city, year ...) and its documents' own."""
         return facet_types.registry(self._current().facet_fields).names
 
     def shown_facets(self) -> list[str]:
@@ -150,6 +151,8 @@ class SearchIndex:
 
     @integrity.guarded
     def stats(self) -> dict:
+        """What the live index holds: its documents, facets, segments, deleted
+        documents, generation, and when it was built and last changed."""
         gen = self._current()
         return {"documents": gen.live_count, "facets": self.facet_names,
                 "built_at": gen.manifest.get("built_at"),

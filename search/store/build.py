@@ -90,6 +90,7 @@ class SourceProblems:
         return not self.skipped and not self.refused
 
     def add(self, problem: Problem) -> None:
+        """File ``problem`` under ``ignored``, ``skipped`` or ``warnings``."""
         if problem.ignored:
             self.ignored.append(problem)
         else:
@@ -104,6 +105,8 @@ class SourceProblems:
         return "\n".join(lines)
 
     def problems_dict(self) -> dict:
+        """The problems as JSON: ``skipped``, ``ignored``, ``warnings``, each a
+        list of ``{source, reason}``."""
         def listed(problems):
             return [{"source": p.source, "reason": p.reason} for p in problems]
         return {"skipped": listed(self.skipped), "ignored": listed(self.ignored),
@@ -112,19 +115,26 @@ class SourceProblems:
 
 @dataclass
 class BuildReport(SourceProblems):
+    """What ``build_index`` did: ``indexed`` documents into ``index_dir`` (its
+    new ``generation``) in ``seconds``, and the sources' problems."""
+
     index_dir: str
     generation: str = ""
     indexed: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
+        """The report for people: one line, then one per problem."""
         return self.problem_lines(
-            f"indexed {self.indexed:,} documents into {self.index_dir} "
+            f"indexed {self.indexed:,} document{'' if self.indexed == 1 else 's'} into "
+            f"{self.index_dir} "
             f"in {self.seconds:.1f} s" if not self.refused else
-            f"found {self.indexed:,} documents in {self.seconds:.1f} s, not made live "
+            f"found {self.indexed:,} document{'' if self.indexed == 1 else 's'} in "
+            f"{self.seconds:.1f} s, not made live "
             f"(refused: see below)")
 
     def to_dict(self) -> dict:
+        """The report as JSON (``zhsearch index --json``)."""
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "indexed": self.indexed, "seconds": round(self.seconds, 3),

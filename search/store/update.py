@@ -94,11 +94,14 @@ class UpdateReport(SourceProblems):
 
     @property
     def changed(self) -> int:
+        """How many documents the update added, replaced or deleted."""
         return len(self.added) + len(self.replaced) + len(self.deleted)
 
     def summary(self) -> str:
+        """The report for people: one line, then one per problem."""
         if self.full_build:
-            head = (f"full build: indexed {self.indexed:,} documents into {self.index_dir} "
+            head = (f"full build: indexed {self.indexed:,} "
+                    f"document{'' if self.indexed == 1 else 's'} into {self.index_dir} "
                     f"in {self.seconds:.1f} s")
         else:
             head = (f"{'not updated' if self.refused else 'updated'} {self.index_dir}"
@@ -110,6 +113,7 @@ class UpdateReport(SourceProblems):
         return self.problem_lines(head)
 
     def to_dict(self) -> dict:
+        """The report as JSON (``zhsearch index --json``)."""
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "full_build": self.full_build, "indexed": self.indexed,
@@ -122,6 +126,7 @@ class UpdateReport(SourceProblems):
 
     @classmethod
     def of_build(cls, build: BuildReport) -> "UpdateReport":
+        """The report of an update that was a full build, from the build's report."""
         return cls(index_dir=build.index_dir, generation=build.generation, full_build=True,
                    indexed=build.indexed, documents=build.indexed, skipped=list(build.skipped),
                    warnings=list(build.warnings), ignored=list(build.ignored),

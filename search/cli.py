@@ -280,7 +280,9 @@ def _results(count: int) -> str:
 class ProgressBars:
     """A build's progress (``search.store.progress``) drawn on ``stream`` with
     tqdm: one bar per phase, with its total, percentage, rate and time left.
-    A phase over within half a second draws nothing."""
+    A phase over within ``delay`` seconds draws nothing."""
+
+    delay = 0.5
 
     def __init__(self, stream):
         self.stream = stream
@@ -296,7 +298,7 @@ class ProgressBars:
                      "steps": dict(bar_format="{desc}: {elapsed}")}.get(
                          event.unit, dict(unit=" " + event.unit))
             self.bar = tqdm(total=event.total, desc=f"  {event.label}", file=self.stream,
-                            delay=0.5, leave=True, dynamic_ncols=True, **shape)
+                            delay=self.delay, leave=True, dynamic_ncols=True, **shape)
         if event.total != self.bar.total:
             self.bar.total = event.total
         self.bar.update(event.done - self.bar.n)

@@ -221,14 +221,20 @@ def count_documents(sources: Iterable[str | os.PathLike], follow_links: bool = F
     ``reading`` phase, the same count its reading reaches."""
     progress = progress or Progress(None)
     progress.start("counting", None, "files")
-    count = 0
+    count = files = 0
     for source in sources:
         for entry in iter_source_files(source, follow_links=follow_links):
+            files += 1
             if getattr(entry, "is_jsonl", False):
                 count += sum(1 for _ in iter_jsonl_lines(entry.path))
+                progress.advance(files)
+                files = 0
             else:
                 count += 1
-            progress.advance(1)
+            if files == 100:
+                progress.advance(files)
+                files = 0
+    progress.advance(files)
     progress.finish()
     return count
 

@@ -262,7 +262,7 @@ def _seconds(text: str) -> float:
 _LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """``text`` on one line: each run of line breaks (and the spaces around it) one space."""
     return _LINE_BREAKS.sub(" ", text).strip()
 
@@ -270,7 +270,7 @@ def _one_line(text: str) -> str:
 def _emphasise(fragment: str, tty: bool) -> str:
     on, off = ("\x1b[1;33m", "\x1b[0m") if tty else ("【", "】")
     text = fragment.replace("<mark>", "\0").replace("</mark>", "\1")
-    return _one_line(html.unescape(text)).replace("\0", on).replace("\1", off)
+    return one_line(html.unescape(text)).replace("\0", on).replace("\1", off)
 
 
 def _results(count: int) -> str:
@@ -444,25 +444,25 @@ def cmd_query(args) -> int:
         print(f"  showing results for {res.shown_for!r}: no document holds all of "
               f"{res.searched_for!r} (--verbatim to search it as it is)")
     for notice in res.notices:
-        print(f"  note: {_one_line(notice)}")
+        print(f"  note: {one_line(notice)}")
     for exp in res.expansions:
         if exp["kind"] != "pinyin":      # pinyin is a notice already
             print(f"  also searched: {exp['from']} → {'、'.join(exp['to'])} ({exp['kind']})")
     if res.did_you_mean:
-        print(f"  did you mean: {_one_line(res.did_you_mean)}")
+        print(f"  did you mean: {one_line(res.did_you_mean)}")
     if res.alternatives:
-        print("  other readings: " + ", ".join(f"{_one_line(a['text'])} ({a['count']:,})"
+        print("  other readings: " + ", ".join(f"{one_line(a['text'])} ({a['count']:,})"
                                                for a in res.alternatives))
     for n, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
-        meta = _one_line(" · ".join(x for x in [hit.date or "", "、".join(hit.cities)] if x))
-        print(f"\n{n}. {_emphasise(hit.title_html, tty) or _one_line(hit.id)}  "
-              f"[{_one_line(hit.id)}]")
+        meta = one_line(" · ".join(x for x in [hit.date or "", "、".join(hit.cities)] if x))
+        print(f"\n{n}. {_emphasise(hit.title_html, tty) or one_line(hit.id)}  "
+              f"[{one_line(hit.id)}]")
         if meta:
             print(f"   {meta}")
         for frag in hit.snippets:
             print(f"   {_emphasise(frag, tty)}")
         if hit.missing:
-            print(f"   missing: {_one_line('、'.join(hit.missing))}")
+            print(f"   missing: {one_line('、'.join(hit.missing))}")
     from .store.facet_types import BUILTIN_FACETS
     for facet in BUILTIN_FACETS:
         values = [] if facet.nested_in else res.facets.get(facet.name) or []
@@ -499,13 +499,13 @@ def cmd_explain(args) -> int:
         print(f"expansion:   {exp['kind']} {exp['from']} → {'、'.join(exp['to'])} "
               f"(weights {exp['weights']})")
     if info["did_you_mean"]:
-        print(f"did you mean: {_one_line(info['did_you_mean'])}")
-    print(f"highlight:   {_one_line('、'.join(info['highlight']))}")
-    print(f"whoosh:      {_one_line(str(info['whoosh_query']))}")
+        print(f"did you mean: {one_line(info['did_you_mean'])}")
+    print(f"highlight:   {one_line('、'.join(info['highlight']))}")
+    print(f"whoosh:      {one_line(str(info['whoosh_query']))}")
     print(f"matches:     {info['matches']:,} document" + ("" if info["matches"] == 1 else "s")
           + ("" if info.get("matches_exact", True) else " (matching was cut short)"))
     for notice in info.get("notices", []):
-        print(f"note:        {_one_line(notice)}")
+        print(f"note:        {one_line(notice)}")
     doc = info.get("document")
     if doc:
         if not doc["found"]:
@@ -515,7 +515,7 @@ def cmd_explain(args) -> int:
                   + (f", score {doc['score']}, rank {doc['rank']}" if doc["matches"] else ""))
             for part in doc["parts"]:
                 if part["matches"]:
-                    print(f"  + {part['score']:>8}  {_one_line(str(part['query']))}")
+                    print(f"  + {part['score']:>8}  {one_line(str(part['query']))}")
             if not doc.get("parts_complete", True):
                 print("  (the breakdown was cut short by the time budget)")
             for phrase in doc["missing_phrases"]:

@@ -152,4 +152,4 @@ def test_many_results_are_results(tmp_path):
     ("a\nb", "a b"), ("a \r\n\n  b", "a b"), ("a\u2028b\x85c", "a b c"), ("\n a  b \n", "a  b"),
 ])
 def test_one_line_collapses_line_breaks_only(text, line):
-    assert cli._one_line(text) == line
+    assert cli.one_line(text) == line

@@ -280,7 +280,8 @@ def _results(count: int) -> str:
 class ProgressBars:
     """A build's progress (``search.store.progress``) drawn on ``stream`` with
     tqdm: one bar per phase, with its total, percentage, rate and time left.
-    A phase over within ``delay`` seconds draws nothing."""
+    The long phase (``reading``) is drawn at once, with its total; another
+    phase over within ``delay`` seconds draws nothing."""
 
     delay = 0.5
 
@@ -298,7 +299,8 @@ class ProgressBars:
                      "steps": dict(bar_format="{desc}: {elapsed}")}.get(
                          event.unit, dict(unit=" " + event.unit))
             self.bar = tqdm(total=event.total, desc=f"  {event.label}", file=self.stream,
-                            delay=self.delay, leave=True, dynamic_ncols=True, **shape)
+                            delay=0 if event.phase == "reading" else self.delay,
+                            leave=True, dynamic_ncols=True, **shape)
         if event.total != self.bar.total:
             self.bar.total = event.total
         self.bar.update(event.done - self.bar.n)

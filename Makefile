@@ -13,6 +13,9 @@ SHARED ?= ../shared
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@# The distribution was called mixed-script-search: its files (the zhsearch
+	@# command among them) would otherwise stay beside zhsearch's.
+	$(PY) -m pip uninstall --quiet --yes mixed-script-search 2>/dev/null || true
 	$(PY) -m pip install --quiet -e '.[test,formats,fast]' || $(PY) -m pip install --quiet -e '.[test,formats]'
 	touch $@
 

@@ -1,4 +1,4 @@
-"""The command line: a thin shell over the library (``python -m search ...``).
+"""The command line ``zhsearch`` (also ``python -m search``): a thin shell over the library.
 
     python -m search index [SOURCE ...] [--index DIR] [--full] [--allow-empty] [--force]
                        [--follow-links] [--wait S] [--json] [--quiet]
@@ -31,6 +31,14 @@ and ``merge`` exit 1 when another writer holds the index longer than
 damaged one.  ``check`` exits 0 when the index is sound, 1 when it is damaged
 (what is wrong and how to repair it on stderr).  Errors are one line on
 stderr, never a traceback.
+
+This docstring is for developers; ``--help`` is written for users in
+``_parser`` (its program name is what the user typed: ``zhsearch``, or
+``python -m search`` under ``-m``), ``--version`` prints ``zhsearch X.Y.Z``.
+``index`` with no SOURCE reads ``./seeds`` when there is one (the checkout's
+example documents), else it says what to pass (exit 2).  A long build draws
+a progress bar per phase on stderr (tqdm) when stderr is a terminal, unless
+``--quiet``.
 """
 
 from __future__ import annotations
@@ -39,30 +47,100 @@ import argparse
 import html
 import json
 import os
+import re
 import sys
 
+from .about import COMMAND, __version__
 from .errors import SearchError
 
 EXIT_SKIPPED = 3
+EXIT_USAGE = 2
 DEFAULT_INDEX = os.environ.get("SEARCH_INDEX", "index")
+INDEX_HELP = (f"the index folder (default: {DEFAULT_INDEX}"
+              + (", from $SEARCH_INDEX)" if os.environ.get("SEARCH_INDEX") else
+                 "; $SEARCH_INDEX changes it)"))
+# The folder ``index`` reads when given no source, if the current folder has it.
+SEEDS = "seeds"
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m search", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+class _HelpFormatter(argparse.HelpFormatter):
+    """Options' help with their defaults (unless the help tells it already);
+    a text of several lines (the examples) as written, one line wrapped."""
 
-    ix = sub.add_parser("index", help="update the index from folders and JSON-lines files "
-                        "(only what changed; --full rebuilds it)")
-    ix.add_argument("sources", nargs="*", default=["seeds"],
-                    help="folders of files (.txt, .md, .html, .docx, .pdf), .jsonl files (default: seeds)")
-    ix.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.default in (None, False, [], argparse.SUPPRESS)
+                or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+class _Commands:
+    """The subcommands' parsers: each described by its one-line help, its
+    options' help with their defaults."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def add_parser(self, name: str, *, help: str, **kwargs) -> argparse.ArgumentParser:
+        kwargs.setdefault("description", help[0].upper() + help[1:] + ".")
+        return self.action.add_parser(name, help=help, formatter_class=_HelpFormatter,
+                                      **kwargs)
+
+
+def _program() -> str:
+    """The program's name as the user typed it: ``zhsearch``, or ``python -m search``."""
+    if os.path.basename(sys.argv[0]) in ("__main__.py", "-m"):
+        typed = getattr(sys, "orig_argv", None) or [sys.executable]
+        return f"{os.path.basename(typed[0])} -m search"
+    return os.path.basename(sys.argv[0]) or COMMAND
+
+
+def _examples(prog: str) -> str:
+    return f"""\
+examples:
+  # index a folder and a JSON-lines file (run again, it reads only what changed)
+  {prog} index docs/ more.jsonl --index ~/zh-index
+  # search it, in simplified or traditional script
+  {prog} query 洛陽 --index ~/zh-index
+  # its web UI and JSON API on http://127.0.0.1:8000/
+  {prog} serve --index ~/zh-index --port 8000
+  # a command's options and their defaults
+  {prog} index --help
+
+exit status: 0 done, 1 failed or refused (the index unchanged), 2 a bad command
+line or query, 3 done but some files were skipped (listed on stderr)"""
+
+
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
+    prog = prog or _program()
+    p = argparse.ArgumentParser(
+        prog=prog, formatter_class=_HelpFormatter, epilog=_examples(prog),
+        description="Full-text search for Chinese documents that mix simplified and "
+                    "traditional script: build an index, query it, serve its web UI.")
+    p.add_argument("--version", action="version", version=f"{COMMAND} {__version__}")
+    sub = _Commands(p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     title="commands"))
+
+    ix = sub.add_parser("index", help="build the index from folders and JSON-lines files, "
+                        "or update it (only what changed; --full rebuilds it)")
+    ix.add_argument("sources", nargs="*", metavar="SOURCE",
+                    help="folders of files (.txt, .md, .html, .docx, .pdf), .jsonl[.gz] "
+                         f"files (default: ./{SEEDS} when there is one here)")
+    ix.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     ix.add_argument("--full", action="store_true",
                     help="rebuild the index from scratch instead of updating it")
     ix.add_argument("--allow-empty", action="store_true",
                     help="let an update whose sources hold no document empty the index "
                          "(refused otherwise)")
     ix.add_argument("--json", action="store_true", help="print the report as JSON")
-    ix.add_argument("--quiet", action="store_true", help="no progress line")
+    ix.add_argument("--quiet", action="store_true",
+                    help="no progress bar (drawn on stderr when it is a terminal)")
     ix.add_argument("--force", action="store_true",
                     help="make a build live even when it holds no document or fewer than "
                          "half the live index's, apply an update that deletes more than "
@@ -70,35 +148,38 @@ def _parser() -> argparse.ArgumentParser:
     _add_follow_links(ix)
     _add_wait(ix)
 
-    a = sub.add_parser("add", help="add documents (an id in the index already is replaced)")
+    a = sub.add_parser("add", help="add documents to the index (an id it holds already "
+                       "is replaced)")
     a.add_argument("sources", nargs="+", metavar="FILE|DIR|-",
                    help="text or JSON-lines files, folders (read as `index` reads them), "
                         "or - for JSON lines on stdin (each with an \"id\")")
-    a.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    a.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     _add_follow_links(a)
     _add_wait(a)
 
-    d = sub.add_parser("delete", help="delete documents by id")
-    d.add_argument("ids", nargs="+", metavar="ID")
-    d.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    d = sub.add_parser("delete", help="delete documents from the index by id")
+    d.add_argument("ids", nargs="+", metavar="ID", help="the documents' ids")
+    d.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     _add_wait(d)
 
     m = sub.add_parser("merge", help="merge the index's segments now, as the merge policy "
                        "says (--all: into one)")
     m.add_argument("--all", action="store_true", help="merge all segments into one")
-    m.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index)")
+    m.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     _add_wait(m)
 
-    q = sub.add_parser("query", help="search the index")
-    q.add_argument("text", nargs="?", default="", help='words, "exact phrases", -excluded')
-    q.add_argument("--index", default=DEFAULT_INDEX)
+    q = sub.add_parser("query", help="search the index and print the results")
+    q.add_argument("text", nargs="?", default="",
+                   help='words, "exact phrases", -excluded (none: every document)')
+    q.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     q.add_argument("--city", action="append", help="only these cities (repeatable)")
     q.add_argument("--year", action="append", help="only these years or months (2014, 2014-09)")
     q.add_argument("--filter", action="append", default=[], metavar="FACET=VALUE",
                    help="any facet of the index, e.g. author=李白 (repeatable)")
-    q.add_argument("--sort", default="relevance", choices=["relevance", "newest", "oldest"])
-    q.add_argument("--page", type=int, default=1)
-    q.add_argument("--per-page", type=int, default=10)
+    q.add_argument("--sort", default="relevance", choices=["relevance", "newest", "oldest"],
+                   help="the results' order")
+    q.add_argument("--page", type=int, default=1, metavar="N", help="the page of results to print")
+    q.add_argument("--per-page", type=int, default=10, metavar="N", help="results per page")
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--verbatim", action="store_true",
                    help="search exactly the text given: a query that finds nothing is not "
@@ -110,13 +191,13 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="show what the engine makes of a query "
                        "(normalisation, words, pinyin, expansions, the Whoosh query)")
     e.add_argument("text", help="the query, as for `query`")
-    e.add_argument("--index", default=DEFAULT_INDEX)
+    e.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     e.add_argument("--doc", metavar="ID", help="also say why this document matches or not")
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     c = sub.add_parser("check", help="verify the whole live index: its manifest, every "
                        "file's checksum, every term's postings and stored document")
-    c.add_argument("--index", default=DEFAULT_INDEX)
+    c.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=INDEX_HELP)
     c.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
     s = sub.add_parser("serve", help="serve the web UI with the production server")
@@ -195,22 +276,78 @@ def _seconds(text: str) -> float:
     return value
 
 
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of line breaks (and the spaces around it) one space."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
 def _emphasise(fragment: str, tty: bool) -> str:
     on, off = ("\x1b[1;33m", "\x1b[0m") if tty else ("【", "】")
     text = fragment.replace("<mark>", "\0").replace("</mark>", "\1")
-    return html.unescape(text).replace("\0", on).replace("\1", off)
+    return one_line(html.unescape(text)).replace("\0", on).replace("\1", off)
+
+
+def _results(count: int) -> str:
+    return f"{count:,} result" + ("" if count == 1 else "s")
+
+
+class ProgressBars:
+    """A build's progress (``search.store.progress``) drawn on ``stream`` with
+    tqdm: one bar per phase, with its total, percentage, rate and time left.
+    The long phase (``reading``) is drawn at once, with its total; another
+    phase over within ``delay`` seconds draws nothing."""
+
+    delay = 0.5
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.phase: str | None = None
+        self.bar = None
+
+    def __call__(self, event) -> None:
+        from tqdm import tqdm
+        if event.phase != self.phase:
+            self.close()
+            self.phase = event.phase
+            shape = {"bytes": dict(unit="B", unit_scale=True, unit_divisor=1024),
+                     "steps": dict(bar_format="{desc}: {elapsed}")}.get(
+                         event.unit, dict(unit=" " + event.unit))
+            self.bar = tqdm(total=event.total, desc=f"  {event.label}", file=self.stream,
+                            delay=0 if event.phase == "reading" else self.delay,
+                            leave=True, dynamic_ncols=True, **shape)
+        if event.total != self.bar.total:
+            self.bar.total = event.total
+        self.bar.update(event.done - self.bar.n)
+
+    def close(self) -> None:
+        """End the bar of the phase under way."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.phase = None
 
 
 def cmd_index(args) -> int:
-    from .store.build import BuildRefused, print_progress
+    from .store.build import BuildRefused
     from .store.update import UpdateRefused, update_index
+    if not args.sources:
+        if not os.path.isdir(SEEDS):
+            where = _printable(args.index) if args.index != DEFAULT_INDEX else "DIR"
+            print(f"error: no folder or file to index: name them, as in "
+                  f"`{args.prog} index FOLDER ... --index {where}` (given none, `index` "
+                  f"reads ./{SEEDS}, and there is none here)", file=sys.stderr)
+            return EXIT_USAGE
+        args.sources = [SEEDS]
     missing = [s for s in args.sources if not os.path.exists(s)]
     if args.sources and len(missing) == len(args.sources):
         print(f"error: no such file or folder: {', '.join(map(_printable, missing))}; "
               f"nothing was indexed and the index at {_printable(args.index)} is unchanged",
               file=sys.stderr)
         return 1
-    progress = None if args.quiet or args.json or not sys.stderr.isatty() else print_progress
+    progress = None if args.quiet or not sys.stderr.isatty() else ProgressBars(sys.stderr)
     try:
         report = update_index(args.sources, args.index, full=args.full,
                               allow_empty=args.allow_empty, force=args.force,
@@ -218,8 +355,9 @@ def cmd_index(args) -> int:
                               progress=progress)
     except (BuildRefused, UpdateRefused) as exc:
         report = exc.report
-    if progress:
-        print(file=sys.stderr)
+    finally:
+        if progress:
+            progress.close()
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -273,11 +411,10 @@ def cmd_merge(args) -> int:
 
 
 def _existing_index(index_dir: str) -> None:
-    from .errors import IndexNotFound
+    from .errors import IndexNotFound, no_index_message
     from .store.layout import live_generation
     if live_generation(index_dir) is None:
-        raise IndexNotFound(f"no index at {_printable(index_dir)}: build one with "
-                            f"`python -m search index SOURCES --index {_printable(index_dir)}`")
+        raise IndexNotFound(no_index_message(_printable(index_dir)))
 
 
 def _not_utf8(args) -> str | None:
@@ -320,30 +457,31 @@ def cmd_query(args) -> int:
     tty = sys.stdout.isatty()
     held = (f"; {res.total_full:,} hold every word, {res.total_partial:,} some"
             if res.total_full is not None and res.total_partial else "")
-    print(f"{res.total:,} results for {res.query!r} (page {res.page} of {res.pages}, "
+    print(f"{_results(res.total)} for {res.query!r} (page {res.page} of {res.pages}, "
           f"{res.elapsed_ms:.0f} ms{held})")
     if res.fell_back:
         print(f"  showing results for {res.shown_for!r}: no document holds all of "
               f"{res.searched_for!r} (--verbatim to search it as it is)")
     for notice in res.notices:
-        print(f"  note: {notice}")
+        print(f"  note: {one_line(notice)}")
     for exp in res.expansions:
         if exp["kind"] != "pinyin":      # pinyin is a notice already
             print(f"  also searched: {exp['from']} → {'、'.join(exp['to'])} ({exp['kind']})")
     if res.did_you_mean:
-        print(f"  did you mean: {res.did_you_mean}")
+        print(f"  did you mean: {one_line(res.did_you_mean)}")
     if res.alternatives:
-        print("  other readings: " + ", ".join(f"{a['text']} ({a['count']:,})"
+        print("  other readings: " + ", ".join(f"{one_line(a['text'])} ({a['count']:,})"
                                                for a in res.alternatives))
     for n, hit in enumerate(res.hits, start=(res.page - 1) * res.per_page + 1):
-        meta = " · ".join(x for x in [hit.date or "", "、".join(hit.cities)] if x)
-        print(f"\n{n}. {_emphasise(hit.title_html, tty) or hit.id}  [{hit.id}]")
+        meta = one_line(" · ".join(x for x in [hit.date or "", "、".join(hit.cities)] if x))
+        print(f"\n{n}. {_emphasise(hit.title_html, tty) or one_line(hit.id)}  "
+              f"[{one_line(hit.id)}]")
         if meta:
             print(f"   {meta}")
         for frag in hit.snippets:
             print(f"   {_emphasise(frag, tty)}")
         if hit.missing:
-            print(f"   missing: {'、'.join(hit.missing)}")
+            print(f"   missing: {one_line('、'.join(hit.missing))}")
     from .store.facet_types import BUILTIN_FACETS
     for facet in BUILTIN_FACETS:
         values = [] if facet.nested_in else res.facets.get(facet.name) or []
@@ -380,13 +518,13 @@ def cmd_explain(args) -> int:
         print(f"expansion:   {exp['kind']} {exp['from']} → {'、'.join(exp['to'])} "
               f"(weights {exp['weights']})")
     if info["did_you_mean"]:
-        print(f"did you mean: {info['did_you_mean']}")
-    print(f"highlight:   {'、'.join(info['highlight'])}")
-    print(f"whoosh:      {info['whoosh_query']}")
-    print(f"matches:     {info['matches']:,} documents"
+        print(f"did you mean: {one_line(info['did_you_mean'])}")
+    print(f"highlight:   {one_line('、'.join(info['highlight']))}")
+    print(f"whoosh:      {one_line(str(info['whoosh_query']))}")
+    print(f"matches:     {info['matches']:,} document" + ("" if info["matches"] == 1 else "s")
           + ("" if info.get("matches_exact", True) else " (matching was cut short)"))
     for notice in info.get("notices", []):
-        print(f"note:        {notice}")
+        print(f"note:        {one_line(notice)}")
     doc = info.get("document")
     if doc:
         if not doc["found"]:
@@ -396,7 +534,7 @@ def cmd_explain(args) -> int:
                   + (f", score {doc['score']}, rank {doc['rank']}" if doc["matches"] else ""))
             for part in doc["parts"]:
                 if part["matches"]:
-                    print(f"  + {part['score']:>8}  {part['query']}")
+                    print(f"  + {part['score']:>8}  {one_line(str(part['query']))}")
             if not doc.get("parts_complete", True):
                 print("  (the breakdown was cut short by the time budget)")
             for phrase in doc["missing_phrases"]:
@@ -493,7 +631,7 @@ def _reading_failed(args, exc: Exception) -> int:
         print(f"error: {error}", file=sys.stderr)
     else:
         print(f"error: reading the index at {_printable(args.index)} failed ({reason(exc)}); "
-              f"`python -m search check --index {_printable(args.index)}` verifies it",
+              f"`{args.prog} check --index {_printable(args.index)}` verifies it",
               file=sys.stderr)
     return 1
 
@@ -503,7 +641,9 @@ def main(argv: list[str] | None = None) -> int:
         # Whatever a document or a file name holds, printing it never fails.
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.prog = parser.prog
     try:
         code = {"index": cmd_index, "add": cmd_add, "delete": cmd_delete, "merge": cmd_merge,
                 "query": cmd_query, "serve": cmd_serve, "explain": cmd_explain,

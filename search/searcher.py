@@ -24,7 +24,7 @@ from .aids.facet_search import MAX_PER_PAGE as MAX_FACET_PAGE_SIZE, PER_PAGE as 
 from .aids.facet_search import FacetPage, facet_page
 from .aids.related import related
 from .aids.suggest import complete, did_you_mean
-from .errors import IndexNotFound, QueryError
+from .errors import IndexNotFound, QueryError, no_index_message
 from .query import budget
 from .query.budget import NOT_MATCHED_NOTICE, NOT_RANKED_NOTICE, PARTIAL_NOTICE
 from .query.concepts import missing_words
@@ -88,8 +88,7 @@ class SearchIndex:
             _, broken = integrity.live_target(self.path)
             if broken:          # a dangling ``current``, a generation that is a file
                 raise checksums.damaged(self.path, broken.file, broken.what)
-            raise IndexNotFound(f"no index at {self.path}: build one with `make index` "
-                                f"or `python -m search index SOURCE --index {self.path}`")
+            raise IndexNotFound(no_index_message(self.path))
         gen = self._gen
         if gen is None or gen.path != target:
             with self._lock:
@@ -102,6 +101,7 @@ class SearchIndex:
 
     @property
     def facet_names(self) -> list[str]:
+        """The names of the index's facets, built-in (city, year ...) and its documents' own."""
         return facet_types.registry(self._current().facet_fields).names
 
     def shown_facets(self) -> list[str]:
@@ -151,6 +151,8 @@ class SearchIndex:
 
     @integrity.guarded
     def stats(self) -> dict:
+        """What the live index holds: its documents, facets, segments, deleted
+        documents, generation, and when it was built and last changed."""
         gen = self._current()
         return {"documents": gen.live_count, "facets": self.facet_names,
                 "built_at": gen.manifest.get("built_at"),

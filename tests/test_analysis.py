@@ -76,7 +76,7 @@ def test_the_cached_dictionary_segments_exactly_as_jieba_does(tmp_path):
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
     first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                            text=True, check=True)
-    cached = list((tmp_path / "mixed-script-search").glob("jieba-*.pickle"))
+    cached = list((tmp_path / "zhsearch").glob("jieba-*.pickle"))
     assert len(cached) == 1
     second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                             text=True, check=True)

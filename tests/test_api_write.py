@@ -437,5 +437,5 @@ def test_a_change_without_an_index_is_503_saying_how_to_build_one(tmp_path):
     client = make_client(tmp_path / "no-index", SEARCH_API_KEY=KEY)
     resp = client.put("/api/documents/x", headers=AUTH, json={"text": "蝾螈"})
     assert resp.status_code == 503
-    assert "make index" in resp.get_json()["error"]
+    assert "zhsearch index SOURCE --index" in resp.get_json()["error"]
     assert not (tmp_path / "no-index").exists()

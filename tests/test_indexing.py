@@ -23,7 +23,7 @@ def test_seeds_are_all_indexed(tmp_path):
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
-    with pytest.raises(IndexNotFound, match="make index"):
+    with pytest.raises(IndexNotFound, match=r"zhsearch index SOURCE --index .*make index"):
         open_index(tmp_path / "nothing")
 
 

@@ -78,7 +78,7 @@ def assert_one_line_damaged(err: str, file: str) -> None:
     assert len(lines) == 1, err
     assert lines[0].startswith("error: the index at "), err
     assert " is damaged: " in lines[0] and file in lines[0], err
-    assert "rebuild it with `python -m search index " in lines[0], err
+    assert "rebuild it with `zhsearch index " in lines[0], err
 
 
 def assert_cli_says_damaged(index: Path, file: str, capsys) -> None:
@@ -285,7 +285,7 @@ def test_the_repair_names_the_sources_of_the_build(index, built, capsys):
     code, _, err = run(["query", "洛阳", "--index", str(index)], capsys)
     source = built.parent / "corpus.jsonl"
     assert code == 1
-    assert f"rebuild it with `python -m search index {source} --index {index}`" in err
+    assert f"rebuild it with `zhsearch index {source} --index {index}`" in err
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "search"
 
 # The stages, in data-path order; a module may import from its own stage and
-# those before it.  ``errors`` is the vocabulary of every stage.
-STAGES = ["errors", "text", "ingest", "whoosh3", "store", "query", "rank", "results", "aids",
+# those before it.  ``about`` (name, version) and ``errors`` are the
+# vocabulary of every stage.
+STAGES = ["about", "errors", "text", "ingest", "whoosh3", "store", "query", "rank", "results", "aids",
           "searcher", "eval", "cli"]
 TOP = {"__init__", "__main__"}      # the package's front door may import everything
 

@@ -181,7 +181,7 @@ def test_cli_exit_status_and_listing(bad_folder, tmp_path, capsys):
     good = write_folder(tmp_path / "good", {"a.txt": GOOD})
     assert cli.main(["index", str(good), "--index", str(tmp_path / "ix"), "--quiet"]) == 0
     out = capsys.readouterr()
-    assert "indexed 1 documents" in out.out and out.err == ""
+    assert "indexed 1 document into" in out.out and out.err == ""
 
     assert cli.main(["index", str(bad_folder), "--index", str(tmp_path / "ix"), "--quiet"]) == 3
     err = capsys.readouterr().err

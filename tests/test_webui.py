@@ -815,7 +815,8 @@ def test_no_index_is_503_until_one_is_built(tmp_path):
     resp = client.get("/")
     assert resp.status_code == 503
     html = resp.get_data(as_text=True)
-    assert "还没有索引" in html and "make index" in html and str(index_dir) in html
+    assert "还没有索引" in html and str(index_dir) in html
+    assert f"zhsearch index 文件夹 --index {index_dir}" in html and "make index" in html
     for url in ["/api/search?q=x", "/api/stats", "/api/doc/x"]:
         resp = client.get(url)
         assert resp.status_code == 503 and "no index" in resp.get_json()["error"]

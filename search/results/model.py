@@ -11,6 +11,17 @@ from .display import document_in_script, results_in_script
 
 @dataclass
 class Hit:
+    """One document found by a search, as a result list shows it.
+
+    ``id`` and ``source`` (the file or line it was read from); ``title`` and
+    ``title_html`` (with the query's words in ``<mark>``); ``score`` (None
+    when the order is not by relevance); ``date`` and ``cities``;
+    ``snippets``, the passages with the query's words as HTML with
+    ``<mark>`` (``snippet`` the first); ``city_forms``, each city as the
+    document writes it; ``fields``, the document's other facets; ``match``
+    and ``missing``, whether it holds every word of the query.
+    """
+
     id: str
     title: str
     title_html: str
@@ -34,6 +45,7 @@ class Hit:
         return [plain_text(s) for s in self.snippets]
 
     def to_dict(self) -> dict:
+        """The hit as the JSON API and ``zhsearch query --json`` give it."""
         # ``snippet`` (the first snippet, HTML) came first; the rest was added
         # beside it, so that a program can show what a results page shows.
         return {"id": self.id, "title": self.title, "score": self.score, "date": self.date,
@@ -54,6 +66,18 @@ def plain_text(fragment: str) -> str:
 
 @dataclass
 class SearchResults:
+    """One page of a search's results: what ``SearchIndex.search`` returns.
+
+    ``hits`` (``Hit``) of page ``page`` of ``pages``, ``total`` matches in
+    all, ``facets`` (per facet, its values among the matches with their
+    counts) and the ``filters`` applied, with what the engine made of the
+    query: ``notices``, ``expansions``, ``did_you_mean``, ``alternatives``
+    and, when it searched another reading than the one typed,
+    ``searched_for``/``shown_for`` (``fell_back``).  ``elapsed_ms`` is the
+    search's time; ``partial`` and ``total_exact`` say whether its time
+    budget cut it short.
+    """
+
     query: str
     total: int
     page: int
@@ -100,10 +124,12 @@ class SearchResults:
 
     @property
     def total_partial(self) -> int | None:
+        """How many matches hold only some of the query's words (None when browsing)."""
         return None if self.total_full is None else self.total - self.total_full
 
     @property
     def pages(self) -> int:
+        """How many pages of ``per_page`` the matches fill (at least 1)."""
         return max(1, -(-self.total // self.per_page))
 
     def in_script(self, script: str) -> "SearchResults":
@@ -111,6 +137,7 @@ class SearchResults:
         return results_in_script(self, script)
 
     def to_dict(self) -> dict:
+        """The page as the JSON API and ``zhsearch query --json`` give it."""
         return {
             "query": self.query, "total": self.total, "total_full": self.total_full,
             "total_partial": self.total_partial, "page": self.page,
@@ -128,6 +155,15 @@ class SearchResults:
 
 @dataclass
 class DocumentView:
+    """One whole document, as its page shows it (``SearchIndex.document``).
+
+    ``body`` is its text; ``title_html`` and ``body_html`` mark a query's
+    words with ``<mark>``; ``article_html`` is the document drawn in its own
+    form (Markdown's headings, lists, links ...), sanitised.  ``date``,
+    ``cities`` (``city_forms``: as the text writes them), ``source`` and
+    the other facets in ``fields``.
+    """
+
     id: str
     title: str
     title_html: str
@@ -143,6 +179,7 @@ class DocumentView:
     article_html: str = ""
 
     def to_dict(self) -> dict:
+        """The document as the JSON API (``/api/doc/ID``) gives it."""
         return {"id": self.id, "title": self.title, "title_html": self.title_html,
                 "body": self.body, "body_html": self.body_html,
                 "article_html": self.article_html, "date": self.date,

@@ -22,6 +22,10 @@ How a generation is written (``build_index(..., builder=...)``):
 
 Both give the same documents, in the same order, the same terms, postings,
 field lengths and stored fields: the same search results.
+
+``progress``: a callable given a ``BuildProgress`` as each phase of the build
+starts, goes on and ends (``search.store.progress`` lists the phases); the
+documents are counted first, so that the long phase has a total.
 """
 
 
@@ -32,18 +36,17 @@ import logging
 import multiprocessing
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from importlib import metadata as pkg_metadata
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from whoosh import index as whoosh_index
 
 from ..errors import BuildError
 from ..ingest.model import Document, Problem
-from ..ingest.sources import iter_source
+from ..ingest.sources import iter_jsonl_lines, iter_source, iter_source_files
 from ..text.segment import segmenter
 from ..whoosh3.segments import leaf_segments, new_segment_id, record_lengths
 from . import checksums, doclengths, facets
@@ -55,6 +58,7 @@ from .layout import (MANIFEST, _prepare_root, _remove_stale, _swap_current,
                      fsync_path, live_generation, new_generation_name,
                      write_lock)
 from .parallel import _build_parallel
+from .progress import BuildProgress, Progress, ProgressCallback  # noqa: F401 -- the callback's argument
 from .schema import FACET_PREFIX, build_schema
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,7 @@ class SourceProblems:
         return not self.skipped and not self.refused
 
     def add(self, problem: Problem) -> None:
+        """File ``problem`` under ``ignored``, ``skipped`` or ``warnings``."""
         if problem.ignored:
             self.ignored.append(problem)
         else:
@@ -100,6 +105,8 @@ class SourceProblems:
         return "\n".join(lines)
 
     def problems_dict(self) -> dict:
+        """The problems as JSON: ``skipped``, ``ignored``, ``warnings``, each a
+        list of ``{source, reason}``."""
         def listed(problems):
             return [{"source": p.source, "reason": p.reason} for p in problems]
         return {"skipped": listed(self.skipped), "ignored": listed(self.ignored),
@@ -108,19 +115,26 @@ class SourceProblems:
 
 @dataclass
 class BuildReport(SourceProblems):
+    """What ``build_index`` did: ``indexed`` documents into ``index_dir`` (its
+    new ``generation``) in ``seconds``, and the sources' problems."""
+
     index_dir: str
     generation: str = ""
     indexed: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
+        """The report for people: one line, then one per problem."""
         return self.problem_lines(
-            f"indexed {self.indexed:,} documents into {self.index_dir} "
+            f"indexed {self.indexed:,} document{'' if self.indexed == 1 else 's'} into "
+            f"{self.index_dir} "
             f"in {self.seconds:.1f} s" if not self.refused else
-            f"found {self.indexed:,} documents in {self.seconds:.1f} s, not made live "
+            f"found {self.indexed:,} document{'' if self.indexed == 1 else 's'} in "
+            f"{self.seconds:.1f} s, not made live "
             f"(refused: see below)")
 
     def to_dict(self) -> dict:
+        """The report as JSON (``zhsearch index --json``)."""
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "indexed": self.indexed, "seconds": round(self.seconds, 3),
@@ -200,12 +214,41 @@ def _document_count(generation: Path) -> int | None:
         return None
 
 
+def count_documents(sources: Iterable[str | os.PathLike], follow_links: bool = False,
+                    progress: Progress | None = None) -> int:
+    """How many documents and problems the sources give a build (a JSON-lines
+    file's non-blank lines are read, not parsed): the total of its
+    ``reading`` phase, the same count its reading reaches."""
+    progress = progress or Progress(None)
+    progress.start("counting", None, "files")
+    count = files = 0
+    for source in sources:
+        for entry in iter_source_files(source, follow_links=follow_links):
+            files += 1
+            if getattr(entry, "is_jsonl", False):
+                count += sum(1 for _ in iter_jsonl_lines(entry.path))
+                progress.advance(files)
+                files = 0
+            else:
+                count += 1
+            if files == 100:
+                progress.advance(files)
+                files = 0
+    progress.advance(files)
+    progress.finish()
+    return count
+
+
 def _iter_unique(sources: Iterable, report: BuildReport,
-                 follow_links: bool = False) -> Iterable[Document]:
+                 follow_links: bool = False, progress: Progress | None = None
+                 ) -> Iterable[Document]:
     """Documents of all sources, first occurrence of an id wins (reported)."""
     first_seen: dict[str, str] = {}
     for source in sources:
-        for item in iter_source(source, follow_links=follow_links):
+        n = 0
+        for n, item in enumerate(iter_source(source, follow_links=follow_links), 1):
+            if progress is not None and n % 100 == 0:
+                progress.advance(100)
             if isinstance(item, Problem):
                 report.add(item)
                 continue
@@ -217,10 +260,12 @@ def _iter_unique(sources: Iterable, report: BuildReport,
             first_seen[item.id] = item.source
             report.warnings.extend(Problem(item.source, w, skipped=False) for w in item.warnings)
             yield item
+        if progress is not None:
+            progress.advance(n % 100)
 
 
 def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "index",
-                *, progress: Callable[[int, float], None] | None = None,
+                *, progress: ProgressCallback | None = None,
                 limitmb: int = 256, workers: int | None = None,
                 builder: str | None = None, force: bool = False,
                 follow_links: bool = False, wait: float = 30.0) -> BuildReport:
@@ -243,6 +288,11 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     or ``SEARCH_BUILD_WORKERS``; 1 builds in this process).  ``builder``:
     ``"parallel"`` (default) or ``"whoosh"`` (Whoosh's writer, one process;
     also ``SEARCH_BUILDER``); ``limitmb`` is the Whoosh writer's memory.
+
+    ``progress``: called with a ``BuildProgress`` (phase, done, total, unit,
+    seconds) as each phase starts, goes on and ends: ``counting`` the
+    documents, ``reading`` them (the long phase, with that total), then
+    ``encoding`` or ``merging``, ``tables`` and ``saving``.
     """
     sources = [os.fspath(s) for s in sources]
     builder = builder or os.environ.get("SEARCH_BUILDER") or "parallel"
@@ -250,6 +300,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
         raise BuildError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
     root = Path(index_dir)
     started = time.monotonic()
+    reporter = Progress(progress, started)
     report = BuildReport(index_dir=str(root))
     missing = [s for s in sources if not os.path.exists(s)]
     if sources and len(missing) == len(sources):
@@ -259,7 +310,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     _prepare_root(root)
     try:
         with write_lock(root, wait=wait):
-            _build_locked(root, sources, report, progress, started, limitmb, workers,
+            _build_locked(root, sources, report, reporter, started, limitmb, workers,
                           builder, force, follow_links)
     except BuildRefused:
         if not root_existed:        # a refused first build leaves nothing behind
@@ -268,8 +319,8 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     return report
 
 
-def _build_locked(root: Path, sources, report: BuildReport, progress, started, limitmb,
-                  workers, builder, force, follow_links) -> None:
+def _build_locked(root: Path, sources, report: BuildReport, progress: Progress, started,
+                  limitmb, workers, builder, force, follow_links) -> None:
     live = live_generation(root)
     _remove_stale(root, keep={live.name} if live else set())
 
@@ -278,13 +329,14 @@ def _build_locked(root: Path, sources, report: BuildReport, progress, started, l
     building.mkdir()
     ix = whoosh_index.create_in(str(building), build_schema())
     try:
+        documents = count_documents(sources, follow_links, progress)
         if builder == "whoosh":
-            how = _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+            how = _build_with_whoosh(ix, sources, report, progress, documents, limitmb,
                                      follow_links)
         else:
-            how = _build_parallel(ix, building, sources, report, progress, started, workers,
+            how = _build_parallel(ix, building, sources, report, progress, documents, workers,
                                   follow_links)
-        _save_tables(ix, building)
+        progress.step("tables", lambda: _save_tables(ix, building))
         with ix.reader() as reader:
             segment_ids = [seg.segment_id for seg in leaf_segments(reader)]
     except BaseException:
@@ -312,7 +364,7 @@ def _build_locked(root: Path, sources, report: BuildReport, progress, started, l
     }
     (building / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
     # Last, over every file written: what opening and `search check` verify.
-    checksums.write_checksums(building)
+    progress.step("saving", lambda: checksums.write_checksums(building))
     # On disk before it goes live: a build reported done survives a crash.
     for path in building.iterdir():
         if path.is_file():
@@ -346,7 +398,7 @@ def _save_tables(ix, building: Path) -> None:
                     child.exitcode)
 
 
-def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
+def _build_with_whoosh(ix, sources, report, progress: Progress, documents: int, limitmb,
                        follow_links=False) -> dict:
     """The reference build: Whoosh's own writer, one process."""
     writer = ix.writer(limitmb=limitmb, compound=False)    # see _build_parallel
@@ -354,16 +406,16 @@ def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
     segment_id = new_segment_id(writer)
     cap = _FacetCap(report.warnings)
     try:
-        for doc in _iter_unique(sources, report, follow_links):
+        progress.start("reading", documents, "documents")
+        for doc in _iter_unique(sources, report, follow_links, progress):
             fields = doc_fields.document_fields(doc)
             for name in cap.refused_of([n for n in fields if n.startswith(FACET_PREFIX)],
                                        doc.source):
                 del fields[name]
             writer.add_document(**fields)
             report.indexed += 1
-            if progress and report.indexed % 1000 == 0:
-                progress(report.indexed, time.monotonic() - started)
-        writer.commit(optimize=True)
+        progress.finish()
+        progress.step("merging", lambda: writer.commit(optimize=True))
     except BaseException:
         writer.cancel()
         raise
@@ -372,7 +424,3 @@ def _build_with_whoosh(ix, sources, report, progress, started, limitmb,
                         len(lengths))
     return {"method": "whoosh", "workers": 1}
 
-
-def print_progress(count: int, seconds: float) -> None:
-    rate = count / seconds if seconds else 0.0
-    print(f"\r  {count:,} documents ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)

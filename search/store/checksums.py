@@ -30,7 +30,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import IndexDamaged
+from ..errors import IndexDamaged, index_command
 
 CHECKSUMS = "checksums.json"
 
@@ -143,8 +143,7 @@ def rebuild_command(generation: Path) -> str:
             sources = [shlex.quote(s) for s in manifest["sources"]]
     except (OSError, ValueError, AttributeError):
         pass
-    return (f"python -m search index {' '.join(sources)} "
-            f"--index {shlex.quote(_shown(index_root(generation)))}")
+    return index_command(_shown(index_root(generation)), " ".join(sources))
 
 
 def damaged(generation: Path, file: str, what: str) -> IndexDamaged:

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import IndexDamaged, IndexNotFound, SearchError
+from ..errors import (COMMAND, IndexDamaged, IndexNotFound, SearchError, index_command,
+                      no_index_message)
 from ..whoosh3.postings import read_every_block
 from . import facets, vocabulary
 from .checksums import (
@@ -180,7 +181,7 @@ def _generation_damage(generation: Path, exc: BaseException) -> IndexDamaged | N
         # No checksums to name the file with: what Whoosh could not decode.
         root = index_root(generation)
         return damaged(generation, "a segment file", f"cannot be decoded ({reason(exc)}); "
-                       f"`python -m search check --index {shlex.quote(_shown(root))}` names it")
+                       f"`{COMMAND} check --index {shlex.quote(_shown(root))}` names it")
     return None
 
 
@@ -230,12 +231,10 @@ def check(index_dir: str | os.PathLike, read_all: bool = True) -> CheckReport:
     generation, problem = live_target(root)
     if problem:
         report.problems.append(problem)
-        report.repair = (f"rebuild it with `python -m search index SOURCES --index "
-                         f"{shlex.quote(_shown(root))}`")
+        report.repair = f"rebuild it with `{index_command(_shown(root), 'SOURCES')}`"
         return report
     if generation is None:
-        raise IndexNotFound(f"no index at {root}: build one with `python -m search index "
-                            f"SOURCE --index {root}`")
+        raise IndexNotFound(no_index_message(root))
     report.generation = generation.name if generation != root else ""
     report.repair = f"rebuild it with `{rebuild_command(generation)}`"
     try:

@@ -59,6 +59,10 @@ EXPUNGE_MAX_DOCS = 50_000
 
 @dataclass
 class MergeReport:
+    """What a merge did: the ``merged`` segments (each's live documents),
+    the documents it wrote, the segments before and after, and the
+    ``generation`` that holds it."""
+
     index_dir: str
     generation: str = ""
     merged: list[int] = field(default_factory=list)    # live documents of each merged segment
@@ -67,6 +71,7 @@ class MergeReport:
     segments_after: int = 0
 
     def summary(self) -> str:
+        """The report for people, on one line."""
         if not self.merged:
             return f"nothing to merge: {self.segments_before} segments"
         return (f"merged {len(self.merged)} segments ({self.documents_written:,} documents): "
@@ -74,6 +79,7 @@ class MergeReport:
                 f"generation {self.generation}")
 
     def to_dict(self) -> dict:
+        """The report as JSON."""
         return {"index_dir": self.index_dir, "generation": self.generation,
                 "merged": self.merged, "documents_written": self.documents_written,
                 "segments_before": self.segments_before, "segments_after": self.segments_after}

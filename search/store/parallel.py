@@ -395,8 +395,10 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
-def _build_parallel(ix, building: Path, sources, report, progress, started, workers,
+def _build_parallel(ix, building: Path, sources, report, progress, documents: int, workers,
                     follow_links=False) -> dict:
+    """Build the generation in ``building``; ``progress`` (a ``Progress``) is
+    told of the ``reading`` phase (of ``documents``) and the ``encoding`` one."""
     from whoosh.index import TOC, clean_files
 
     if workers is None:
@@ -436,6 +438,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
         maps: list = []
         parts: dict[tuple[str, bytes], list] = {}
         cap = _FacetCap(report.warnings)
+        progress.start("reading", documents, "documents")
         with open(spill_path, "wb") as spill:
             for items, spilled in run1(_tasks(sources, CHUNK_DOCS, follow_links)):
                 docmap = []
@@ -478,8 +481,6 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
                         VarBytesColumn.Writer.add(stored_writer, docnum, blob)
                     pdw.finish_doc()
                     report.indexed += 1
-                    if progress and report.indexed % 1000 == 0:
-                        progress(report.indexed, time.monotonic() - started)
                 # Local document i of this chunk is document base + i, unless
                 # a duplicate id left a hole: then the whole map is kept.
                 chunk = len(maps)
@@ -491,6 +492,8 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
                         continue
                     parts.setdefault(key, []).append((chunk, spill.tell(), len(data)))
                     spill.write(data)
+                progress.advance(len(items))
+        progress.finish()
         doccount = report.indexed
         phases["analyse"] = round(time.monotonic() - clock, 3)
         clock = time.monotonic()
@@ -510,7 +513,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
         with open(shared_path, "wb") as fh:
             pickle.dump((maps, infos), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
-        tasks = []
+        tasks, task_bytes = [], []
         run, size = [], 0
         for key in order:
             key_parts = parts[key]
@@ -518,18 +521,23 @@ def _build_parallel(ix, building: Path, sources, report, progress, started, work
             size += sum(p[2] for p in key_parts)
             if size >= ENCODE_TASK_BYTES:
                 tasks.append((str(shared_path), str(spill_path), run))
+                task_bytes.append(size)
                 run, size = [], 0
         if run:
             tasks.append((str(shared_path), str(spill_path), run))
+            task_bytes.append(size)
 
         segments = []
         if doccount:
             pst = segment.create_file(storage, codec.POSTS_EXT)
             terms = TermsFile(segment.create_file(storage, codec.TERMS_EXT), fieldmap)
-            for pst_bytes, trm, records, hashes, patches in run2(tasks):
+            progress.start("encoding", sum(task_bytes), "bytes")
+            for size, (pst_bytes, trm, records, hashes, patches) in zip(task_bytes, run2(tasks)):
                 base = pst.tell()
                 pst.write(pst_bytes)
                 terms.add(trm, records, hashes, patches, base)
+                progress.advance(size)
+            progress.finish()
             phases["encode"] = round(time.monotonic() - clock, 3)
             clock = time.monotonic()
             terms.close()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from ..errors import BuildError
+from ..errors import BuildError, index_command
 from ..whoosh3.segments import leaf_segments
 from . import checksums, doclengths, facets
 from .facet_types import builtin_fields
@@ -87,7 +87,7 @@ class StagedGeneration:
         self.live = live_generation(root)
         if self.live is not None and self.live == root.resolve():
             raise BuildError(f"{root} is a plain Whoosh index, not one this library built: "
-                             "rebuild it (`python -m search index SOURCES --full`) to change it")
+                             f"rebuild it (`{index_command(root, 'SOURCES', '--full')}`) to change it")
         _remove_stale(root, keep={self.live.name} if self.live else set())
         self.name = new_generation_name()
         self.folder = root / f".build-{self.name}"

@@ -49,7 +49,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from ..errors import BuildError
 from ..ingest.model import Document, Problem
@@ -59,6 +59,7 @@ from ..ingest.sources import (UNREADABLE_FOLDER, SourceFile, file_to_document,
                               record_to_document)
 from .build import SHRINK_LIMIT, BuildReport, SourceProblems, build_index
 from .layout import MANIFEST, live_generation
+from .progress import ProgressCallback
 from .writing import DEFAULT_WAIT, ChangeReport, IndexWriter, write_documents
 
 __all__ = ["UpdateReport", "UpdateRefused", "update_index", "add_documents", "STATE_FILE"]
@@ -93,11 +94,14 @@ class UpdateReport(SourceProblems):
 
     @property
     def changed(self) -> int:
+        """How many documents the update added, replaced or deleted."""
         return len(self.added) + len(self.replaced) + len(self.deleted)
 
     def summary(self) -> str:
+        """The report for people: one line, then one per problem."""
         if self.full_build:
-            head = (f"full build: indexed {self.indexed:,} documents into {self.index_dir} "
+            head = (f"full build: indexed {self.indexed:,} "
+                    f"document{'' if self.indexed == 1 else 's'} into {self.index_dir} "
                     f"in {self.seconds:.1f} s")
         else:
             head = (f"{'not updated' if self.refused else 'updated'} {self.index_dir}"
@@ -109,6 +113,7 @@ class UpdateReport(SourceProblems):
         return self.problem_lines(head)
 
     def to_dict(self) -> dict:
+        """The report as JSON (``zhsearch index --json``)."""
         return {
             "index_dir": self.index_dir, "generation": self.generation,
             "full_build": self.full_build, "indexed": self.indexed,
@@ -121,6 +126,7 @@ class UpdateReport(SourceProblems):
 
     @classmethod
     def of_build(cls, build: BuildReport) -> "UpdateReport":
+        """The report of an update that was a full build, from the build's report."""
         return cls(index_dir=build.index_dir, generation=build.generation, full_build=True,
                    indexed=build.indexed, documents=build.indexed, skipped=list(build.skipped),
                    warnings=list(build.warnings), ignored=list(build.ignored),
@@ -495,7 +501,7 @@ class _Survey:
 def update_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLike = "index",
                  *, full: bool = False, allow_empty: bool = False, force: bool = False,
                  follow_links: bool = False, wait: float = DEFAULT_WAIT,
-                 progress: Callable[[int, float], None] | None = None) -> UpdateReport:
+                 progress: ProgressCallback | None = None) -> UpdateReport:
     """Bring the index at ``index_dir`` up to date with ``sources`` (folders,
     document files, .jsonl[.gz] files) in one change; returns an
     ``UpdateReport``.

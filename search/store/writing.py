@@ -84,9 +84,11 @@ class ChangeReport:
 
     @property
     def changed(self) -> int:
+        """How many documents the change added, replaced or deleted."""
         return len(self.added) + len(self.replaced) + len(self.deleted)
 
     def summary(self) -> str:
+        """The report for people, on one line."""
         return (f"added {len(self.added):,}, replaced {len(self.replaced):,}, deleted "
                 f"{len(self.deleted):,}, left {self.unchanged:,} unchanged"
                 + (f", {len(self.not_found):,} to delete not found" if self.not_found else "")
@@ -95,6 +97,7 @@ class ChangeReport:
                 + f", generation {self.generation or '(none)'}, {self.seconds:.2f} s")
 
     def to_dict(self) -> dict:
+        """The report as JSON (the write API's answer)."""
         return {"index_dir": self.index_dir, "generation": self.generation,
                 "added": self.added, "replaced": self.replaced, "deleted": self.deleted,
                 "not_found": self.not_found, "unchanged": self.unchanged,
@@ -206,6 +209,7 @@ class IndexWriter:
         return found
 
     def pending(self) -> int:
+        """How many additions and deletions wait for the commit."""
         return len(self._pending)
 
     def attach(self, name: str, data: bytes) -> None:

@@ -117,7 +117,7 @@ def _dictionary_cache_path(sources: list[Path]) -> Path | None:
     except OSError:
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mixed-script-search" / f"jieba-{digest.hexdigest()[:16]}.pickle"
+    return Path(base) / "zhsearch" / f"jieba-{digest.hexdigest()[:16]}.pickle"
 
 
 def _load_dictionary_cache(path: Path | None) -> bool:

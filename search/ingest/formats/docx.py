@@ -35,7 +35,7 @@ from html import escape
 
 from . import Block, Extracted, FormatError, inline_html
 
-INSTALL_HINT = "reading Word files needs python-docx: pip install 'mixed-script-search[formats]'"
+INSTALL_HINT = "reading Word files needs python-docx: pip install 'zhsearch[formats]'"
 
 # What the archive may unpack to.  python-docx holds every part in memory
 # and parses the XML ones with lxml (several times their size again), so

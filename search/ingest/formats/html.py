@@ -30,7 +30,7 @@ from ..cleaning import (
 from ..dates import find_date_in_text
 from . import Block, Extracted, FormatError, inline_html, safe_href
 
-NEEDS_LIBRARY = "reading HTML files needs {}: pip install 'mixed-script-search[formats]'"
+NEEDS_LIBRARY = "reading HTML files needs {}: pip install 'zhsearch[formats]'"
 NO_ARTICLE = "no article text found in the page"
 
 # ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def _markdown():
             from markdown_it import MarkdownIt
         except ImportError:
             raise FormatError("reading Markdown files needs markdown-it-py: "
-                              "pip install 'mixed-script-search[formats]'") from None
+                              "pip install 'zhsearch[formats]'") from None
         parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
         # Every link is parsed as a link, so an unsafe one's target is dropped
         # (``_safe_href``) rather than left in the text as Markdown syntax.

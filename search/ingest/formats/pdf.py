@@ -38,7 +38,7 @@ from statistics import median
 from ...text.chars import UNSPACED, UNSPACED_CHAR
 from . import Block, Extracted, FormatError
 
-INSTALL_HINT = "reading PDF files needs pypdfium2: pip install 'mixed-script-search[formats]'"
+INSTALL_HINT = "reading PDF files needs pypdfium2: pip install 'zhsearch[formats]'"
 
 # Pages read of one file: a 2,000-page PDF is a book, past it a file is
 # more likely made to hold the build up.

@@ -43,6 +43,7 @@ from flask import Flask, current_app, jsonify, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from search import IndexDamaged, IndexNotFound
+from search.errors import index_command
 
 __all__ = ["Collection", "CollectionError", "RESERVED", "collections_from",
            "create_collections_app", "from_environment", "indexes_in", "parse_index_option"]
@@ -120,7 +121,7 @@ def collections_from(indexes=(), folder=None, default: str | None = None,
         found, skipped = indexes_in(folder)
         if not found:
             raise CollectionError(f"--indexes {folder}: no index in it (built with "
-                                  f"`python -m search index SOURCE --index {folder}/NAME`)")
+                                  f"`{index_command(folder + '/NAME')}`)")
         collections += found
     check_names(collections)
     if not collections:

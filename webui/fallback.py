@@ -1,8 +1,8 @@
 """The search page's fallback: a query that finds nothing answered by its clear reading.
 
-``run_search(ix, args, query_string)`` is ``webui.params.run_search`` with
-``SearchIndex.search(fallback=True)`` (``search.aids.fallback``), unless the
-request says ``verbatim=1``: the link of the notice "显示 洛阳 的结果 · 仍然搜索
+The page searches with ``SearchIndex.search(fallback=True)``
+(``search.aids.fallback``, through ``webui.pages.search_context``) unless the
+request says ``verbatim=1`` (``wants_verbatim``): the link of the notice "显示 洛阳 的结果 · 仍然搜索
 luoy", which searches exactly what was typed.  ``verbatim`` is not carried
 by the page's other links: the next query typed may fall back again.
 
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from search.results.display import convert_text
 
-from .operations import count_search
-from .params import search_kwargs
 
 VERBATIM_PARAM = "verbatim"
 _YES = ("1", "true", "yes", "on")
@@ -23,14 +21,6 @@ _YES = ("1", "true", "yes", "on")
 
 def wants_verbatim(args) -> bool:
     return (args.get(VERBATIM_PARAM) or "").strip().lower() in _YES
-
-
-def run_search(ix, args, query_string: bytes | str = b""):
-    """``(kwargs, results)`` of a page request, falling back unless ``verbatim=1``."""
-    kwargs = search_kwargs(args, query_string)
-    results = ix.search(**kwargs, fallback=not wants_verbatim(args))
-    count_search(results)
-    return kwargs, results
 
 
 def verbatim_url(state) -> str:

@@ -27,6 +27,7 @@ from . import get_index
 from .fallback import fallback_notice, no_result_suggestions, wants_verbatim
 from .facet_pages import telling_first
 from .messages import describe, identify, message_of, refuse
+from .operations import count_search
 from .origin import hit_origin
 from .overview import overview
 from .page_script import in_page_script
@@ -120,6 +121,7 @@ def search_context(ix, args, query_string=b"", *, fallback: bool) -> SearchConte
     """
     kwargs = search_kwargs(args, query_string)
     res = ix.search(**kwargs, fallback=fallback)
+    count_search(res)
     script = display_script(args)
     state = SearchState.from_results(res, kwargs).with_script(script)
     # Read from the hits as written: the script shown is the reader's choice.

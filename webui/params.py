@@ -36,7 +36,6 @@ from search.searcher import FACET_LIMIT
 from search.store.facet_types import (BUILTIN_FACETS, FACET_KEYWORDS, FILTER_PARAM_PREFIX,
                                       facet_type, keyword_facet)
 
-from .operations import count_search
 
 DEFAULT_SORT = "relevance"
 DEFAULT_PER_PAGE = 10
@@ -141,17 +140,6 @@ def display_script(args) -> str:
     """The ``script`` parameter: ``orig`` (default), ``simp`` or ``trad``; 400 otherwise."""
     from search.results.display import check_script
     return check_script(args.get("script") or None)
-
-
-def run_search(ix, args, query_string: bytes | str = b""):
-    """``(kwargs, results)`` for a request: the one path of the page and the API.
-
-    Raises ``QueryError`` (400) for bad parameters, ``IndexNotFound`` (503).
-    """
-    kwargs = search_kwargs(args, query_string)
-    results = ix.search(**kwargs)
-    count_search(results)
-    return kwargs, results
 
 
 def _is_path_safe(doc_id: str) -> bool:

@@ -56,6 +56,8 @@ from functools import partial
 
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
+from search.errors import index_command
+
 from . import SECURITY_HEADERS
 
 HEADER_TIMEOUT = 10.0
@@ -591,7 +593,7 @@ def _preload(index_dir) -> None:
         # Served once built (each process then loads its own); until then the
         # pages say how to build it.
         print(f"warning: no index at {index_dir} yet; serving anyway, pages say how to "
-              f"build it: `make index` or `python -m search index SOURCE --index {index_dir}`",
+              f"build it: `{index_command(index_dir)}` (in the checkout: `make index`)",
               file=sys.stderr, flush=True)
     except Exception as exc:    # noqa: BLE001 - any fault of the index is the pages' 503
         reason = " ".join(str(exc).split()) or type(exc).__name__

@@ -568,6 +568,13 @@ def _collections(args):
 
 
 def cmd_serve(args) -> int:
+    from webui.serve import metrics_folder
+    # Before anything makes an app (checking the collections' names does).
+    with metrics_folder():
+        return _serve(args)
+
+
+def _serve(args) -> int:
     from webui.collections import CollectionError
     from webui.cors import cors_origins
     from webui.documents import api_key

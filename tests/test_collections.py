@@ -296,6 +296,31 @@ def test_api_collections_lists_prefixes_and_document_counts(site):
     assert by_name["poems"]["documents"] == len(poet_records())
 
 
+def test_each_collections_api_description_names_its_own_prefix(site):
+    _, client = site
+    assert search_json(client, "/openapi.json")["servers"] == [{"url": "/"}]
+    for name in ("news", "poems"):
+        spec = search_json(client, f"/{name}/openapi.json")
+        assert spec["servers"] == [{"url": f"/{name}/"}]
+        assert "/api/search" in spec["paths"] and "/api/collections" in spec["paths"]
+
+
+def test_metrics_count_each_collections_requests_apart(site):
+    _, client = site
+    def count(route):
+        status, text, _ = get(client, "/metrics")
+        assert status == 200
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("search_http_requests_total{")
+                   and f'route="{route}"' in line)
+    before = {name: count(f"/{name}/api/stats") for name in ("news", "poems")}
+    for _ in range(3):
+        assert get(client, "/poems/api/stats")[0] == 200
+    assert get(client, "/news/api/stats")[0] == 200
+    assert count("/poems/api/stats") - before["poems"] == 3
+    assert count("/news/api/stats") - before["news"] == 1
+
+
 # -- the write API under a prefix --------------------------------------------------
 
 

@@ -22,7 +22,8 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import (Blueprint, current_app, has_request_context, jsonify, redirect,
+                   render_template, request, url_for)
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from search.query.parse import MAX_QUERY_CHARS
@@ -717,11 +718,14 @@ _PATH_PARAMS = {"doc_id": "the document's id (it may hold slashes)",
 
 
 def app_description() -> dict:
-    """The current app's document (made once per app, on first asking)."""
+    """The current app's document (made once per app, on first asking), its
+    server the prefix the request came under: a collection's own
+    (``/poems/``, ``webui.collections``), or ``/``."""
     state = current_app.extensions["webui"]
     if "openapi" not in state:
         state["openapi"] = describe_app(current_app)
-    return state["openapi"]
+    root = request.script_root if has_request_context() else ""
+    return {**state["openapi"], "servers": [{"url": root + "/"}]}
 
 
 # ---------------------------------------------------------------------------

@@ -95,7 +95,9 @@ def register_operations(app) -> None:
     @app.after_request
     def count_request(response):
         rule = request.url_rule
-        route = rule.rule if rule is not None else UNMATCHED
+        # Under a collection's prefix (webui.collections) the route is that
+        # collection's: one series per collection and rule, still bounded.
+        route = request.script_root + rule.rule if rule is not None else UNMATCHED
         method = request.method if request.method in METHODS else "OTHER"
         REQUESTS.labels(route, method, str(response.status_code)).inc()
         started = g.get("request_started")

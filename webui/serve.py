@@ -440,7 +440,7 @@ def serve(index_dir, host: str, port: int, processes: int | None = None, threads
     worker = type("HoldingWorker", (HoldingWorker,), {
         "header_timeout": header_timeout, "body_timeout": body_timeout,
         "send_timeout": send_timeout})
-    with _metrics_folder():
+    with metrics_folder():
         _gunicorn((collections, default_collection) if collections else index_dir,
                   _options(listener, processes, threads, worker, access_log),
                   {"SEARCH_STARTED_AT": started}).run()
@@ -474,19 +474,35 @@ def _listen(host: str, port: int) -> tuple[socket.socket, str]:
     return listener, f"{shown_host}:{listener.getsockname()[1]}"
 
 
+_METRICS_FOLDER: list[str] = []
+
+
 @contextlib.contextmanager
-def _metrics_folder():
+def metrics_folder():
     """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for the workers' metrics
-    (``webui.operations``), removed when the server stops.  Set before any
-    worker imports ``prometheus_client``, which reads it then."""
+    (``webui.operations``), removed when the server stops.
+
+    ``prometheus_client`` chooses between its one-process and multiprocess
+    modes when it is first imported, and any app made in this process (the
+    collections' names are checked against one) imports it: the command
+    line enters this before anything else, and ``serve`` then uses the same
+    folder."""
+    if _METRICS_FOLDER:
+        yield _METRICS_FOLDER[-1]
+        return
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before the server's metrics folder "
+                           "was set: its workers' counts would not be summed")
     _remove_orphaned_metrics()
     folder = tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-")
     previous = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     arbiter = os.getpid()
+    _METRICS_FOLDER.append(folder)
     try:
         yield folder
     finally:
+        _METRICS_FOLDER.pop()
         # A worker leaves gunicorn's run by SystemExit too, through here: only
         # the process that made the folder removes it.
         if os.getpid() == arbiter:

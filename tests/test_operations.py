@@ -512,7 +512,8 @@ def test_readme_access_log_example_is_what_the_server_writes(seed_index, tmp_pat
     (start, _), (request, shown) = _console(block)
     sample = COMBINED.match(shown[0])
     assert sample, shown
-    args = shlex.split(start.rstrip("&"))[4:]
+    words = shlex.split(start.rstrip("&"))
+    args = words[words.index("serve") + 1:]
     with serve(seed_index, threads=1, log_path=tmp_path / "server.log",
                extra_args=args) as (base, _):
         done = subprocess.run(["bash", "-c", request.replace(DEFAULT_BASE, base)],

@@ -272,3 +272,31 @@ def test_no_axe_violations_in_instant_states(server, browser, viewport, name):
     page.goto(server + "/?q=zuij")
     violations("readings-offered")
     context.close()
+
+
+def test_an_option_marked_stays_marked_when_the_list_is_answered_again(server, browser):
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/")
+    box = page.locator("#q")
+    box.type("luo", delay=30)
+    texts = page.locator("#q-suggestions .suggest-text")
+    page.wait_for_function("() => [...document.querySelectorAll('#q-suggestions .suggest-text')]"
+                           ".map(e => e.textContent).includes('洛阳')", timeout=5000)
+    while page.locator("#q-suggestions [aria-selected=true] .suggest-text").count() == 0 or \
+            page.locator("#q-suggestions [aria-selected=true] .suggest-text").inner_text() != "洛阳":
+        page.keyboard.press("ArrowDown")
+    before = texts.all_inner_texts()
+    # Typed on while marked: the list of the longer text arrives, the choice stays.
+    with page.expect_response(lambda r: "/api/suggest" in r.url and "q=luoy" in r.url):
+        box.type("y")
+    page.wait_for_function("() => [...document.querySelectorAll('#q-suggestions .suggest-text')]"
+                           f".map(e => e.textContent).join('|') !== {before!r}.join('|')",
+                           timeout=5000)
+    assert page.locator("#q-suggestions [aria-selected=true] .suggest-text").inner_text() == "洛阳"
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active} .suggest-text").inner_text() == "洛阳"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert _query(page.url)["q"] == ["洛阳"]
+    context.close()

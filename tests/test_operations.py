@@ -104,7 +104,7 @@ def test_status_reads_the_index_records_and_follows_an_update(small_index):
     assert status["generation"] == generation.name
     assert status["built_at"] == status["updated_at"] == manifest["built_at"]
     assert status["segmenter"] == segmenter() == status["index_segmenter"]
-    assert status["version"] == metadata.version("mixed-script-search")
+    assert status["version"] == metadata.version("zhsearch")
     assert status["pid"] == os.getpid()
     assert 0 <= status["uptime_seconds"] < 600
 
@@ -184,7 +184,7 @@ def test_index_gauges_follow_the_live_generation(small_index, tmp_path):
     assert value(found, "search_index_documents") == 2
     assert value(found, "search_index_segments") == 1
     info = [dict(labels) for (name, labels) in found if name == "search_info"]
-    assert info == [{"version": metadata.version("mixed-script-search"),
+    assert info == [{"version": metadata.version("zhsearch"),
                      "segmenter": segmenter(), "generation": live_generation(index_dir).name}]
 
     none = samples(make_client(tmp_path / "nowhere").get("/metrics").get_data(as_text=True))

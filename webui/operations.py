@@ -43,7 +43,6 @@ import calendar
 import os
 import re
 import time
-from importlib import metadata
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
@@ -52,6 +51,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from search import IndexDamaged, IndexNotFound
+from search.about import __version__
 
 operations = Blueprint("operations", __name__)
 
@@ -237,7 +237,6 @@ def _segmenter() -> str:
 
 
 def package_version() -> str:
-    try:
-        return metadata.version("mixed-script-search")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    # The one version of the code running (``search.about``), not what pip
+    # recorded: a checkout's code may be ahead of its installation's record.
+    return __version__

@@ -242,6 +242,9 @@
   }
 
   function show(found) {
+    // A list answered again while the reader has an option marked keeps that
+    // option marked (when it is still offered): Enter then takes what they chose.
+    var marked = active >= 0 && !list.hidden ? values[active] : null;
     close();
     if (!found || !found.length || composing) return;
     var items = [];
@@ -271,6 +274,10 @@
     });
     list.hidden = false;
     box.setAttribute("aria-expanded", "true");
+    if (marked !== null && values.indexOf(marked) >= 0) {
+      active = values.indexOf(marked);
+      highlightActive();
+    }
   }
 
   function ask() {

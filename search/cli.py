@@ -209,8 +209,12 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
                         "(subfolders that are not indexes are skipped, and said)")
     s.add_argument("--default", metavar="NAME",
                    help="the collection also served at / (default: the first)")
-    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"),
+                   help="address to listen on (default: $HOST or 127.0.0.1, this machine "
+                   "only; 0.0.0.0 for every address)")
+    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)),
+                   help="port to listen on (default: $PORT or 8000; 0 takes any free port, "
+                   "and the first line says which)")
     s.add_argument("--threads", type=int, default=int(os.environ.get("THREADS") or 1),
                    help="threads per process (default 1: each process answers one request "
                         "at a time, the fastest for Python; more keep connections alive)")

@@ -12,6 +12,10 @@
 3. Server: ``python -m search serve`` (gunicorn, as ``make serve`` runs it)
    under a bounded load (wrk if installed, else ``bench.load``): 16 clients
    for 30 s over the queries' API and HTML pages.
+   Beside them, the fast peer (``bench.tantivy_peer``, ``--skip-tantivy``
+   leaves it out; skipped when tantivy or rjieba is not installed): Tantivy
+   with rjieba's words on the same records, its build and the same queries,
+   with the ratios this project / Tantivy.
 4. Live index (``bench.live``, on copies of the built index; ``--skip-live``
    leaves it out): changes visible to a running server, ``make index`` with
    little changed, query latency over unmerged segments, and the merge
@@ -352,6 +356,84 @@ def measure_queries(py: str, index_dir: Path, queries: Path, limit: int | None,
     }
 
 
+def measure_tantivy(py: str, corpus: Path, project_index: Path, args) -> dict:
+    """``bench.tantivy_peer`` on the same records, in its own process; {"skipped": why}
+    without its packages."""
+    cmd = [py, "-m", "bench.tantivy_peer", "--corpus", str(corpus), "--queries", args.queries,
+           "--project-index", str(project_index)]
+    if args.query_limit:
+        cmd += ["--query-limit", str(args.query_limit)]
+    result, seconds, mem = run_measured(cmd)
+    out = json.loads(result.stdout)
+    out.update({"command": shlex.join(["python"] + cmd[1:]), "wall_seconds": round(seconds, 2)})
+    return out
+
+
+def tantivy_ratios(results: dict) -> dict:
+    """This project's figures over Tantivy's, from the same run."""
+    t, b, q = results.get("tantivy") or {}, results["build"], results["queries"]
+    if "build" not in t or t["build"]["documents"] != b["documents"]:
+        return {}
+    tb, tq = t["build"], t["queries"]
+
+    def ratio(a, b):
+        return round(a / b, 2) if a is not None and b else None
+
+    return {"build time / Tantivy": ratio(b["seconds"], tb["seconds"]),
+            "index size / Tantivy": ratio(b["index_bytes"], tb["index_bytes"]),
+            "build peak RSS / Tantivy": ratio(b["memory"]["peak_rss_mb"], tb["peak_rss_mb"]),
+            "query p50 first round / Tantivy": ratio(q["first_round"]["p50"], tq["first_round"]["p50"]),
+            "query p99 first round / Tantivy": ratio(q["first_round"]["p99"], tq["first_round"]["p99"]),
+            "query p50 warm / Tantivy": ratio(q["warm"]["p50"], tq["warm"]["p50"]),
+            "query p99 warm / Tantivy": ratio(q["warm"]["p99"], tq["warm"]["p99"])}
+
+
+def render_tantivy(results: dict) -> list[str]:
+    t = results.get("tantivy")
+    if not t:
+        return []
+    lines = ["### Against Tantivy", ""]
+    if "skipped" in t:
+        return lines + [f"The Tantivy peer was skipped: {t['skipped']}.", ""]
+    b, q, tb, tq = results["build"], results["queries"], t["build"], t["queries"]
+    r, o = results.get("tantivy_ratios") or {}, t.get("overlap") or {}
+    lines += [
+        "The peer a user would pick for speed: Tantivy (tantivy-py "
+        f"{(t.get('versions') or {}).get('tantivy', '?')}) with rjieba "
+        f"{(t.get('versions') or {}).get('rjieba', '?')}'s words, one Python process "
+        "(`bench.tantivy_peer`).  It indexes the same records: title and text converted "
+        "with this project's `to_simplified`, cut by `rjieba.cut`, indexed through the "
+        "whitespace tokenizer; the original text stored; author and dynasty as fast "
+        "fields; `index.writer()` with Tantivy's defaults, one commit.  Its results page "
+        "is the top 10 by BM25 (words OR'ed, a quoted query as a phrase) with the total "
+        "and two facet counts (author, dynasty).  It does not make snippets or highlight, "
+        "converts the query with the same `to_simplified` and nothing more (no variants, "
+        "no pinyin, no bigrams, no expansions), counts no other facet, and has no city "
+        f"field ({tq['city_filter_dropped']} city-filtered queries run without the filter).",
+        "",
+        "| | this project | Tantivy + rjieba | this project / Tantivy |",
+        "| --- | ---: | ---: | ---: |",
+        f"| build (s) | {b['seconds']} | {tb['seconds']} | {r.get('build time / Tantivy')} |",
+        f"| index on disk (MB) | {b['index_mb']} | {tb['index_mb']} | {r.get('index size / Tantivy')} |",
+        f"| build peak RSS (MB) | {b['memory']['peak_rss_mb']} | {tb['peak_rss_mb']} "
+        f"| {r.get('build peak RSS / Tantivy')} |"]
+    for label, key in (("first round", "first_round"), ("warm", "warm")):
+        for p in ("p50", "p99"):
+            lines.append(f"| results page {label} {p} (ms) | {q[key][p]} | {tq[key][p]} "
+                         f"| {r.get(f'query {p} {label} / Tantivy')} |")
+    lines += ["",
+              f"This project's pages hold snippets and every facet; its build runs "
+              f"{b['builder'].get('workers') if b.get('builder') else '?'} workers, Tantivy's "
+              f"writer its default threads.  Tantivy's warm figure is each query's median of "
+              f"{tq['warm_rounds']} rounds after the first; this project's, its last round.",
+              f"Answers alike: of this project's top 10, Tantivy's top 10 holds a median of "
+              f"**{o.get('overlap_at_10_median')}** (mean {o.get('overlap_at_10_mean')}) over "
+              f"{o.get('compared')} queries ({o.get('identical_top_sets')} with the same ten "
+              f"or fewer; city-filtered queries and those this project finds nothing for left out).",
+              "", f"Command: `{t['command']}`.", ""]
+    return lines
+
+
 def measure_live(py: str, index_dir: Path, corpus: Path, work: Path, args) -> dict:
     """``bench.live`` on the built index (which it only copies); its progress
     goes to this run's stderr."""
@@ -608,7 +690,8 @@ def render(results: dict) -> str:
         f"First answer (fresh process: start Python, import, open the index, answer one query; "
         f"median of {fa['runs']}): **{fa['median_seconds']} s** (min {fa['min_seconds']}, max {fa['max_seconds']}).",
         "", "Commands:", "", f"* `{q['command']}`", f"* `{fa['command']}`",
-        "", "### Server", "",
+        ""] + render_tantivy(results) + [
+        "### Server", "",
         f"`{s['server_command']}` on loopback, loaded by {s['tool']}: {s['clients']} clients, "
         f"{s['seconds']} s, {s['pages']}.", "",
         "| requests/s | p50 | p90 | p99 | requests | errors | server memory (peak RSS / PSS) |",
@@ -694,6 +777,8 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=30.0, help="server load duration")
     p.add_argument("--load-tool", choices=["auto", "wrk", "python"], default="auto")
+    p.add_argument("--skip-tantivy", action="store_true",
+                   help="leave out the Tantivy + rjieba peer (bench.tantivy_peer)")
     p.add_argument("--skip-live", action="store_true",
                    help="leave out the live index's steps (changes, updates, segments, merges)")
     p.add_argument("--live-adds", type=int, default=10000,
@@ -751,6 +836,15 @@ def main(argv=None) -> int:
         results["first_answer"] = fa = measure_first_answer(
             py, index_dir, queries[0]["q"] if queries else "明月", args.first_answer_runs)
         say(f"first answer: {fa['median_seconds']} s")
+        if not args.skip_tantivy:
+            say("Tantivy peer: Tantivy + rjieba, same records and queries (bench.tantivy_peer)")
+            results["tantivy"] = t = measure_tantivy(py, source, index_dir, args)
+            results["tantivy_ratios"] = tantivy_ratios(results)
+            say(f"  skipped: {t['skipped']}" if "skipped" in t else
+                f"  build {t['build']['seconds']} s, {t['build']['index_mb']} MB, "
+                f"warm p50 {t['queries']['warm']['p50']} ms; this project / Tantivy: "
+                + ", ".join(f"{k.replace(' / Tantivy', '')} {v}"
+                            for k, v in results["tantivy_ratios"].items()))
         say(f"server: {args.clients} clients, {args.seconds:g} s")
         results["server"] = s = measure_server(py, index_dir, queries, args.clients, args.seconds,
                                                work, args.load_tool)

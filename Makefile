@@ -69,7 +69,13 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
-bench: install
+# The benchmark's extra (bench.tantivy_peer's tantivy and rjieba), apart from
+# `make install` so that the tests and CI do without it.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: install $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 # Relevance (relevance-dev), then regions (regional-dev, beside a conventional build),

@@ -422,11 +422,11 @@ def render_tantivy(results: dict) -> list[str]:
             lines.append(f"| results page {label} {p} (ms) | {q[key][p]} | {tq[key][p]} "
                          f"| {r.get(f'query {p} {label} / Tantivy')} |")
     lines += ["",
-              f"This project's pages hold snippets and every facet; its build runs "
+              f"This project's pages carry snippets and every facet; its build runs "
               f"{b['builder'].get('workers') if b.get('builder') else '?'} workers, Tantivy's "
               f"writer its default threads.  Tantivy's warm figure is each query's median of "
               f"{tq['warm_rounds']} rounds after the first; this project's, its last round.",
-              f"Answers alike: of this project's top 10, Tantivy's top 10 holds a median of "
+              f"Answers alike: Tantivy's top 10 shares with this project's a median of "
               f"**{o.get('overlap_at_10_median')}** (mean {o.get('overlap_at_10_mean')}) over "
               f"{o.get('compared')} queries ({o.get('identical_top_sets')} with the same ten "
               f"or fewer; city-filtered queries and those this project finds nothing for left out).",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -201,9 +202,30 @@ def test_a_tiny_benchmark_run_reports_sane_figures(tmp_path, capsys):
     assert s["requests_per_second"] > 0 and s["latency_ms"]["p50"] > 0
     assert s["server_memory"]["peak_rss_mb"] > 0
     assert len(r["goals"]) == 8
+    t = r["tantivy"]
+    if "skipped" not in t:
+        assert t["build"]["documents"] == 300 and t["queries"]["queries"] == 12
+        assert len(r["tantivy_ratios"]) == 7 and all(v > 0 for v in r["tantivy_ratios"].values())
     text = report.read_text()
     assert text.startswith("# Benchmarks\n\nkept\n") and text.endswith("\n\ntail\n")
     assert "old" not in text and "### Server" in text and "requests/s" in text
+    assert "### Against Tantivy" in text
+
+
+def test_without_tantivy_the_peer_is_skipped_and_says_why(tmp_path):
+    """The peer's stage on a Python where ``import tantivy`` fails, as without the bench extra."""
+    import subprocess
+    import sys
+    from bench import run
+    (tmp_path / "tantivy.py").write_text("raise ImportError('No module named tantivy')\n")
+    out = subprocess.run([sys.executable, "-m", "bench.tantivy_peer", "--corpus", str(SAMPLE)],
+                         capture_output=True, text=True, cwd=BENCH.parent, check=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    peer = json.loads(out.stdout)
+    assert "tantivy not installed" in peer["skipped"] and ".[bench]" in peer["skipped"]
+    results = {"build": {"documents": 400}, "queries": {}, "tantivy": peer}
+    assert run.tantivy_ratios(results) == {}
+    assert "The Tantivy peer was skipped: tantivy not installed" in "\n".join(run.render_tantivy(results))
 
 
 def test_the_benchmark_without_its_corpus_says_so(tmp_path, capsys):

@@ -382,6 +382,8 @@ def tantivy_ratios(results: dict) -> dict:
     return {"build time / Tantivy": ratio(b["seconds"], tb["seconds"]),
             "index size / Tantivy": ratio(b["index_bytes"], tb["index_bytes"]),
             "build peak RSS / Tantivy": ratio(b["memory"]["peak_rss_mb"], tb["peak_rss_mb"]),
+            # The workers share pages (the dictionaries): PSS counts them once.
+            "build peak PSS / Tantivy RSS": ratio(b["memory"].get("peak_pss_mb"), tb["peak_rss_mb"]),
             "query p50 first round / Tantivy": ratio(q["first_round"]["p50"], tq["first_round"]["p50"]),
             "query p99 first round / Tantivy": ratio(q["first_round"]["p99"], tq["first_round"]["p99"]),
             "query p50 warm / Tantivy": ratio(q["warm"]["p50"], tq["warm"]["p50"]),
@@ -415,8 +417,9 @@ def render_tantivy(results: dict) -> list[str]:
         "| --- | ---: | ---: | ---: |",
         f"| build (s) | {b['seconds']} | {tb['seconds']} | {r.get('build time / Tantivy')} |",
         f"| index on disk (MB) | {b['index_mb']} | {tb['index_mb']} | {r.get('index size / Tantivy')} |",
-        f"| build peak RSS (MB) | {b['memory']['peak_rss_mb']} | {tb['peak_rss_mb']} "
-        f"| {r.get('build peak RSS / Tantivy')} |"]
+        f"| build peak RSS (MB; this project's process tree: RSS / PSS) "
+        f"| {b['memory']['peak_rss_mb']} / {b['memory']['peak_pss_mb']} | {tb['peak_rss_mb']} "
+        f"| {r.get('build peak RSS / Tantivy')} / {r.get('build peak PSS / Tantivy RSS')} |"]
     for label, key in (("first round", "first_round"), ("warm", "warm")):
         for p in ("p50", "p99"):
             lines.append(f"| results page {label} {p} (ms) | {q[key][p]} | {tq[key][p]} "
@@ -424,12 +427,14 @@ def render_tantivy(results: dict) -> list[str]:
     lines += ["",
               f"This project's pages carry snippets and every facet; its build runs "
               f"{b['builder'].get('workers') if b.get('builder') else '?'} workers, Tantivy's "
-              f"writer its default threads.  Tantivy's warm figure is each query's median of "
+              f"writer its default threads.  Tantivy's peak RSS is its build process's "
+              f"(`getrusage`), this project's sampled each second over the build's processes.  "
+              f"Tantivy's warm figure is each query's median of "
               f"{tq['warm_rounds']} rounds after the first; this project's, its last round.",
               f"Answers alike: Tantivy's top 10 shares with this project's a median of "
               f"**{o.get('overlap_at_10_median')}** (mean {o.get('overlap_at_10_mean')}) over "
-              f"{o.get('compared')} queries ({o.get('identical_top_sets')} with the same ten "
-              f"or fewer; city-filtered queries and those this project finds nothing for left out).",
+              f"{o.get('compared')} queries ({o.get('identical_top_sets')} with the same documents "
+              f"in both; city-filtered queries and those this project finds nothing for left out).",
               "", f"Command: `{t['command']}`.", ""]
     return lines
 

@@ -205,7 +205,7 @@ def test_a_tiny_benchmark_run_reports_sane_figures(tmp_path, capsys):
     t = r["tantivy"]
     if "skipped" not in t:
         assert t["build"]["documents"] == 300 and t["queries"]["queries"] == 12
-        assert len(r["tantivy_ratios"]) == 7 and all(v > 0 for v in r["tantivy_ratios"].values())
+        assert len(r["tantivy_ratios"]) == 8 and all(v > 0 for v in r["tantivy_ratios"].values())
     text = report.read_text()
     assert text.startswith("# Benchmarks\n\nkept\n") and text.endswith("\n\ntail\n")
     assert "old" not in text and "### Server" in text and "requests/s" in text

@@ -21,7 +21,8 @@ import sys
 import time
 
 
-def _lines(path: str):
+def corpus_lines(path: str):
+    """The records' lines of a JSON-lines corpus, gzipped (``.gz``) or not; blank lines skipped."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as fh:
         for raw in fh:
@@ -56,7 +57,7 @@ def build(corpus: str, index_dir: str, limit: int | None = None) -> dict:
     ix = index.create_in(index_dir, schema)
     writer = ix.writer()
     count = 0
-    for raw in _lines(corpus):
+    for raw in corpus_lines(corpus):
         record = json.loads(raw)
         writer.add_document(id=str(record.get("id", count)), title=record.get("title") or "",
                             body=record.get("text") or "", author=record.get("author") or "",

@@ -661,7 +661,8 @@ def render(results: dict) -> str:
     if b.get("builder"):
         lines.append(f"Build phases (seconds): {b['builder'].get('seconds')}.")
     ratios = results["ratios"]
-    lines.append("Ratios within this run: " + "; ".join(f"{k} {v}" for k, v in ratios.items()) + ".")
+    if ratios:
+        lines.append("Ratios within this run: " + "; ".join(f"{k} {v}" for k, v in ratios.items()) + ".")
     if f:
         lines.append(f"`to_simplified` differs from OpenCC `t2s` on {f['to_simplified_differs_from_opencc']} "
                      f"of {f['documents']:,} documents.")

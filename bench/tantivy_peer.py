@@ -7,11 +7,11 @@ What a developer who wants speed would build instead of this project: each
 record's title and text converted to simplified script with this project's
 ``to_simplified`` (the conversion its build applies before segmenting), cut
 into words by ``rjieba.cut``, and indexed by Tantivy through its whitespace
-tokenizer, so that the terms are exactly rjieba's words.  The original title
-and text are stored beside them; ``author`` and ``dynasty`` (and ``city`` and
-the year of ``date`` where records have them) are raw-tokenized fast fields,
-the facets this project shows for the poems.  One ``index.writer()`` with
-Tantivy's defaults, one commit.
+tokenizer, so that the terms are exactly rjieba's words (punctuation left
+out).  The original title and text are stored beside them; ``author`` and
+``dynasty`` (and ``city`` and the year of ``date`` where records have them)
+are raw-tokenized fast fields, the facets this project shows for the poems.
+One ``index.writer()`` with Tantivy's defaults, one commit.
 
 It measures the build (wall seconds, the process's peak RSS, the index's
 bytes on disk) and then every query of the set as Tantivy would answer a
@@ -42,7 +42,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from bench.naive import _lines as corpus_lines
+from bench.naive import corpus_lines
 from bench.queries import load_queries, search_args
 from bench.run import DEFAULT_CORPUS, DEFAULT_QUERIES, dir_bytes, percentile, sample_corpus
 

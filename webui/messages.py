@@ -12,7 +12,7 @@ so clients that read it keep working); the Chinese is what a page shows.
   ``QueryError``, a notice of ``SearchResults``) back into ``(code, values)``,
   so that what the library says is shown in Chinese too;
   ``chinese(text)`` is that message in Chinese (the text itself when it is
-  not one the catalog knows).
+  not one the catalog knows); ``coded(text)`` the same with its code and English.
 * ``describe(exc, status)`` is a ``Described`` message for any exception the
   app answers: its code, parameter, Chinese and English.
 
@@ -255,12 +255,20 @@ def _unquoted(value: str) -> str:
     return value
 
 
-def chinese(text: str) -> str:
-    """One of the library's English messages in Chinese (``text`` itself if unknown)."""
+def coded(text: str) -> dict:
+    """One of the library's English messages as ``{"code", "message", "message_en"}``:
+    its code (None when the catalog does not know it) and its Chinese (``text``
+    itself if unknown)."""
     found = identify(text)
     if found is None:
-        return text
-    return message_of(found[0], **found[1])[0]
+        return {"code": None, "message": text, "message_en": text}
+    return {"code": found[0], "message": message_of(found[0], **found[1])[0],
+            "message_en": text}
+
+
+def chinese(text: str) -> str:
+    """One of the library's English messages in Chinese (``text`` itself if unknown)."""
+    return coded(text)["message"]
 
 
 @dataclass(frozen=True)

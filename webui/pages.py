@@ -26,7 +26,7 @@ from search.store.facet_types import BUILTIN_FACETS, facet_type
 from . import get_index
 from .fallback import fallback_notice, no_result_suggestions, wants_verbatim
 from .facet_pages import telling_first
-from .messages import describe, identify, message_of, refuse
+from .messages import coded, describe, refuse
 from .operations import count_search
 from .origin import hit_origin
 from .overview import overview
@@ -127,17 +127,7 @@ def search_context(ix, args, query_string=b"", *, fallback: bool) -> SearchConte
     # Read from the hits as written: the script shown is the reader's choice.
     origins = [hit_origin(h) for h in res.hits]
     return SearchContext(results=res.in_script(script), state=state, script=script,
-                         origins=origins, notices=[coded_notice(n) for n in res.notices])
-
-
-def coded_notice(text: str) -> dict:
-    """A notice of the library as ``{"code", "message", "message_en"}``: its
-    code (None when the catalog does not know it) and its Chinese."""
-    found = identify(text)
-    if found is None:
-        return {"code": None, "message": text, "message_en": text}
-    return {"code": found[0], "message": message_of(found[0], **found[1])[0],
-            "message_en": text}
+                         origins=origins, notices=[coded(n) for n in res.notices])
 
 
 def _safe_state(args) -> SearchState:

@@ -329,7 +329,9 @@ def _build_locked(root: Path, sources, report: BuildReport, progress: Progress, 
     building.mkdir()
     ix = whoosh_index.create_in(str(building), build_schema())
     try:
-        documents = count_documents(sources, follow_links, progress)
+        # Counted only for someone watching: it reads every JSON-lines file once more.
+        documents = (count_documents(sources, follow_links, progress)
+                     if progress.callback is not None else None)
         if builder == "whoosh":
             how = _build_with_whoosh(ix, sources, report, progress, documents, limitmb,
                                      follow_links)
@@ -398,7 +400,7 @@ def _save_tables(ix, building: Path) -> None:
                     child.exitcode)
 
 
-def _build_with_whoosh(ix, sources, report, progress: Progress, documents: int, limitmb,
+def _build_with_whoosh(ix, sources, report, progress: Progress, documents: int | None, limitmb,
                        follow_links=False) -> dict:
     """The reference build: Whoosh's own writer, one process."""
     writer = ix.writer(limitmb=limitmb, compound=False)    # see _build_parallel

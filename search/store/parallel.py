@@ -395,10 +395,11 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
-def _build_parallel(ix, building: Path, sources, report, progress, documents: int, workers,
-                    follow_links=False) -> dict:
+def _build_parallel(ix, building: Path, sources, report, progress, expected: int | None,
+                    workers, follow_links=False) -> dict:
     """Build the generation in ``building``; ``progress`` (a ``Progress``) is
-    told of the ``reading`` phase (of ``documents``) and the ``encoding`` one."""
+    told of the ``reading`` phase (of ``expected`` documents, None when not
+    counted) and the ``encoding`` one."""
     from whoosh.index import TOC, clean_files
 
     if workers is None:
@@ -438,7 +439,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, documents: in
         maps: list = []
         parts: dict[tuple[str, bytes], list] = {}
         cap = _FacetCap(report.warnings)
-        progress.start("reading", documents, "documents")
+        progress.start("reading", expected, "documents")
         with open(spill_path, "wb") as spill:
             for items, spilled in run1(_tasks(sources, CHUNK_DOCS, follow_links)):
                 docmap = []

@@ -551,13 +551,12 @@ def cmd_explain(args) -> int:
 def _collections(args):
     """``serve``'s collections and default (``webui.collections``), or None
     for one index served as it always was (a plain ``--index DIR``)."""
-    from webui.collections import collections_from, parse_index_option
+    from webui.collections import collections_from, environment_collections, parse_index_option
     indexes, folder = args.index or [], args.indexes
-    default = args.default or os.environ.get("SEARCH_DEFAULT_COLLECTION") or None
+    listed, listed_folder, listed_default = environment_collections()
+    default = args.default or listed_default
     if not indexes and not folder:
-        indexes = [e.strip() for e in os.environ.get("SEARCH_INDEXES", "").split(",")
-                   if e.strip()]
-        folder = os.environ.get("SEARCH_INDEXES_FOLDER") or None
+        indexes, folder = listed, listed_folder
         if not indexes and not folder:
             indexes = [DEFAULT_INDEX]
     if len(indexes) == 1 and not folder and not args.default \

@@ -262,16 +262,23 @@ def collection_switch() -> dict:
                              "current": c.name == current} for c in state["collections"]]}
 
 
+def environment_collections(environ=os.environ) -> tuple[list[str], str | None, str | None]:
+    """``(index options, folder, default)`` as ``SEARCH_INDEXES``
+    (``news=idx/news,poems=idx/poems``), ``SEARCH_INDEXES_FOLDER`` and
+    ``SEARCH_DEFAULT_COLLECTION`` give them."""
+    listed = [e.strip() for e in environ.get("SEARCH_INDEXES", "").split(",") if e.strip()]
+    return (listed, environ.get("SEARCH_INDEXES_FOLDER") or None,
+            environ.get("SEARCH_DEFAULT_COLLECTION") or None)
+
+
 def from_environment(config: dict | None = None) -> Flask:
     """The app of ``SEARCH_INDEXES`` (``news=idx/news,poems=idx/poems``; a plain
     entry is named after its folder), ``SEARCH_INDEXES_FOLDER`` and
     ``SEARCH_DEFAULT_COLLECTION``; with none of them, the single index of
     ``SEARCH_INDEX`` (``webui.create_app``)."""
     from . import create_app
-    listed = [e.strip() for e in os.environ.get("SEARCH_INDEXES", "").split(",") if e.strip()]
-    folder = os.environ.get("SEARCH_INDEXES_FOLDER") or None
+    listed, folder, default = environment_collections()
     if not listed and folder is None:
         return create_app(config=config)
-    collections, default, _ = collections_from(
-        listed, folder, os.environ.get("SEARCH_DEFAULT_COLLECTION") or None)
+    collections, default, _ = collections_from(listed, folder, default)
     return create_collections_app(collections, default, config=config)

@@ -11,6 +11,8 @@ Whoosh's readers and writers (``tests/test_whoosh_door.py`` checks it):
 * ``termtable``: a field's or a prefix's terms read from the term table in
   one pass (the vocabulary, prefix matching);
 * ``lengths``: the per-document field lengths (BM25F's length norms);
+* ``sizes``: the bytes of a term table, field by field and part by part
+  (``bench.index_size``);
 * ``termcache``: the memo of term-table look-ups the readers of one index
   generation share.
 

@@ -131,7 +131,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout,
+def run(index_dir: str, queries: list[dict], rounds: int = 1, out=None,
         ranking=None) -> int:
     """Compare and time every query (see the module); 1 if the bulk ranking
     ever differs from the exhaustive one.  ``ranking``: the ranking step
@@ -140,6 +140,7 @@ def run(index_dir: str, queries: list[dict], rounds: int = 1, out=sys.stdout,
     from search.rank.matching import rank_matches
     from search import open_index
     ranking = ranking or rank_matches
+    out = out or sys.stdout
     ix = open_index(index_dir)
     old_ms, new_ms, kinds = [], [], []
     identical = {limit: 0 for limit in LIMITS}

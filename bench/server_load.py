@@ -25,7 +25,9 @@ one server after the other, interleaved (baseline, candidate, baseline,
 candidate ...), each a fresh server.  The report gives each side's median
 requests/s, p50/p90/p99, errors and peak server memory (PSS of the process
 tree, ``bench.run.TreeMemory``), the ratio candidate / baseline, and whether
-the two answer ``--sample`` of the paths with the same bytes (the time a search
+the server's CPU time per request (user and system, its whole process tree:
+a figure that moves less than requests/s with what else runs on the
+machine), and whether the two answer ``--sample`` of the paths with the same bytes (the time a search
 took, ``elapsed_ms`` and the page's 用时, left out).  Without ``--baseline``
 only the candidate is measured: to take "today's" figure, name the commit
 before the change, e.g. ``--baseline main`` or ``--baseline HEAD~3``.
@@ -213,6 +215,20 @@ def fetch(host: str, port: int, path: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and its descendants (Linux; 0 elsewhere)."""
+    from bench.run import _tree
+    total = 0
+    for each in _tree(pid) if os.path.isdir("/proc") else []:
+        try:
+            with open(f"/proc/{each}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK") if total else 0.0
+
+
 def comparable(body: bytes) -> bytes:
     """An answer without the time its search took."""
     return _ELAPSED.sub("<elapsed>", body.decode("utf-8", "replace")).encode("utf-8")
@@ -226,9 +242,16 @@ def one_round(tree: Path, index_dir, paths: list[str], warm: list[str], *, clien
     with running_server(tree, index_dir, first_path=warm[0] if warm else "/") as (host, port, server):
         for path in warm[1:]:
             fetch(host, port, path)
+        cpu_before = tree_cpu_seconds(server.pid)
         with TreeMemory(server.pid, interval=0.5) as mem:
             result = load(host, port, paths, clients, seconds, work, tool)
             mem.sample()
+        # What the server spent per answer: unlike requests/s, it does not move
+        # with what else shares the machine's cores.
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
+        result["server_cpu_seconds"] = round(cpu, 2)
+        result["server_cpu_ms_per_request"] = round(cpu * 1000 / result["requests"], 2) \
+            if result["requests"] and cpu else None
         answers = {}
         for path in sample:
             status, body = fetch(host, port, path)
@@ -274,6 +297,7 @@ def _side_summary(rounds: list[dict]) -> dict:
             "requests_per_second": med("requests_per_second"),
             "requests_per_second_each": [r["requests_per_second"] for r in rounds],
             "latency_ms": {p: med("latency_ms", p) for p in ("p50", "p90", "p99")},
+            "server_cpu_ms_per_request": med("server_cpu_ms_per_request"),
             "errors": sum(r["errors"] for r in rounds),
             "repeats": sum(r.get("repeats") or 0 for r in rounds),
             "requests": sum(r["requests"] for r in rounds),
@@ -339,11 +363,14 @@ def measure(index_dir, *, baseline: str | None = None, candidate: Path = REPO, r
     }
     # bench.run's keys: the candidate's first round's figures, as one load.
     report.update({k: first[k] for k in ("requests", "errors", "error_kinds", "requests_per_second",
-                                         "latency_ms", "server_memory", "repeats") if k in first})
+                                         "latency_ms", "server_memory", "repeats",
+                                         "server_cpu_ms_per_request") if k in first})
     if baseline:
         b, c = report["sides"]["baseline"], report["sides"]["candidate"]
         report["ratio"] = round(c["requests_per_second"] / b["requests_per_second"], 2) \
             if b["requests_per_second"] else None
+        report["cpu_ratio"] = round(b["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"], 2) \
+            if b["server_cpu_ms_per_request"] and c["server_cpu_ms_per_request"] else None
         theirs, ours = results["baseline"][0]["answers"], first["answers"]
         differing = [p for p in asked if theirs.get(p) != ours.get(p)]
         report["same_answers"] = {"sampled": len(asked), "identical": len(asked) - len(differing),
@@ -356,17 +383,19 @@ def render(report: dict) -> str:
              f"{report['clients']} clients, {report['seconds']:g} s a round; {report['paths']} "
              f"({report['searches']:,} searches of {report['queries']}).", "",
              "| code | rounds | requests/s (median; each) | p50 | p90 | p99 | errors | repeats "
-             "| peak server memory (PSS / RSS) |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| server CPU per request | peak server memory (PSS / RSS) |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for side, s in report["sides"].items():
         lat = s["latency_ms"]
         lines.append(f"| {side}: {report['trees'][side]} | {s['rounds']} | "
                      f"{s['requests_per_second']} ({', '.join(map(str, s['requests_per_second_each']))}) "
                      f"| {lat['p50']} ms | {lat['p90']} ms | {lat['p99']} ms | {s['errors']} "
-                     f"| {s['repeats']} | {s['peak_pss_mb']} MB / {s['peak_rss_mb']} MB |")
+                     f"| {s['repeats']} | {s['server_cpu_ms_per_request']} ms "
+                     f"| {s['peak_pss_mb']} MB / {s['peak_rss_mb']} MB |")
     if "ratio" in report:
         same = report["same_answers"]
-        lines += ["", f"Requests/s candidate / baseline: **{report['ratio']}**. "
+        lines += ["", f"Requests/s candidate / baseline: **{report['ratio']}**; server CPU per "
+                  f"request baseline / candidate: **{report.get('cpu_ratio')}**. "
                   f"Same answers (bytes, the search's time left out): {same['identical']} of "
                   f"{same['sampled']} sampled paths"
                   + (f"; differing: {', '.join(same['differing'])}" if same["differing"] else "")

@@ -79,7 +79,8 @@ def test_a_run_against_head_reports_both_sides_without_errors(seed_index, tool):
         assert side["repeats"] == 0
         assert 0 < side["latency_ms"]["p50"] <= side["latency_ms"]["p99"]
         assert side["peak_pss_mb"] > 0 and side["peak_rss_mb"] >= side["peak_pss_mb"]
-    assert report["ratio"] > 0
+        assert side["server_cpu_ms_per_request"] > 0
+    assert report["ratio"] > 0 and report["cpu_ratio"] > 0
     assert report["same_answers"] == {"sampled": 20, "identical": 20, "differing": []}
     assert report["trees"]["baseline"].endswith("(HEAD)")
     text = server_load.render(report)

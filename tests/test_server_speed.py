@@ -43,3 +43,50 @@ _HAN = st.text(alphabet=st.sampled_from(
 @given(_HAN)
 def test_the_script_of_any_text_is_the_conversions_answer(text):
     assert text_script(text) == text_script_reference(text)
+
+
+# The macro ``facet_button`` replaced in ``_facets.html``, as the template had it.
+_FACET_VALUE_MACRO = r"""{% macro value_id(facet, value) -%}fv-{{ facet }}-{{ value|replace(' ', '_') }}{%- endmacro %}
+
+{% macro bar(count, peak) -%}
+<span class="facet-bar" aria-hidden="true"><span class="facet-bar-fill bar-{{ [1, (count / peak * 20)|round|int]|max if peak and count else 0 }}"></span></span>
+{%- endmacro %}
+
+{% macro facet_value(name, v, peak=none) -%}
+<li>
+  <button type="submit" form="search-form" id="{{ value_id(name, v.value) }}"
+          class="facet-link{% if v.selected %} is-selected{% endif %}{% if peak %} facet-hist{% endif %}"
+          name="{% if v.selected %}drop.{% endif %}{{ v.param }}" value="{{ v.value }}"
+          aria-pressed="{{ 'true' if v.selected else 'false' }}">
+    <span class="facet-check" aria-hidden="true"></span>
+    <span class="facet-value">{{ v.shown if v.shown is defined else v.value }}</span>
+    {%- if peak %}{{ bar(v.count, peak) }}{% endif %}
+    <span class="facet-count">{{ v.count }}<span class="visually-hidden"> 篇</span></span>
+    {%- if v.selected %}<span class="visually-hidden">（已选，点击取消）</span>{% endif %}
+  </button>
+  {%- if v.months %}
+  {% set month_peak = v.months|map(attribute='count')|max %}
+  <ul class="facet-values facet-months" aria-label="{{ v.value }} 年的月份">
+    {% for mv in v.months %}{{ facet_value('month', mv, month_peak) }}{% endfor %}
+  </ul>
+  {%- endif %}
+</li>
+{%- endmacro %}"""
+
+_VALUE_TEXT = st.text(alphabet=st.sampled_from('洛阳 <>&"\'ab1'), min_size=1, max_size=8)
+_MONTH = st.fixed_dictionaries({"value": _VALUE_TEXT, "count": st.integers(0, 500),
+                                "selected": st.booleans(), "param": st.just("month")})
+_VALUE = st.fixed_dictionaries(
+    {"value": _VALUE_TEXT, "count": st.integers(0, 10_000), "selected": st.booleans(),
+     "param": st.sampled_from(["city", "year", "f.author"])},
+    optional={"shown": _VALUE_TEXT, "months": st.lists(_MONTH, max_size=3)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["city", "year", "author"]), _VALUE,
+       st.one_of(st.none(), st.integers(1, 10_000)))
+def test_a_facet_button_is_what_the_macro_made(name, value, peak):
+    from jinja2 import Environment
+    from webui.facet_buttons import facet_button
+    macro = Environment(autoescape=True).from_string(_FACET_VALUE_MACRO)
+    assert facet_button(name, value, peak) == macro.module.facet_value(name, value, peak)

@@ -2,9 +2,11 @@
 
     python -m bench.load HOST PORT URLS.txt [--clients 16] [--seconds 30]
 
-Each client sends the next path of the list (round robin over all clients),
-waits for the whole response, and sends the next: a closed loop, so the load
-never exceeds what the server answers.  HTTP/1.1 with keep-alive, asyncio in
+Each client sends the next path of the list (the clients share it out, so
+each path is sent once; past its end the list starts over and the report
+counts those requests as ``repeats``), waits for the whole response, and
+sends the next: a closed loop, so the load never exceeds what the server
+answers.  HTTP/1.1 with keep-alive, asyncio in
 one thread (the server under test gets the rest of the machine).  A response
 other than 2xx, a reset connection or a malformed response counts as an error
 (the client reconnects).  Prints one JSON object: requests, errors (by
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import sys
 import time
@@ -91,24 +92,44 @@ async def _client(host, port, paths, deadline, latencies, errors):
         writer.close()
 
 
+class _Paths:
+    """The paths in order, then again from the start, counting the repeats."""
+
+    def __init__(self, paths: list[str]):
+        self.paths, self.sent = paths, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        path = self.paths[self.sent % len(self.paths)]
+        self.sent += 1
+        return path
+
+    @property
+    def repeats(self) -> int:
+        return max(0, self.sent - len(self.paths))
+
+
 async def _run(host, port, paths, clients, seconds):
     latencies: list[float] = []
     errors: Counter = Counter()
-    cycle = itertools.cycle(paths)
+    cycle = _Paths(paths)
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(*(_client(host, port, cycle, deadline, latencies, errors)
                            for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    return latencies, errors, elapsed
+    return latencies, errors, elapsed, cycle.repeats
 
 
 def run(host: str, port: int, paths: list[str], clients: int = 16, seconds: float = 30.0) -> dict:
-    latencies, errors, elapsed = asyncio.run(_run(host, port, paths, clients, seconds))
+    latencies, errors, elapsed, repeats = asyncio.run(_run(host, port, paths, clients, seconds))
     latencies.sort()
     return {
         "tool": "bench.load (asyncio)", "clients": clients, "seconds": round(elapsed, 3),
         "requests": len(latencies), "errors": sum(errors.values()), "error_kinds": dict(errors),
+        "repeats": repeats,
         "requests_per_second": round(len(latencies) / elapsed, 1) if elapsed else None,
         "latency_ms": {f"p{p}": (round(percentile(latencies, p), 2) if latencies else None)
                        for p in (50, 90, 99)},

@@ -11,7 +11,9 @@
    first answer.
 3. Server: ``python -m search serve`` (gunicorn, as ``make serve`` runs it)
    under a bounded load (wrk if installed, else ``bench.load``): 16 clients
-   for 30 s over the queries' API and HTML pages.
+   for 30 s over searches it has not seen, API and HTML pages in turns, each
+   sent once (``bench.server_load``); ``--baseline REF`` loads REF's code
+   too, on the same index, to give the ratio.
    Beside them, the fast peer (``bench.tantivy_peer``, ``--skip-tantivy``
    leaves it out; skipped when tantivy or rjieba is not installed): Tantivy
    with rjieba's words on the same records, its build and the same queries,
@@ -35,14 +37,11 @@ import os
 import platform
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -508,107 +507,13 @@ def measure_first_answer(py: str, index_dir: Path, query: str, runs: int) -> dic
             "min_seconds": round(min(times), 3), "max_seconds": round(max(times), 3)}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _paths(queries: list[dict]) -> list[str]:
-    """The API and HTML pages of every query, alternating."""
-    paths = []
-    for q in queries:
-        params = [("q", q["q"])]
-        for name, values in (q.get("filters") or {}).items():
-            key = "city" if name == "city" else f"f.{name}"
-            params += [(key, v) for v in values]
-        qs = urllib.parse.urlencode(params)
-        paths.append(f"/api/search?{qs}")
-        paths.append(f"/?{qs}")
-    return paths
-
-
-def _wrk(host, port, paths, clients, seconds, work: Path) -> dict | None:
-    wrk = shutil.which("wrk")
-    if not wrk:
-        return None
-    lua = work / "paths.lua"
-    quoted = ",\n".join(json.dumps(p) for p in paths)
-    lua.write_text(f"""
-local paths = {{ {quoted} }}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", paths[(n % #paths) + 1])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRKJSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"connect\\": %d, \\"read\\": %d, \\"write\\": %d, \\"status\\": %d, \\"timeout\\": %d, \\"p50\\": %f, \\"p90\\": %f, \\"p99\\": %f}}\\n",
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000))
-end
-""", encoding="utf-8")
-    threads = min(clients, os.cpu_count() or 1)
-    cmd = [wrk, "-t", str(threads), "-c", str(clients), "-d", f"{int(seconds)}s",
-           "--timeout", "10s", "-s", str(lua), f"http://{host}:{port}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk gave no summary: {out.stdout[-2000:]} {out.stderr[-2000:]}")
-    d = json.loads(line[len("WRKJSON "):])
-    errors = {k: d[k] for k in ("connect", "read", "write", "status", "timeout") if d[k]}
-    secs = d["duration_us"] / 1e6
-    return {"tool": f"wrk ({threads} threads)", "command": shlex.join(["wrk"] + cmd[1:]),
-            "clients": clients, "seconds": round(secs, 3), "requests": d["requests"],
-            "errors": sum(errors.values()), "error_kinds": errors,
-            "requests_per_second": round(d["requests"] / secs, 1),
-            "latency_ms": {"p50": round(d["p50"], 2), "p90": round(d["p90"], 2),
-                           "p99": round(d["p99"], 2)}}
-
-
-def measure_server(py: str, index_dir: Path, queries: list[dict], clients: int,
-                   seconds: float, work: Path, tool: str = "auto") -> dict:
-    port = _free_port()
-    host = "127.0.0.1"
-    cmd = [py, "-m", "search", "serve", "--index", str(index_dir), "--host", host,
-           "--port", str(port)]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{host}:{port}/api/search?q=test", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start: {server.stderr.read()[-2000:]}")
-                time.sleep(0.2)
-        paths = _paths(queries)
-        # One pass over every page first, so the load measures a warm server.
-        for path in paths[: min(len(paths), 40)]:
-            try:
-                urllib.request.urlopen(f"http://{host}:{port}{path}", timeout=30).read()
-            except OSError:
-                pass
-        with TreeMemory(server.pid, interval=0.5) as mem:
-            result = _wrk(host, port, paths, clients, seconds, work) if tool in ("auto", "wrk") \
-                else None
-            if result is None:
-                from bench.load import run as load_run
-                result = load_run(host, port, paths, clients, seconds)
-                result["command"] = (f"python -m bench.load {host} PORT PATHS --clients {clients} "
-                                     f"--seconds {seconds:g}")
-            mem.sample()
-        result["server_command"] = shlex.join(["python"] + cmd[1:]).replace(str(port), "PORT")
-        result["pages"] = f"{len(paths)} paths: /api/search?... and /?... for each query"
-        result["server_memory"] = mem.to_dict() | {"rss_mb_at_end": round(mem.last_rss_kb / 1024, 1)}
-        return result
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+def measure_server(index_dir: Path, clients: int, seconds: float, tool: str = "auto",
+                   baseline: str | None = None, queries: str | None = None, say=None) -> dict:
+    """``bench.server_load``: the server loaded with searches it has not seen, each
+    sent once; with ``baseline`` (a commit) that commit's code too, interleaved."""
+    from bench.server_load import measure
+    return measure(index_dir, baseline=baseline, rounds=1, clients=clients, seconds=seconds,
+                   queries=queries, tool=tool, sample=50 if baseline else 0, say=say)
 
 
 # ---------------------------------------------------------------------------
@@ -697,18 +602,10 @@ def render(results: dict) -> str:
         f"median of {fa['runs']}): **{fa['median_seconds']} s** (min {fa['min_seconds']}, max {fa['max_seconds']}).",
         "", "Commands:", "", f"* `{q['command']}`", f"* `{fa['command']}`",
         ""] + render_tantivy(results) + [
-        "### Server", "",
-        f"`{s['server_command']}` on loopback, loaded by {s['tool']}: {s['clients']} clients, "
-        f"{s['seconds']} s, {s['pages']}.", "",
-        "| requests/s | p50 | p90 | p99 | requests | errors | server memory (peak RSS / PSS) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {s['requests_per_second']} | {s['latency_ms']['p50']} ms | {s['latency_ms'].get('p90')} ms "
-        f"| {s['latency_ms']['p99']} ms | {s['requests']:,} | {s['errors']} "
-        f"| {s['server_memory']['peak_rss_mb']} MB / {s['server_memory'].get('peak_pss_mb')} MB |", "",
+        "### Server", "", render_server(s), "",
         "RSS adds up each process's pages, those the processes share (loaded before "
         "`serve` forks them) once per process; PSS divides shared pages among the processes "
-        "sharing them, so it sums to the memory the server takes.", "",
-        f"Load command: `{s.get('command')}`.", ""]
+        "sharing them, so it sums to the memory the server takes.", ""]
     if results.get("live"):
         from bench.live import render as render_live
         lines += [render_live(results["live"]), ""]
@@ -720,6 +617,11 @@ def render(results: dict) -> str:
         lines.append(f"| {row['goal']} | {row['measured']} | {row['met']} |")
     lines += ["", END]
     return "\n".join(lines)
+
+
+def render_server(s: dict) -> str:
+    from bench.server_load import render
+    return render(s)
 
 
 def goals(results: dict) -> list[dict]:
@@ -783,6 +685,9 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=30.0, help="server load duration")
     p.add_argument("--load-tool", choices=["auto", "wrk", "python"], default="auto")
+    p.add_argument("--baseline", default=None, metavar="REF",
+                   help="also load the server with the code of commit REF, to compare "
+                        "(bench.server_load); default: none")
     p.add_argument("--skip-tantivy", action="store_true",
                    help="leave out the Tantivy + rjieba peer (bench.tantivy_peer)")
     p.add_argument("--skip-live", action="store_true",
@@ -851,9 +756,11 @@ def main(argv=None) -> int:
                 f"warm p50 {t['queries']['warm']['p50']} ms; this project / Tantivy: "
                 + ", ".join(f"{k.replace(' / Tantivy', '')} {v}"
                             for k, v in results["tantivy_ratios"].items()))
-        say(f"server: {args.clients} clients, {args.seconds:g} s")
-        results["server"] = s = measure_server(py, index_dir, queries, args.clients, args.seconds,
-                                               work, args.load_tool)
+        say(f"server: {args.clients} clients, {args.seconds:g} s"
+            + (f", beside {args.baseline}'s code" if args.baseline else ""))
+        results["server"] = s = measure_server(
+            index_dir, args.clients, args.seconds, args.load_tool, baseline=args.baseline,
+            queries=None if args.corpus is None else "from-index", say=say)
         say(f"  {s['requests_per_second']} requests/s, {s['errors']} errors, "
             f"p99 {s['latency_ms']['p99']} ms, server {s['server_memory']['peak_rss_mb']} MB")
         if not args.skip_live:

@@ -16,9 +16,10 @@ import ntpath
 import os
 import posixpath
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from search.text.script import to_simplified, to_traditional
+from search.text.script import _DICT_DIR, to_simplified, to_traditional
 
 FILE_TYPES = {
     ".txt": "文本", ".md": "Markdown", ".markdown": "Markdown", ".html": "网页", ".htm": "网页",
@@ -70,7 +71,28 @@ def _region(fields: dict, path: str) -> str | None:
 
 def text_script(text: str) -> str | None:
     """``"繁体"`` or ``"简体"`` as most of ``text``'s characters that differ
-    between the scripts are written, or None when none do."""
+    between the scripts are written, or None when none do.
+
+    The same answer as ``text_script_reference``, whose conversion to
+    traditional (OpenCC's ``s2t``, in Python) cost more than the rest of a
+    results page: the characters ``s2t`` can change bound how many it does
+    change, and the conversion runs only when the bounds leave the answer open."""
+    traditional = _changed_by_simplifying(text)
+    may_change, must_change, length_risk = _s2t_bounds()
+    if not length_risk.isdisjoint(text):
+        return text_script_reference(text)
+    upper = sum(map(may_change.__contains__, text))
+    if traditional > upper:
+        return "繁体"
+    if upper == 0:
+        return None             # neither conversion changes anything
+    if traditional < sum(map(must_change.__contains__, text)):
+        return "简体"
+    return text_script_reference(text)
+
+
+def text_script_reference(text: str) -> str | None:
+    """``text_script`` by converting ``text`` both ways and counting what changed."""
     simp = to_simplified(text)
     trad = to_traditional(text)
     traditional = sum(a != b for a, b in zip(text, simp)) if len(simp) == len(text) else 0
@@ -78,6 +100,41 @@ def text_script(text: str) -> str | None:
     if traditional == simplified:
         return None
     return "繁体" if traditional > simplified else "简体"
+
+
+def _changed_by_simplifying(text: str) -> int:
+    simp = to_simplified(text)
+    return sum(map(str.__ne__, text, simp)) if len(simp) == len(text) else 0
+
+
+@lru_cache(maxsize=1)
+def _s2t_bounds() -> tuple[frozenset, frozenset, frozenset]:
+    """What OpenCC's ``s2t`` dictionaries say about single characters:
+    those some entry changes, those every entry holding them changes (and
+    that the character table holds, so that they are always matched), and
+    those of an entry that changes the text's length (where counting by
+    position stops meaning anything)."""
+    def entries(name):
+        with open(_DICT_DIR / name, encoding="utf-8") as fh:
+            for line in fh:
+                key, _, values = line.rstrip("\n").partition("\t")
+                if key and values:
+                    yield key, values.split(" ")[0]
+    chars = dict(entries("STCharacters.txt"))
+    phrases = dict(entries("STPhrases.txt"))
+    length_risk = frozenset(c for table in (chars, phrases) for key, value in table.items()
+                            if len(key) != len(value) for c in key)
+    changes, stays = set(), set()
+    for table in (chars, phrases):
+        for key, value in table.items():
+            if len(key) == len(value):
+                for c, v in zip(key, value):
+                    (stays if c == v else changes).add(c)
+    may_change = frozenset(changes)
+    # A character no entry keeps as it is changes wherever it is matched, and
+    # every character of the character table is matched by one entry or another.
+    must_change = frozenset(c for c in changes - stays if c in chars)
+    return may_change, must_change, length_risk
 
 
 def hit_origin(hit) -> list[dict]:

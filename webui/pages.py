@@ -379,3 +379,5 @@ def register_template_helpers(app) -> None:
         return str(value)
 
     app.jinja_env.globals.update(SORT_LABELS=SORT_LABELS, SCRIPT_LABELS=SCRIPT_LABELS)
+    from .facet_buttons import facet_button
+    app.jinja_env.globals["facet_button"] = facet_button

@@ -1,0 +1,94 @@
+"""What makes a results page fast keeps it the same page: warming up, the
+live link read in two system calls, the stage timings of bench.queries."""
+
+import json
+import shutil
+
+import pytest
+
+from bench import queries as bench_queries
+from search import IndexDamaged, build_index, open_index
+from search.store import vocabulary
+from search.store.layout import live_generation
+from search.text import segment
+from tests.helpers import ids, write_jsonl
+
+POEMS = [
+    {"id": "p1", "title": "靜夜思", "text": "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",
+     "author": "李白", "city": "洛陽", "date": "0726-01-01"},
+    {"id": "p2", "title": "春晓", "text": "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。",
+     "author": "孟浩然", "city": "襄阳", "date": "0720-03-01"},
+    {"id": "p3", "title": "洛阳道", "text": "洛阳城里见秋风，欲作家书意万重。明月照人归。",
+     "author": "张籍", "city": "洛阳", "date": "0800-09-01"},
+]
+
+
+def _build(root, records):
+    write_jsonl(root / "poems.jsonl", records)
+    report = build_index([root / "poems.jsonl"], root / "index")
+    assert report.ok and report.indexed == len(records)
+    return root / "index"
+
+
+@pytest.fixture
+def index_dir(tmp_path):
+    return _build(tmp_path, POEMS)
+
+
+def _page(res) -> dict:
+    page = res.to_dict()
+    page.pop("elapsed_ms")
+    return page
+
+
+def test_warm_up_loads_what_queries_need_and_answers_the_same(index_dir):
+    cold, warm = open_index(index_dir), open_index(index_dir)
+    seconds = warm.warm_up()
+    assert seconds > 0
+    # The vocabulary is there without waiting, and the segmenter's route is ready.
+    assert vocabulary.vocabulary(warm._current(), timeout=0) is not None
+    state = segment._cut_state()
+    assert state.router is not None or not state._router_wanted
+    for q in ("明月", "洛陽", "luoyang", "落阳", "明月 -霜"):
+        assert _page(warm.search(q)) == _page(cold.search(q)), q
+    assert set(ids(warm.search("明月"))) == {"p1", "p3"}
+
+
+def test_a_rebuilt_index_is_seen_by_an_open_one(tmp_path):
+    index_dir = _build(tmp_path, POEMS)
+    ix = open_index(index_dir)
+    before = live_generation(index_dir)
+    assert ix.search("春眠").total == 1
+    _build(tmp_path, [POEMS[0], POEMS[2]])
+    assert live_generation(index_dir) != before
+    assert ix.search("春眠").total == 0
+    assert ix.stats()["documents"] == 2
+
+
+def test_an_open_index_whose_generation_is_removed_says_it_is_damaged(index_dir):
+    ix = open_index(index_dir)
+    assert ix.search("明月").total == 2
+    gen = live_generation(index_dir)
+    shutil.rmtree(gen)
+    with pytest.raises(IndexDamaged, match=f"names the generation {gen.name}, which does not exist"):
+        ix.search("明月")
+
+
+def test_bench_queries_times_each_stage_of_each_search(index_dir, tmp_path, capsys):
+    qfile = tmp_path / "queries.jsonl"
+    qs = [{"qid": "w1", "kind": "word", "q": "明月", "filters": {}},
+          {"qid": "f1", "kind": "filtered", "q": "明月", "filters": {"city": "洛阳"}},
+          {"qid": "b1", "kind": "browse", "q": "", "filters": {"author": "李白"}}]
+    write_jsonl(qfile, qs)
+    assert bench_queries.main([str(index_dir), str(qfile), "--rounds", "2", "--stages"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["open_seconds"] >= out["warm_up_seconds"] > 0
+    rows = {r["qid"]: r for r in out["queries"]}
+    assert [rows[q]["total"] for q in ("w1", "f1", "b1")] == [2, 2, 1]
+    for row in rows.values():
+        assert len(row["stages"]) == len(row["ms"]) == 2
+        for ms, stages in zip(row["ms"], row["stages"]):
+            assert {"plan", "match", "facets", "rank", "hits", "other"} <= set(stages)
+            assert sum(stages.values()) == pytest.approx(ms)
+            assert all(v >= 0 for k, v in stages.items() if k != "other")
+    assert "filters" in rows["f1"]["stages"][0] and "filters" not in rows["w1"]["stages"][0]

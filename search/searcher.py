@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -275,7 +277,7 @@ class SearchIndex:
         plan_used = matches.plan_used
         full = docsets.intersection([filtered, matches.full]) if plan_used.concepts else None
         lacking = matches.lacking([d for d, _ in page_hits]) or [None] * len(page_hits)
-        hits = [self._hit(searcher, d, score, plan_used, snippet_count, lacks)
+        hits = [self._hit(gen, searcher, d, score, plan_used, snippet_count, lacks)
                 for (d, score), lacks in zip(page_hits, lacking)]
         for name, values in selected.items():
             totals = gen.facet_table(self._field(name)).totals
@@ -458,8 +460,8 @@ class SearchIndex:
         # The query's errors are told before the filters'.
         return plan.with_filters(self._normalise_filters(gen, city, year, filters))
 
-    def _hit(self, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
-        stored = searcher.stored_fields(docnum)
+    def _hit(self, gen, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
+        stored = _kept_documents(gen).stored_fields(searcher, docnum)
         title, body = stored.get("title", ""), stored.get("body", "")
         text = f"{title}\n{body}"
         # Converted once for the whole hit: the script's conversion keeps
@@ -476,6 +478,59 @@ class SearchIndex:
             city_forms=stored.get("city_forms") or {}, fields=stored.get("extra") or {},
             match=None if lacking is None else "partial" if lacking else "full",
             missing=missing_words(lacking, text, norm) if lacking else [])
+
+
+class _KeptDocuments:
+    """A generation's stored fields of the documents results pages showed
+    last, up to ``KEEP_DOCUMENT_CHARS`` characters of their text (none of
+    over ``KEEP_ONE_DOCUMENT_CHARS``): reading
+    one from the index (a seek, zlib, unpickling) costs more than finding
+    the query's words in it, and the best documents of one query are often
+    among those of the next.  The fields are the index's, the same for every
+    query: read-only, as a ``Hit`` hands them out."""
+
+    def __init__(self):
+        self._kept: OrderedDict[int, dict] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def stored_fields(self, searcher, docnum: int) -> dict:
+        with self._lock:
+            stored = self._kept.get(docnum)
+            if stored is not None:
+                self._kept.move_to_end(docnum)
+                return stored
+        stored = searcher.stored_fields(docnum)
+        size = _text_size(stored)
+        if size > KEEP_ONE_DOCUMENT_CHARS:
+            return stored
+        with self._lock:
+            if docnum not in self._kept:
+                self._kept[docnum] = stored
+                self._chars += size
+                while self._chars > KEEP_DOCUMENT_CHARS:
+                    _, gone = self._kept.popitem(last=False)
+                    self._chars -= _text_size(gone)
+        return stored
+
+
+KEEP_DOCUMENT_CHARS = 8_000_000
+KEEP_ONE_DOCUMENT_CHARS = 100_000
+_kept_by_generation: "weakref.WeakKeyDictionary[_Generation, _KeptDocuments]" = \
+    weakref.WeakKeyDictionary()
+_kept_lock = threading.Lock()
+
+
+def _kept_documents(gen: _Generation) -> _KeptDocuments:
+    kept = _kept_by_generation.get(gen)
+    if kept is None:
+        with _kept_lock:
+            kept = _kept_by_generation.setdefault(gen, _KeptDocuments())
+    return kept
+
+
+def _text_size(stored: dict) -> int:
+    return 64 + sum(len(v) for v in stored.values() if isinstance(v, str))
 
 
 # ``warm_up``: how long it waits for a vocabulary that is built rather than

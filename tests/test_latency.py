@@ -92,3 +92,34 @@ def test_bench_queries_times_each_stage_of_each_search(index_dir, tmp_path, caps
             assert sum(stages.values()) == pytest.approx(ms)
             assert all(v >= 0 for k, v in stages.items() if k != "other")
     assert "filters" in rows["f1"]["stages"][0] and "filters" not in rows["w1"]["stages"][0]
+
+
+def test_kept_segmentations_are_jiebas_and_each_caller_gets_its_own_list():
+    text = "我来到北京清华大学"
+    first = segment.segment(text)
+    assert first == segment.segment_reference(text)
+    first.append(("乱", 0, 1, False))
+    assert segment.segment(text) == segment.segment_reference(text)
+    grams = segment.char_grams(text)
+    grams.clear()
+    assert [g for g, _s, _e in segment.char_grams(text)] == [
+        text[i:i + 2] for i in range(len(text) - 1)]
+
+
+def test_kept_documents_stay_within_their_bound_and_show_the_same_hits(index_dir, monkeypatch):
+    import search.searcher as searcher
+    sizes = sorted(searcher._text_size(ix_doc) for ix_doc in _stored(index_dir))
+    monkeypatch.setattr(searcher, "KEEP_DOCUMENT_CHARS", sizes[0] + sizes[1])
+    ix = open_index(index_dir)
+    pages = [_page(ix.search(q)) for q in ("明月", "春眠", "洛阳", "明月")]
+    kept = searcher._kept_documents(ix._current())
+    assert 0 < kept._chars <= searcher.KEEP_DOCUMENT_CHARS
+    assert 1 <= len(kept._kept) <= 2
+    fresh = open_index(index_dir)
+    monkeypatch.setattr(searcher, "KEEP_ONE_DOCUMENT_CHARS", 0)
+    assert [_page(fresh.search(q)) for q in ("明月", "春眠", "洛阳", "明月")] == pages
+
+
+def _stored(index_dir):
+    searcher = open_index(index_dir)._current().searcher()
+    return [searcher.stored_fields(d) for d in range(len(POEMS))]

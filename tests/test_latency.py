@@ -123,3 +123,19 @@ def test_kept_documents_stay_within_their_bound_and_show_the_same_hits(index_dir
 def _stored(index_dir):
     searcher = open_index(index_dir)._current().searcher()
     return [searcher.stored_fields(d) for d in range(len(POEMS))]
+
+
+@pytest.mark.parametrize("marks_per_lookup", [0, 16, 10_000])
+def test_set_membership_is_the_same_by_marks_and_by_binary_search(monkeypatch, marks_per_lookup):
+    import numpy as np
+    from search.store import docsets
+    monkeypatch.setattr(docsets, "MARKS_PER_LOOKUP", marks_per_lookup)
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        span = int(rng.integers(1, 5000))
+        docs = np.unique(rng.integers(0, span, int(rng.integers(1, 3000))))
+        ids = rng.integers(0, span + 50, int(rng.integers(1, 3000)))
+        assert (docsets.within(ids, docs) == np.isin(ids, docs)).all()
+        other = np.unique(rng.integers(0, span, int(rng.integers(1, 3000))))
+        assert (docsets.intersection([docs, other]) == np.intersect1d(docs, other)).all()
+        assert (docsets.minus(docs, other) == np.setdiff1d(docs, other)).all()

@@ -45,10 +45,8 @@ def test_warm_up_loads_what_queries_need_and_answers_the_same(index_dir):
     cold, warm = open_index(index_dir), open_index(index_dir)
     seconds = warm.warm_up()
     assert seconds > 0
-    # The vocabulary is there without waiting, and the segmenter's route is ready.
+    # The vocabulary is there without waiting.
     assert vocabulary.vocabulary(warm._current(), timeout=0) is not None
-    state = segment._cut_state()
-    assert state.router is not None or not state._router_wanted
     for q in ("明月", "洛陽", "luoyang", "落阳", "明月 -霜"):
         assert _page(warm.search(q)) == _page(cold.search(q)), q
     assert set(ids(warm.search("明月"))) == {"p1", "p3"}

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +33,14 @@ from .query.concepts import missing_words
 from .query.plan import QueryPlan, plan_query
 from .rank.dateorder import by_date
 from .rank.matching import match, rank_matches
-from .results.highlight import highlight, snippets
+from .results.highlight import highlight, simplified, snippets
 from .results.model import DocumentView, Hit, SearchResults
 from .results.rendering import article_html
 from .store import checksums, docsets, facet_types, integrity, merging
 from .store.merging import MergeReport
 from .store.writing import DEFAULT_WAIT, IndexWriter
 from .store.generation import _Generation
-from .store.layout import live_generation
+from .store.layout import CURRENT, live_generation
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -80,9 +82,28 @@ class SearchIndex:
         self.hidden_facets = frozenset(_as_values(hide_facets))
         self._lock = threading.Lock()
         self._gen: _Generation | None = None
+        self._link = str(self.path / CURRENT)
+        # The ``current`` link's text, the folder it named when last resolved
+        # and that folder's generation.
+        self._seen_link: tuple[str, str, _Generation] | None = None
         self._current()
 
     def _current(self) -> _Generation:
+        # Asked on every call: the ``current`` link read as it stands, and
+        # its folder still there, tell an unchanged index from a rebuilt one
+        # in two system calls, where resolving the path takes a dozen.
+        seen = self._seen_link
+        if seen is not None:
+            link_text, target_text, gen = seen
+            try:
+                if os.readlink(self._link) == link_text and os.path.isdir(target_text):
+                    return gen
+            except OSError:
+                pass
+        try:
+            link_text = os.readlink(self._link)
+        except OSError:
+            link_text = None
         target = live_generation(self.path)
         if target is None:
             _, broken = integrity.live_target(self.path)
@@ -95,6 +116,7 @@ class SearchIndex:
                 if self._gen is None or self._gen.path != target:
                     self._gen = _Generation(target, previous=self._gen)
                 gen = self._gen
+        self._seen_link = (link_text, str(target), gen) if link_text is not None else None
         return gen
 
     # -- public API ---------------------------------------------------------
@@ -255,7 +277,7 @@ class SearchIndex:
         plan_used = matches.plan_used
         full = docsets.intersection([filtered, matches.full]) if plan_used.concepts else None
         lacking = matches.lacking([d for d, _ in page_hits]) or [None] * len(page_hits)
-        hits = [self._hit(searcher, d, score, plan_used, snippet_count, lacks)
+        hits = [self._hit(gen, searcher, d, score, plan_used, snippet_count, lacks)
                 for (d, score), lacks in zip(page_hits, lacking)]
         for name, values in selected.items():
             totals = gen.facet_table(self._field(name)).totals
@@ -320,6 +342,35 @@ class SearchIndex:
         query and the texts to highlight, the selected filters."""
         gen = self._current()
         return self._plan(gen, q, city, year, filters)
+
+    def warm_up(self) -> float:
+        """Load now what queries otherwise load on first use, and return the
+        seconds it took: the segmenter's dictionaries (jieba, rjieba's route),
+        the script and pinyin tables, the index's facet tables, date keys,
+        length norms and vocabulary, and the modules the query path imports
+        late.  A server calls it before answering; a process asking one query
+        need not.  The index's files are read ahead into the page cache in
+        the background (the kernel's), so a term's postings are not first
+        read from disk by a query."""
+        started = time.perf_counter()
+        import numpy.ma  # noqa: F401 - numpy's set operations import it on their first call
+        from .store.vocabulary import titles, vocabulary
+        from .text import pinyin, segment
+        gen = self._current()
+        _read_ahead(gen.path)
+        segment.prepare_router()
+        pinyin.warm()
+        gen.date_keys()
+        vocabulary(gen, timeout=WARM_UP_WAIT)
+        titles(gen, timeout=WARM_UP_WAIT)
+        # Through the whole query path once: a word, pinyin, a homophone
+        # slip, a filter and a sort, each with what its stage loads late.
+        self.search(WARM_UP_QUERY)
+        self.search(WARM_UP_QUERY, sort="newest", filters={
+            name: [next(iter(gen.facet_table(self._field(name)).totals), "")]
+            for name in self._shown_facets(gen, {})[:1]})
+        self.suggest("luo")
+        return time.perf_counter() - started
 
     # -- the pieces -----------------------------------------------------------
 
@@ -409,18 +460,101 @@ class SearchIndex:
         # The query's errors are told before the filters'.
         return plan.with_filters(self._normalise_filters(gen, city, year, filters))
 
-    def _hit(self, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
-        stored = searcher.stored_fields(docnum)
+    def _hit(self, gen, searcher, docnum, score, plan, snippet_count, lacking=None) -> Hit:
+        stored = _kept_documents(gen).stored_fields(searcher, docnum)
         title, body = stored.get("title", ""), stored.get("body", "")
-        needles = plan.needles_in(f"{title}\n{body}")
-        frags = snippets(body, needles, count=snippet_count)
+        text = f"{title}\n{body}"
+        # Converted once for the whole hit: the script's conversion keeps
+        # offsets and never joins characters across the line break, so the
+        # title's and the body's are slices of it.
+        norm = simplified(text)
+        needles = plan.needles_in(text, norm)
+        frags = snippets(body, needles, count=snippet_count, normalised=norm[len(title) + 1:])
         return Hit(
-            id=stored["id"], title=title, title_html=highlight(title, needles),
+            id=stored["id"], title=title,
+            title_html=highlight(title, needles, norm[:len(title)]),
             score=score, date=stored.get("date"), cities=_as_values(stored.get("city")),
             snippet=" ".join(frags[:1]), snippets=frags, source=stored.get("source", ""),
             city_forms=stored.get("city_forms") or {}, fields=stored.get("extra") or {},
             match=None if lacking is None else "partial" if lacking else "full",
-            missing=missing_words(lacking, f"{title}\n{body}") if lacking else [])
+            missing=missing_words(lacking, text, norm) if lacking else [])
+
+
+class _KeptDocuments:
+    """A generation's stored fields of the documents results pages showed
+    last, up to ``KEEP_DOCUMENT_CHARS`` characters of their text (none of
+    over ``KEEP_ONE_DOCUMENT_CHARS``): reading
+    one from the index (a seek, zlib, unpickling) costs more than finding
+    the query's words in it, and the best documents of one query are often
+    among those of the next.  The fields are the index's, the same for every
+    query: read-only, as a ``Hit`` hands them out."""
+
+    def __init__(self):
+        self._kept: OrderedDict[int, dict] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def stored_fields(self, searcher, docnum: int) -> dict:
+        with self._lock:
+            stored = self._kept.get(docnum)
+            if stored is not None:
+                self._kept.move_to_end(docnum)
+                return stored
+        stored = searcher.stored_fields(docnum)
+        size = _text_size(stored)
+        if size > KEEP_ONE_DOCUMENT_CHARS:
+            return stored
+        with self._lock:
+            if docnum not in self._kept:
+                self._kept[docnum] = stored
+                self._chars += size
+                while self._chars > KEEP_DOCUMENT_CHARS:
+                    _, gone = self._kept.popitem(last=False)
+                    self._chars -= _text_size(gone)
+        return stored
+
+
+KEEP_DOCUMENT_CHARS = 4_000_000
+KEEP_ONE_DOCUMENT_CHARS = 100_000
+_kept_by_generation: "weakref.WeakKeyDictionary[_Generation, _KeptDocuments]" = \
+    weakref.WeakKeyDictionary()
+_kept_lock = threading.Lock()
+
+
+def _kept_documents(gen: _Generation) -> _KeptDocuments:
+    kept = _kept_by_generation.get(gen)
+    if kept is None:
+        with _kept_lock:
+            kept = _kept_by_generation.setdefault(gen, _KeptDocuments())
+    return kept
+
+
+def _text_size(stored: dict) -> int:
+    return 64 + sum(len(v) for v in stored.values() if isinstance(v, str))
+
+
+# ``warm_up``: how long it waits for a vocabulary that is built rather than
+# read (an index saved without one), and the query it asks.
+WARM_UP_WAIT = 30.0
+WARM_UP_QUERY = "中文 luoyang 落阳"
+
+
+def _read_ahead(folder: Path) -> None:
+    """Ask the kernel to read the folder's files into the page cache, without waiting."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    for path in folder.iterdir():
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _coded(message: str, code: str) -> QueryError:

@@ -601,8 +601,7 @@ def _preload(index_dir) -> None:
     try:
         ix = open_index(index_dir)
         gen = ix._current()
-        ix.search("中文 luoyang 落阳")      # segmentation, pinyin, did-you-mean, facets, norms
-        ix.suggest("luo")
+        ix.warm_up()        # segmentation, pinyin, did-you-mean, facets, norms, vocabulary
         vocabulary.load(gen.path, gen.manifest.get("vocabulary_documents", gen.doc_count))
         gen.searcher().close()
     except IndexNotFound:

@@ -169,12 +169,13 @@ def needles_for(text: str, concepts: list[Concept]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def missing_words(lacking: list[Concept], text: str) -> list[str]:
+def missing_words(lacking: list[Concept], text: str, simplified: str | None = None) -> list[str]:
     """The query's words, as the reader typed them, that a document whose
     title and body are ``text`` lacks, of the concepts it does not hold: a
     word it holds some parts of is named by the parts it lacks (压缩 of
-    压缩文件, for a document with 文件)."""
-    norm = to_simplified(text).lower()
+    压缩文件, for a document with 文件); ``simplified``: ``to_simplified(text)``,
+    when the caller has it."""
+    norm = (to_simplified(text) if simplified is None else simplified).lower()
     out: list[str] = []
     for c in lacking:
         typed = c.typed or c.word

@@ -55,11 +55,14 @@ class QueryPlan:
         """The query whose documents are the matches (``whoosh_query`` ranks them)."""
         return self.admit_query if self.admit_query is not None else self.whoosh_query
 
-    def needles_in(self, text: str) -> list[str]:
-        """The texts to highlight in ``text`` (a document's title and body)."""
+    def needles_in(self, text: str, simplified: str | None = None) -> list[str]:
+        """The texts to highlight in ``text`` (a document's title and body;
+        ``simplified``: ``to_simplified(text)``, when the caller has it)."""
         if not any(c.parts or c.pieces for c in self.concepts):
             return self.needles         # every concept is held whole: nothing more to mark
-        extra = needles_for(to_simplified(text).lower(), self.concepts)
+        if simplified is None:
+            simplified = to_simplified(text)
+        extra = needles_for(simplified.lower(), self.concepts)
         return self.needles + [n for n in extra if n not in self.needles] if extra else self.needles
 
     @property

@@ -922,6 +922,14 @@ class _Phrase(_Node):
 # ---------------------------------------------------------------------------
 
 
+def _estimate_size(q, node, reader) -> int:
+    """``q.estimate_size(reader)``, the size Whoosh orders a tree's branches
+    by: a term's is its document frequency, which its postings read already."""
+    if type(q) is wq.Term and type(node) is _Leaf:
+        return node.postings.count
+    return q.estimate_size(reader)
+
+
 class _Ranker:
     def __init__(self, searcher, allowed, limit, deadline):
         w = searcher.weighting
@@ -989,7 +997,7 @@ class _Ranker:
             reader = seg.reader
             if cls is wq.And:
                 tree = make_weighted_tree(lambda a, b: _Intersection(a, b, neg), [
-                    (0 - s.estimate_size(reader), n) for s, n in zip(subs, nodes)])
+                    (0 - _estimate_size(s, n, reader), n) for s, n in zip(subs, nodes)])
             else:
                 if q.matcher_type != q.AUTO_MATCHER or q.scale:
                     raise _Unsupported
@@ -999,7 +1007,7 @@ class _Ranker:
                     self._check_boost(q.boost)
                     return _ArrayUnion(nodes, q.boost, scored, neg)
                 tree = make_weighted_tree(lambda a, b: _Union(a, b, neg), [
-                    (s.estimate_size(reader), n) for s, n in zip(subs, nodes)])
+                    (_estimate_size(s, n, reader), n) for s, n in zip(subs, nodes)])
             return self._wrap(tree, q.boost, neg)
         if cls is wq.AndMaybe:
             return _AndMaybe(self._node(q.a, seg, scored, neg),

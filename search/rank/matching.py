@@ -361,6 +361,11 @@ def memo_key(q: wq.Query, keys: dict) -> str:
     known = keys.get(id(q))
     if known is not None:
         return known[1]
+    if type(q) is wq.Term:
+        # Its repr, without Whoosh's Python-level __repr__.
+        key = f"Term:{q.fieldname!r},{q.text!r}^{q.boost!r}"
+        keys[id(q)] = (q, key)
+        return key
     children = list(q.children())
     if children:
         # What else tells two such queries apart (a span's slop, say).

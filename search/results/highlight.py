@@ -91,9 +91,16 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     return "".join(out)
 
 
-def highlight(text: str, needles: list[str]) -> str:
-    """The whole text, escaped, with every match marked."""
-    return mark(text, find_spans(text, needles))
+def highlight(text: str, needles: list[str], normalised: str | None = None) -> str:
+    """The whole text, escaped, with every match marked (``normalised``: the
+    text in simplified script, when the caller has it)."""
+    return mark(text, find_spans(text, needles, normalised))
+
+
+def simplified(text: str) -> str:
+    """``to_simplified(text)``, remembered for longer texts (the documents
+    on results pages come back query after query)."""
+    return _simplified(text)
 
 
 MAX_WINDOW_STARTS = 200
@@ -119,14 +126,16 @@ def _best_window(text: str, spans, width: int) -> tuple[int, int, int]:
     return best
 
 
-def snippets(text: str, needles: list[str], width: int = 120, count: int = 2) -> list[str]:
+def snippets(text: str, needles: list[str], width: int = 120, count: int = 2,
+             normalised: str | None = None) -> list[str]:
     """Up to ``count`` escaped fragments of about ``width`` characters around matches.
 
     Without any match, the opening of the text (a document can match on its
-    title or metadata only).
+    title or metadata only).  ``normalised``: the text in simplified script,
+    when the caller has it.
     """
     text = text or ""
-    spans = find_spans(text, needles)
+    spans = find_spans(text, needles, normalised)
     if not spans:
         end = min(len(text), width)
         return [escape(text[:end]) + ("…" if end < len(text) else "")] if text else []

@@ -34,9 +34,26 @@ def within(ids: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """Whether each of ``ids`` (any order) is in the set ``docs``."""
     if not len(docs) or not len(ids):
         return np.zeros(len(ids), bool)
+    top = int(docs[-1])
+    if top < MARKS_PER_LOOKUP * len(ids) * int(len(docs)).bit_length():
+        # Many look-ups: marking the set in an array as long as its greatest
+        # number costs less than a binary search for each (a question's
+        # matches and its concepts' are tens of thousands of documents).
+        marks = np.zeros(top + 1, bool)
+        marks[docs] = True
+        if int(ids.max()) <= top:
+            return marks[ids]
+        found = np.zeros(len(ids), bool)
+        low = ids <= top
+        found[low] = marks[ids[low]]
+        return found
     pos = np.searchsorted(docs, ids)
     np.minimum(pos, len(docs) - 1, out=pos)
     return docs[pos] == ids
+
+
+# How many array elements marking may cost per step of one binary search.
+MARKS_PER_LOOKUP = 16
 
 
 def union(parts: list[np.ndarray], doc_count: int) -> np.ndarray:

@@ -118,8 +118,8 @@ class FacetTable:
         else:
             order = np.array(sorted(found.tolist(), key=lambda i: (-counts[i], self.values[i])),
                              dtype=np.int64)
-        shown = order[:limit].tolist()
-        out = [(self.values[i], int(counts[i])) for i in shown]
+        shown = order[:limit]
+        out = list(zip(map(self.values.__getitem__, shown.tolist()), counts[shown].tolist()))
         listed = {v for v, _ in out}
         extra = 0
         for v in dict.fromkeys(always):

@@ -511,7 +511,29 @@ def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
     longer word, exactly as jieba's search mode finds them.  Non-word runs
     (spaces, punctuation) are dropped.
     """
-    return list(iter_segment(normalised))
+    if len(normalised) > KEEP_TEXT_CHARS:
+        return list(iter_segment(normalised))
+    state = _cut_state()
+    kept = _kept.get(state)
+    if kept is None:
+        kept = {}
+        _kept.clear()           # a dictionary replaced: its words are gone
+        _kept[state] = kept
+    got = kept.get(normalised)
+    if got is None:
+        if len(kept) >= KEEP_TEXTS:
+            kept.clear()
+        got = kept[normalised] = tuple(iter_segment(normalised))
+    return list(got)
+
+
+# A query's words are segmented several times in planning it (its words,
+# concepts, expansions, the suggestions), and queries share their words:
+# the words of short texts are kept, per jieba dictionary, up to this many
+# texts (a few MB).
+KEEP_TEXT_CHARS = 32
+KEEP_TEXTS = 20_000
+_kept: dict = {}
 
 
 def iter_segment(normalised: str) -> Iterator[tuple[str, int, int, bool]]:
@@ -552,7 +574,17 @@ def segment_reference(normalised: str) -> list[tuple[str, int, int, bool]]:
 
 def char_grams(normalised: str) -> list[tuple[str, int, int]]:
     """Overlapping Han bigrams and whole Latin/digit words, in order."""
-    return list(iter_char_grams(normalised))
+    if len(normalised) > KEEP_TEXT_CHARS:
+        return list(iter_char_grams(normalised))
+    got = _kept_grams.get(normalised)
+    if got is None:
+        if len(_kept_grams) >= KEEP_TEXTS:
+            _kept_grams.clear()
+        got = _kept_grams[normalised] = tuple(iter_char_grams(normalised))
+    return list(got)
+
+
+_kept_grams: dict = {}
 
 
 def iter_char_grams(normalised: str) -> Iterator[tuple[str, int, int]]:

@@ -21,7 +21,7 @@ def test_term_table_parts_add_up_to_the_files(seed_index):
         singles = Counter(field for field, text in reader.all_terms()
                           if reader.doc_frequency(field, text) == 1)
     tables = fields.pop("(tables)")
-    trm = sum(p.stat().st_size for p in generation.glob("*.trm"))
+    trm = sum(p.stat().st_size for ext in ("*.trm", "*.trb") for p in generation.glob(ext))
     entries = sum(v for parts in fields.values() for k, v in parts.items()
                   if k not in ("terms", "single", "postings"))
     assert entries + sum(tables.values()) == trm

@@ -515,14 +515,14 @@ class Block:
             ti.set_extent(self.pst_offsets[i], self.pst_lengths[i])
         return ti
 
-    def min_max_ids(self, i: int) -> tuple[int, int, bool]:
-        """The first and last document of entry ``i`` and whether its
-        postings are inlined (without decoding them)."""
+    def _head(self, i: int) -> tuple[int, int, int]:
+        """Entry ``i``'s flags, first document, and where what follows it starts."""
         data = self.data
         flags, pos = _get(data, self.info_starts[i])
-        if ((flags >> _WEIGHT_SHIFT) & 3) == _W_WHOLE:
+        kind = (flags >> _WEIGHT_SHIFT) & 3
+        if kind == _W_WHOLE:
             _, pos = _get(data, pos)
-        elif ((flags >> _WEIGHT_SHIFT) & 3) == _W_F32:
+        elif kind == _W_F32:
             pos += 4
         pos += 2
         if flags & _MAXWEIGHT_F32:
@@ -530,13 +530,65 @@ class Block:
         else:
             _, pos = _get(data, pos)
         minid, pos = _get(data, pos)
+        return flags, minid, pos
+
+    def min_max_ids(self, i: int) -> tuple[int, int, bool]:
+        """The first and last document of entry ``i`` and whether its
+        postings are inlined (without decoding them)."""
+        flags, minid, pos = self._head(i)
         if self.dfs[i] == 1:
             return minid, minid, bool(flags & _INLINED)
         if flags & _INLINED:
-            ids, _ = _ids(data, pos, minid, self.dfs[i])
+            ids, _ = _ids(self.data, pos, minid, self.dfs[i])
             return minid, ids[-1], True
-        span, _ = _get(data, pos)
+        span, _ = _get(self.data, pos)
         return minid, minid + span, False
+
+    def head_bytes(self, i: int) -> int:
+        """The bytes of entry ``i``'s term info before its inlined postings
+        (all of them for a term whose postings are in ``.pst``)."""
+        flags, _minid, pos = self._head(i)
+        if not flags & _INLINED:
+            return self._end(i) - self.info_starts[i]
+        return pos - self.info_starts[i]
+
+    def _end(self, i: int) -> int:
+        return self.info_starts[i + 1] if i + 1 < len(self.keys) else len(self.data)
+
+
+def varint_bytes(values) -> int:
+    """The bytes the varints of ``values`` take."""
+    v = np.asarray(values, dtype=np.uint64)
+    total = len(v)
+    for k in range(1, 10):
+        total += int(np.count_nonzero(v >= (np.uint64(1) << np.uint64(7 * k))))
+    return total
+
+
+def block_parts(table: "CompactTable", b: int) -> dict[str, int]:
+    """Where block ``b``'s bytes in the file go, by part of its entries
+    (``sizes.PARTS``): the uncompressed bytes of each part, scaled to the
+    block's stored size, so that they add up to it."""
+    block = table.decode(b)
+    n = len(block.keys)
+    data = block.data
+    heads = sum(block.head_bytes(i) for i in range(n))
+    infos = len(data) - block.info_starts[0] if n else 0
+    pointers = varint_bytes(block.pst_lengths)
+    rests = block.info_starts[0] - _rests_start(data) if n else 0
+    raw = {"keys": rests, "heads": heads, "inlined": infos - heads, "pointers": pointers}
+    raw["lengths"] = len(data) - sum(raw.values())      # counts, columns of lengths
+    stored = table.offsets[b + 1] - table.offsets[b]
+    scaled = {k: v * stored // len(data) for k, v in raw.items()}
+    largest = max(raw, key=raw.get)
+    scaled[largest] += stored - sum(scaled.values())
+    return scaled
+
+
+def _rests_start(data) -> int:
+    _n, pos = _get(data, 0)
+    size, pos = _get(data, pos)
+    return pos + size
 
 
 def _ids(data, pos, first, count):
@@ -730,9 +782,11 @@ class CompactTermsReader(base.TermsReader):
         return self.table.fieldnames[_USHORT.unpack_from(key)[0]], key[2:]
 
     def _entry(self, fieldname, tbytes):
+        # KeyError, as W3's reader raises from frequency and doc_frequency
+        # (Whoosh's reader answers 0 for it); term_info raises TermNotFound.
         found = self.table.lookup(self._keycoder(fieldname, tbytes))
         if found is None:
-            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+            raise KeyError((fieldname, tbytes))
         return found
 
     def __contains__(self, term):
@@ -766,7 +820,10 @@ class CompactTermsReader(base.TermsReader):
         return self._items_from(self._keycoder(fieldname, prefix))
 
     def term_info(self, fieldname, tbytes):
-        block, i = self._entry(fieldname, tbytes)
+        try:
+            block, i = self._entry(fieldname, tbytes)
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
         return block.term_info(i)
 
     def frequency(self, fieldname, tbytes):

@@ -98,16 +98,29 @@ def _put(out: bytearray, n: int) -> None:
     out.append(n)
 
 
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return _SMALL[n]
+    out = bytearray()
+    _put(out, n)
+    return bytes(out)
+
+
+# Below this many values a Python loop is faster than numpy's set-up.
+_NUMPY_FROM = 64
+
+
 def encode_varints(values) -> bytes:
-    """Varints of non-negative integers (a sequence or an array), without a
-    Python loop per value."""
+    """Varints of non-negative integers (a sequence or an array); many at
+    once without a Python loop per value."""
+    if len(values) < _NUMPY_FROM:
+        return b"".join([_SMALL[x] if x < 0x80 else _varint(x) for x in values])
     v = np.asarray(values, dtype=np.uint64)
-    if not len(v):
-        return b""
-    if int(v.max()) < 0x80:
+    top = int(v.max())
+    if top < 0x80:
         return v.astype(np.uint8).tobytes()
     sizes = np.ones(len(v), np.int64)
-    for k in range(1, 10):
+    for k in range(1, (top.bit_length() + 6) // 7):
         sizes += v >= (np.uint64(1) << np.uint64(7 * k))
     starts = np.cumsum(sizes) - sizes
     out = np.empty(int(sizes.sum()), np.uint8)
@@ -223,6 +236,7 @@ class CompactTermEncoder(TermEncoder):
         self._pstlens: list[int] = []
         self._pst_base = 0
         self._values: dict[bytes, bytes | None] = {}
+        self._single: dict[bytes, tuple[int, bytes]] = {}
 
     def add_term(self, field: FieldInfo, btext: bytes, ids: list[int], weights: list[float],
                  values: list[bytes]) -> None:
@@ -280,6 +294,8 @@ class CompactTermEncoder(TermEncoder):
         # (TermEncoder._inline and _inline1): float32 weights, length bytes
         # of the documents that have one.
         lbytes = field.lengths
+        if len(ids) == 1:
+            return self._inlined1(field, ids[0], weights[0], values[0])
         fw = array("f", weights)
         if lbytes is not None:
             lens = [lbytes[d] for d in ids]
@@ -288,8 +304,6 @@ class CompactTermEncoder(TermEncoder):
             maxbyte = max(nonzero) if nonzero else 0
         else:
             minbyte = maxbyte = 0
-        if len(ids) == 1:
-            minbyte = maxbyte = lbytes[ids[0]] if lbytes is not None else 0
         weight = _f32(sum(fw))
         maxweight = max(weights)
         maxweight = _f32(maxweight if maxweight > 0 else 0)
@@ -305,8 +319,48 @@ class CompactTermEncoder(TermEncoder):
         flags |= kind << _VALUES_SHIFT
         out = self._head(flags, weight, len(ids), minbyte, maxbyte, maxweight, ids[0], ids[-1],
                          False)
-        if len(ids) > 1:
-            out += encode_varints(np.diff(np.array(ids, np.int64)))
+        out += encode_varints(list(map(int.__sub__, ids[1:], ids[:-1])))
+        out += wbytes
+        out += vbytes
+        return bytes(out)
+
+    def _inlined1(self, field: FieldInfo, docnum: int, w: float, v: bytes) -> bytes:
+        """``_inlined`` of a term in one document (most terms)."""
+        lbytes = field.lengths
+        lb = lbytes[docnum] if lbytes is not None else 0
+        if w == 1.0:
+            # The usual case, in one piece: weight (equal to the count), the
+            # length bytes, a maximum weight of 1, the document, its value.
+            if field.fixedsize == 0 or not v:
+                kind, vbytes = _V_NONE, b""
+            else:
+                found = self._single.get(v)
+                if found is None:
+                    if len(self._single) > 100_000:
+                        self._single.clear()
+                    found = self._single[v] = self._values_bytes(field, (v,))
+                kind, vbytes = found
+            return b"".join((_SMALL[_INLINED | kind << _VALUES_SHIFT], bytes((lb, lb, 1)),
+                             _SMALL[docnum] if docnum < 0x80 else _varint(docnum), vbytes))
+        flags = _INLINED
+        if w == 1.0:
+            weight = maxweight = 1.0
+            wbytes = b""
+        else:
+            weight = _f32(w)
+            maxweight = _f32(w if w > 0 else 0)
+            if _whole(weight):
+                flags |= _W_WHOLE << _WEIGHTS_SHIFT
+                wbytes = _varint(int(weight))
+            else:
+                flags |= _W_F32 << _WEIGHTS_SHIFT
+                wbytes = _F32.pack(weight)
+        if field.fixedsize == 0 or not v:
+            kind, vbytes = _V_NONE, b""
+        else:
+            kind, vbytes = self._values_bytes(field, (v,))
+        flags |= kind << _VALUES_SHIFT
+        out = self._head(flags, weight, 1, lb, lb, maxweight, docnum, docnum, False)
         out += wbytes
         out += vbytes
         return bytes(out)

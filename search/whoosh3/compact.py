@@ -49,6 +49,7 @@ import weakref
 import zlib
 from array import array
 from collections import OrderedDict
+from itertools import accumulate
 
 import numpy as np
 from whoosh.codec import base
@@ -65,10 +66,12 @@ __all__ = ["BLOCK_ENTRIES", "CompactCodec", "CompactTermEncoder", "CompactTermsF
 TERM_TABLES = ("w3", "compact")
 EXTENSION = ".trb"
 MAGIC = b"ZHTB\x01"
-BLOCK_ENTRIES = 128
+# Entries per block: a look-up decodes a whole block (about 2 µs an entry);
+# 128 would make the table 15% smaller and each first look-up four times slower.
+BLOCK_ENTRIES = 32
 ZLIB_LEVEL = 6
-# Decoded blocks kept per segment (about 6 KB each).
-BLOCKS_KEPT = 4096
+# Decoded blocks kept per segment (about 2 KB each).
+BLOCKS_KEPT = 16384
 
 _F32 = struct.Struct("<f")
 _U64 = struct.Struct("<Q")
@@ -136,9 +139,15 @@ def decode_varints(buf, count: int) -> list[int]:
     """The first ``count`` varints of ``buf``."""
     if not count:
         return []
+    if len(buf) == count:           # each byte a whole varint
+        return list(buf)
+    if count < _NUMPY_FROM * 4:
+        out, pos = [], 0
+        for _ in range(count):
+            v, pos = _get(buf, pos)
+            out.append(v)
+        return out
     b = np.frombuffer(buf, np.uint8)
-    if len(b) == count and int(b.max()) < 0x80:
-        return b.tolist()
     ends = np.flatnonzero(b < 0x80)[:count]
     if len(ends) < count:
         raise ValueError("truncated varints")
@@ -513,17 +522,9 @@ class Block:
             keys.append(prev)
         self.keys = keys
         self.dfs = cols[2 * n:3 * n]
-        starts = []
-        for length in cols[3 * n:4 * n]:
-            starts.append(pos)
-            pos += length
-        self.info_starts = starts
+        self.info_starts = list(accumulate(cols[3 * n:4 * n - 1], initial=pos))
         self.pst_lengths = cols[4 * n:]
-        offsets = []
-        for length in self.pst_lengths:
-            offsets.append(pst_offset)
-            pst_offset += length
-        self.pst_offsets = offsets
+        self.pst_offsets = list(accumulate(self.pst_lengths[:-1], initial=pst_offset))
         self.data = data
 
     def find(self, key: bytes) -> int:

@@ -14,8 +14,10 @@ then merged) answers as a build of the same documents does.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -268,3 +270,38 @@ def test_a_changed_compact_index_answers_as_a_build_of_its_documents(tmp_path):
     with _reader(changed) as reader:
         assert len(reader.leaf_readers()) == 1
     same(open_index(changed), reference)
+
+
+def test_the_setting_in_the_environment_builds_it_from_the_command_line(tmp_path):
+    # The README's example.
+    index_dir = tmp_path / "seeds-compact"
+    env = {**os.environ, "SEARCH_TERM_TABLE": "compact"}
+    subprocess.run([sys.executable, "-m", "search", "index", str(SEEDS), "--index", str(index_dir),
+                    "--quiet"], check=True, cwd=REPO, env=env, capture_output=True)
+    generation = live_generation(index_dir)
+    manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["builder"]["term_table"] == "compact"
+    report = subprocess.run([sys.executable, "-m", "bench.index_size", str(index_dir)], check=True,
+                            cwd=REPO, capture_output=True, text=True).stdout
+    assert "compact term table (.trb)" in report and "| body |" in report
+
+
+def test_the_readers_of_a_segment_share_its_decoded_blocks(both):
+    _w3, small = both["sample"]
+    index = open_index(small)
+    first = _results(index, {"q": "明月", "filters": {}})
+    with _reader(small) as a, _reader(small) as b:
+        table = compact.table_of(a)
+        assert table is compact.table_of(b)
+        kept = len(table._cache)
+        assert kept > 0                     # the search above decoded blocks
+        found = [0]
+
+        def look():
+            found[0] = a.doc_frequency("body", "明月".encode())
+        worker = threading.Thread(target=look)
+        worker.start()
+        worker.join()
+        assert found[0] == b.doc_frequency("body", "明月".encode()) > 0
+        assert len(table._cache) == kept    # nothing new to decode
+    assert _results(index, {"q": "明月", "filters": {}}) == first

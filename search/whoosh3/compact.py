@@ -352,18 +352,14 @@ class CompactTermEncoder(TermEncoder):
             return b"".join((_SMALL[_INLINED | kind << _VALUES_SHIFT], bytes((lb, lb, 1)),
                              _SMALL[docnum] if docnum < 0x80 else _varint(docnum), vbytes))
         flags = _INLINED
-        if w == 1.0:
-            weight = maxweight = 1.0
-            wbytes = b""
+        weight = _f32(w)
+        maxweight = _f32(w if w > 0 else 0)
+        if _whole(weight):
+            flags |= _W_WHOLE << _WEIGHTS_SHIFT
+            wbytes = _varint(int(weight))
         else:
-            weight = _f32(w)
-            maxweight = _f32(w if w > 0 else 0)
-            if _whole(weight):
-                flags |= _W_WHOLE << _WEIGHTS_SHIFT
-                wbytes = _varint(int(weight))
-            else:
-                flags |= _W_F32 << _WEIGHTS_SHIFT
-                wbytes = _F32.pack(weight)
+            flags |= _W_F32 << _WEIGHTS_SHIFT
+            wbytes = _F32.pack(weight)
         if field.fixedsize == 0 or not v:
             kind, vbytes = _V_NONE, b""
         else:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 KINDS = (
     (".trm", "term table (.trm)"),
+    (".trb", "compact term table (.trb)"),
     (".pst", "postings (.pst)"),
     ("_stored.col", "stored fields"),
     (".col", "columns (lengths, sort keys)"),

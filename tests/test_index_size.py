@@ -21,7 +21,7 @@ def test_term_table_parts_add_up_to_the_files(seed_index):
         singles = Counter(field for field, text in reader.all_terms()
                           if reader.doc_frequency(field, text) == 1)
     tables = fields.pop("(tables)")
-    trm = sum(p.stat().st_size for p in generation.glob("*.trm"))
+    trm = sum(p.stat().st_size for ext in ("*.trm", "*.trb") for p in generation.glob(ext))
     entries = sum(v for parts in fields.values() for k, v in parts.items()
                   if k not in ("terms", "single", "postings"))
     assert entries + sum(tables.values()) == trm
@@ -35,7 +35,9 @@ def test_term_table_parts_add_up_to_the_files(seed_index):
 def test_the_report_names_the_files_and_fields(seed_index, capsys):
     assert index_size.main([str(seed_index)]) == 0
     out = capsys.readouterr().out
-    assert "term table (.trm)" in out and "| body |" in out and "| grams |" in out
+    table = ("compact term table (.trb)" if list(live_generation(seed_index).glob("*.trb"))
+             else "term table (.trm)")
+    assert table in out and "| body |" in out and "| grams |" in out
     result = index_size.measure(str(seed_index))
     assert result["bytes"] == sum(result["files"].values())
     assert result["fields"]["body"]["bytes_per_term"] > 0

@@ -55,6 +55,12 @@ def segment_file(index: Path, suffix: str) -> Path:
     return path
 
 
+def term_table_file(index: Path) -> Path:
+    """The segment's term table: Whoosh's (.trm) or the compact one (.trb)."""
+    [path] = [p for p in generation(index).glob("MAIN_*") if p.suffix in (".trm", ".trb")]
+    return path
+
+
 def garble(path: Path, count: int = GARBLED, at: int | None = None) -> None:
     """Flip the bits of ``count`` bytes in the middle of ``path`` (or ``at``)."""
     size = path.stat().st_size
@@ -189,7 +195,7 @@ def test_garbled_stored_documents(index, capsys):
 
 
 def test_a_truncated_segment_file_is_named_on_open(index, capsys):
-    terms = segment_file(index, ".trm")
+    terms = term_table_file(index)
     with open(terms, "r+b") as fh:
         fh.truncate(terms.stat().st_size // 3)
     with pytest.raises(IndexDamaged, match=rf"{terms.name}: is [\d,]+ bytes long, not the"):
@@ -198,7 +204,7 @@ def test_a_truncated_segment_file_is_named_on_open(index, capsys):
 
 
 def test_a_missing_segment_file(index, capsys):
-    terms = segment_file(index, ".trm")
+    terms = term_table_file(index)
     terms.unlink()
     with pytest.raises(IndexDamaged, match=f"{terms.name}: is missing"):
         open_index(index)

@@ -234,7 +234,7 @@ def test_serve_on_a_damaged_index_keeps_serving_and_answers_503(big_index, tmp_p
     generation = next(p for p in damaged.iterdir()
                       if p.is_dir() and not p.is_symlink() and p.name.startswith("gen-"))
     if damage == "segment":
-        for segment_file in generation.glob("*.trm"):
+        for segment_file in [*generation.glob("*.trm"), *generation.glob("*.trb")]:
             segment_file.write_bytes(b"\xff" * segment_file.stat().st_size)
     else:
         (generation / "facets.pickle").write_bytes(b"\x00garbled\xff" * 64)

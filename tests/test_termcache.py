@@ -8,7 +8,7 @@ from tests.helpers import SEEDS
 
 
 def test_searchers_of_a_generation_share_term_lookups_and_answer_the_same(tmp_path):
-    build_index([SEEDS], tmp_path / "index")
+    build_index([SEEDS], tmp_path / "index", term_table="w3")   # the W3 table's memo
     plain = open_index(tmp_path / "index")
     gen = plain._current()
     queries = ["洛陽", "呼叫中心 牡丹江", "贵阳 黔中声谷", '"呼叫中心"', "洛阳 -呼叫中心", "不存在的词语"]

@@ -48,6 +48,7 @@ from ..errors import BuildError
 from ..ingest.model import Document, Problem
 from ..ingest.sources import iter_jsonl_lines, iter_source, iter_source_files
 from ..text.segment import segmenter
+from ..whoosh3.compact import TERM_TABLES
 from ..whoosh3.segments import leaf_segments, new_segment_id, record_lengths
 from . import checksums, doclengths, facets
 from . import fields as doc_fields
@@ -268,7 +269,8 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
                 *, progress: ProgressCallback | None = None,
                 limitmb: int = 256, workers: int | None = None,
                 builder: str | None = None, force: bool = False,
-                follow_links: bool = False, wait: float = 30.0) -> BuildReport:
+                follow_links: bool = False, wait: float = 30.0,
+                term_table: str | None = None) -> BuildReport:
     """Index ``sources`` (folders, document files, .jsonl[.gz] files) into ``index_dir``.
 
     The new index replaces the live one only when complete.  Returns a
@@ -288,6 +290,9 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     or ``SEARCH_BUILD_WORKERS``; 1 builds in this process).  ``builder``:
     ``"parallel"`` (default) or ``"whoosh"`` (Whoosh's writer, one process;
     also ``SEARCH_BUILDER``); ``limitmb`` is the Whoosh writer's memory.
+    ``term_table``: the parallel build's term table, ``"w3"`` (default:
+    Whoosh's hash table) or ``"compact"`` (``search.whoosh3.compact``, about
+    a fifth of its size); also ``SEARCH_TERM_TABLE``; recorded in build.json.
 
     ``progress``: called with a ``BuildProgress`` (phase, done, total, unit,
     seconds) as each phase starts, goes on and ends: ``counting`` the
@@ -298,6 +303,10 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     builder = builder or os.environ.get("SEARCH_BUILDER") or "parallel"
     if builder not in BUILDERS:
         raise BuildError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
+    term_table = term_table or os.environ.get("SEARCH_TERM_TABLE") or "w3"
+    if term_table not in TERM_TABLES:
+        raise BuildError(f"unknown term table {term_table!r}; use one of "
+                         f"{', '.join(TERM_TABLES)} (SEARCH_TERM_TABLE)")
     root = Path(index_dir)
     started = time.monotonic()
     reporter = Progress(progress, started)
@@ -311,7 +320,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
     try:
         with write_lock(root, wait=wait):
             _build_locked(root, sources, report, reporter, started, limitmb, workers,
-                          builder, force, follow_links)
+                          builder, force, follow_links, term_table)
     except BuildRefused:
         if not root_existed:        # a refused first build leaves nothing behind
             shutil.rmtree(root, ignore_errors=True)
@@ -320,7 +329,7 @@ def build_index(sources: Iterable[str | os.PathLike], index_dir: str | os.PathLi
 
 
 def _build_locked(root: Path, sources, report: BuildReport, progress: Progress, started,
-                  limitmb, workers, builder, force, follow_links) -> None:
+                  limitmb, workers, builder, force, follow_links, term_table="w3") -> None:
     live = live_generation(root)
     _remove_stale(root, keep={live.name} if live else set())
 
@@ -337,7 +346,7 @@ def _build_locked(root: Path, sources, report: BuildReport, progress: Progress, 
                                      follow_links)
         else:
             how = _build_parallel(ix, building, sources, report, progress, documents, workers,
-                                  follow_links)
+                                  follow_links, term_table)
         progress.step("tables", lambda: _save_tables(ix, building))
         with ix.reader() as reader:
             segment_ids = [seg.segment_id for seg in leaf_segments(reader)]
@@ -424,5 +433,5 @@ def _build_with_whoosh(ix, sources, report, progress: Progress, documents: int |
     if lengths:
         doclengths.save(Path(ix.storage.folder), segment_id, doclengths.by_document(lengths),
                         len(lengths))
-    return {"method": "whoosh", "workers": 1}
+    return {"method": "whoosh", "workers": 1, "term_table": "w3"}
 

@@ -37,8 +37,8 @@ from ..ingest import sources as documents
 from ..ingest.cities import gazetteer
 from ..ingest.model import Problem
 from ..text.segment import load_jieba, prepare_router, release_caches
-from ..whoosh3.segment_writer import (FieldInfo, TermEncoder, TermsFile, dumps,
-                                      positions_value, stored_fields_writer)
+from ..whoosh3.compact import writers_for
+from ..whoosh3.segment_writer import FieldInfo, dumps, positions_value, stored_fields_writer
 from . import doclengths
 from . import fields as doc_fields
 from .analyzers import fast_positions
@@ -340,7 +340,7 @@ def _chunk_postings(flat: list, docmap) -> tuple[list, list, list]:
 
 def _phase2(task):
     """Encode one run of buckets: postings blocks and term records."""
-    shared_path, spill_path, buckets = task
+    shared_path, spill_path, buckets, term_table = task
     worker = _the_worker()
     if worker.shared_path != shared_path:
         with open(shared_path, "rb") as fh:
@@ -348,7 +348,7 @@ def _phase2(task):
         worker.shared_path = shared_path
         release_caches()                  # segmentation is over: give the memory back
     maps, fields = worker.shared
-    encoder = TermEncoder()
+    encoder = writers_for(term_table)[1]()
     with open(spill_path, "rb") as spill:
         for fieldname, _prefix, parts in buckets:
             info = fields[fieldname]
@@ -383,7 +383,7 @@ def _phase2(task):
                     values += v
                 if ids:
                     encoder.add_term(info, term, ids, weights, values)
-    return bytes(encoder.pst), encoder.trm, encoder.records, encoder.hashes, encoder.patches
+    return encoder.output()
 
 
 def _pool_context():
@@ -396,10 +396,11 @@ def _pool_context():
 
 
 def _build_parallel(ix, building: Path, sources, report, progress, expected: int | None,
-                    workers, follow_links=False) -> dict:
+                    workers, follow_links=False, term_table="w3") -> dict:
     """Build the generation in ``building``; ``progress`` (a ``Progress``) is
     told of the ``reading`` phase (of ``expected`` documents, None when not
-    counted) and the ``encoding`` one."""
+    counted) and the ``encoding`` one.  ``term_table``: ``"w3"`` (Whoosh's)
+    or ``"compact"`` (``search.whoosh3.compact``)."""
     from whoosh.index import TOC, clean_files
 
     if workers is None:
@@ -409,8 +410,7 @@ def _build_parallel(ix, building: Path, sources, report, progress, expected: int
     workers = max(1, int(workers))
     schema = ix.schema
     storage = ix.storage
-    from whoosh.codec import default_codec
-    codec = default_codec()
+    codec, _encoder, terms_file = writers_for(term_table)
     segment = codec.new_segment(storage, ix.indexname)
     generation = ix.latest_generation() + 1
 
@@ -521,22 +521,22 @@ def _build_parallel(ix, building: Path, sources, report, progress, expected: int
             run.append((key[0], key[1], key_parts))
             size += sum(p[2] for p in key_parts)
             if size >= ENCODE_TASK_BYTES:
-                tasks.append((str(shared_path), str(spill_path), run))
+                tasks.append((str(shared_path), str(spill_path), run, term_table))
                 task_bytes.append(size)
                 run, size = [], 0
         if run:
-            tasks.append((str(shared_path), str(spill_path), run))
+            tasks.append((str(shared_path), str(spill_path), run, term_table))
             task_bytes.append(size)
 
         segments = []
         if doccount:
             pst = segment.create_file(storage, codec.POSTS_EXT)
-            terms = TermsFile(segment.create_file(storage, codec.TERMS_EXT), fieldmap)
+            terms = terms_file(segment.create_file(storage, codec.TERMS_EXT), fieldmap)
             progress.start("encoding", sum(task_bytes), "bytes")
-            for size, (pst_bytes, trm, records, hashes, patches) in zip(task_bytes, run2(tasks)):
+            for size, (pst_bytes, part) in zip(task_bytes, run2(tasks)):
                 base = pst.tell()
                 pst.write(pst_bytes)
-                terms.add(trm, records, hashes, patches, base)
+                terms.add_part(part, base)
                 progress.advance(size)
             progress.finish()
             phases["encode"] = round(time.monotonic() - clock, 3)
@@ -569,4 +569,5 @@ def _build_parallel(ix, building: Path, sources, report, progress, expected: int
         shutil.rmtree(building / f"{ix.indexname}.tmp", ignore_errors=True)
     TOC(schema, segments, generation).write(storage, ix.indexname)
     clean_files(storage, ix.indexname, generation, segments)
-    return {"method": "parallel", "workers": workers, "seconds": phases}
+    return {"method": "parallel", "workers": workers, "term_table": term_table,
+            "seconds": phases}

@@ -14,7 +14,10 @@ Whoosh's readers and writers (``tests/test_whoosh_door.py`` checks it):
 * ``sizes``: the bytes of a term table, field by field and part by part
   (``bench.index_size``);
 * ``termcache``: the memo of term-table look-ups the readers of one index
-  generation share.
+  generation share;
+* ``compact``: a codec whose term table is compact sorted blocks (the
+  parallel build's ``term_table="compact"``), read by the modules above as
+  they read W3's.
 
 Checked on Whoosh-Reloaded 2.7.5, the version installed; pyproject.toml
 allows ``>=2.7.5,<2.8``, the releases that keep the W3 codec's layout.

@@ -239,6 +239,11 @@ class TermEncoder:
         head = _TERMINFO.pack(0, total_weight, n, minbyte, maxbyte, maxweight, ids[0], ids[-1])
         return head + _LONG.pack(start) + _INT.pack(len(pst) - start), True
 
+    def output(self):
+        """What a worker hands back: the postings and the term records
+        (``TermsFile.add_part`` takes the second)."""
+        return bytes(self.pst), (self.trm, self.records, self.hashes, self.patches)
+
     @staticmethod
     def _inline1(field: FieldInfo, docnum: int, w: float, v: bytes) -> bytes:
         """The term info of a term with one posting, postings inlined."""
@@ -337,6 +342,11 @@ class TermsFile:
             index.append(pos)
             bucket_hashes[h & 255].append(h)
             bucket_positions[h & 255].append(pos)
+
+    def add_part(self, part, pst_base: int) -> None:
+        """An encoder's term records (``TermEncoder.output``), its postings
+        written at ``pst_base`` of the postings file."""
+        self.add(*part, pst_base)
 
     def close(self) -> None:
         dbfile = self.dbfile

@@ -8,6 +8,11 @@ slot) and an index of entry positions.  ``term_table_bytes(reader)`` reads
 the entries once and adds them up per field, so that a reader of the
 benchmark can see which part of the format holds the index's size, and what
 a more compact one would save (``bench.index_size``).
+
+A compact table (``compact``: ``.trb``) is reported in the same parts:
+"lengths" are its blocks' counts and columns of lengths, "keys" the keys'
+front-coded rests, "heads" the term infos, "pointers" the postings lengths;
+each block's parts are its uncompressed bytes scaled to its size in the file.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections import Counter
 
 from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
 from whoosh.filedb.filetables import _lengths
+
+from .compact import MAGIC, block_parts, table_of
 
 __all__ = ["PARTS", "term_table_bytes"]
 
@@ -28,7 +35,7 @@ _FIELD = struct.Struct("!H")
 PARTS = {
     "terms": "terms",
     "single": "terms in one document",
-    "lengths": "entry headers (key and value lengths: 8 bytes an entry)",
+    "lengths": "entry headers (key and value lengths: 8 bytes an entry; compact: columns)",
     "keys": "keys (field number and term bytes)",
     "heads": "term info heads (23 bytes a term)",
     "inlined": "inlined postings (pickled ids, weights, positions)",
@@ -46,6 +53,10 @@ def term_table_bytes(reader) -> dict[str, Counter] | None:
     tables = Counter()
     leaves = [leaf for leaf, _offset in reader.leaf_readers()]
     for leaf in leaves:
+        compact_table = table_of(leaf)
+        if compact_table is not None:
+            _compact_bytes(compact_table, out, tables)
+            continue
         terms = getattr(leaf, "_terms", None)
         if not isinstance(terms, W3TermsReader):
             return None
@@ -91,3 +102,19 @@ def term_table_bytes(reader) -> dict[str, Counter] | None:
             pos = value + valuelen
     out["(tables)"] = tables
     return out
+
+
+def _compact_bytes(table, out: dict[str, Counter], tables: Counter) -> None:
+    """A compact table's blocks by field and part; its header and trailer."""
+    tables["compact: file header"] += len(MAGIC)
+    tables["compact: block index and field map"] += table.trailer_bytes
+    for b in range(len(table)):
+        field = table.fieldnames[_FIELD.unpack_from(table.first_keys[b])[0]]
+        parts = out.get(field)
+        if parts is None:
+            parts = out[field] = Counter()
+        parts.update(block_parts(table, b))
+        block = table.decode(b)
+        parts["terms"] += len(block.keys)
+        parts["single"] += block.dfs.count(1)
+        parts["postings"] += sum(block.pst_lengths)

@@ -5,6 +5,8 @@ the hash table from the file, a few struct reads each time; a question asks
 for a few hundred terms, and the query path looks each one up more than once
 (is it there, its statistics, its postings).  The answers never change for
 a generation, so every searcher of the generation shares them here.
+A compact term table (``compact``) needs no memo: its readers share the
+segment's cache of decoded blocks.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ and three file reads each.
 * ``prefix_doc_ids(reader, fieldname, prefix)``: every document holding a
   term that starts with ``prefix``.
 
-Both answer None where the reader is not one the scan can read (another
+A compact term table (``compact``) is read block by block, to the same
+answers.  Both answer None where the reader is not one the scan can read (another
 codec, a Whoosh whose term table changed): the caller then asks Whoosh.
 """
 
@@ -27,6 +28,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
 from whoosh.filedb.filetables import _lengths
 
+from .compact import table_of
 from .postings import NotW3Postings, blocks_at
 
 __all__ = ["field_frequencies", "prefix_doc_ids"]
@@ -46,6 +48,9 @@ def field_frequencies(reader, fieldname: str, min_df: int, keep=None) -> dict[st
     """Every term of ``fieldname`` in at least ``min_df`` documents, with its
     document count, read from the term table in one pass; ``keep``: a
     compiled pattern the terms must match in full.  None: not a W3 term table."""
+    table = table_of(reader)
+    if table is not None:
+        return _compact_field_frequencies(table, fieldname, min_df, keep)
     try:
         terms = reader._terms
         if not isinstance(terms, W3TermsReader):
@@ -88,6 +93,9 @@ def prefix_doc_ids(reader, fieldname: str, prefix: str) -> np.ndarray | None:
     not one read here.  A term in one or two documents names them in its
     entry's head; more, inlined or in the postings file."""
     terms = reader._terms
+    compact = table_of(reader)
+    if compact is not None:
+        return _compact_prefix_doc_ids(reader, compact, fieldname, prefix)
     table = _table(terms)
     if not all(hasattr(table, name) for name in ("closest_key_pos", "endofdata", "dbfile")):
         return None
@@ -124,4 +132,43 @@ def prefix_doc_ids(reader, fieldname: str, prefix: str) -> np.ndarray | None:
             except NotW3Postings:
                 return None
         pos = value + datalen
+    return np.unique(np.concatenate(blocks + [np.array(few, np.int64)]))
+
+
+def _compact_field_frequencies(table, fieldname, min_df, keep) -> dict[str, int]:
+    out = {}
+    for b in table.field_blocks(fieldname):
+        block = table.decode(b)
+        for key, df in zip(block.keys, block.dfs):
+            if df >= min_df:
+                term = str(key[2:], "utf-8")
+                if keep is None or keep.fullmatch(term):
+                    out[term] = df
+    return out
+
+
+def _compact_prefix_doc_ids(reader, table, fieldname, prefix) -> np.ndarray | None:
+    try:
+        start_key = reader._terms._keycoder(fieldname, reader.schema[fieldname].to_bytes(prefix))
+    except ValueError:
+        return np.empty(0, np.int64)
+    postfile = reader._terms._postfile
+    few: list[int] = []
+    blocks: list[np.ndarray] = []
+    for block, i in table.entries_from(start_key, start_key + b"\xff"):
+        count = block.dfs[i]
+        if count <= 2:
+            first, last, _inlined = block.min_max_ids(i)
+            few.append(first)
+            if count == 2:
+                few.append(last)
+            continue
+        info = block.term_info(i)
+        if info.is_inlined():
+            few.extend(info.inlined_postings()[0])
+        else:
+            try:
+                blocks += blocks_at(postfile, block.pst_offsets[i], block.pst_lengths[i])
+            except NotW3Postings:
+                return None
     return np.unique(np.concatenate(blocks + [np.array(few, np.int64)]))

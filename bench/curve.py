@@ -604,27 +604,31 @@ def main(argv=None) -> int:
                      "disk": {"path": str(work), "free_gb": round(disk.free / 1e9, 1),
                               "total_gb": round(disk.total / 1e9, 1)}}
     py = sys.executable
+    out_dir = Path(args.results_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_json = out_dir / f"curve-{time.strftime('%Y%m%dT%H%M%S')}.json"
+
+    def save():
+        results["seconds"] = round(time.perf_counter() - started, 1)
+        out_json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+
     try:
         say(f"corpus: counting {corpus}'s records and characters")
         chars = CharacterFrequency(corpus)
         results["corpus_records"] = chars.records
-        rows = []
+        results["sizes"] = rows = []
         for size in sizes:
             say(f"size {size:,}")
             rows.append(measure_size(py, corpus, size, chars, work, Path(args.queries),
                                      args.query_limit, args.rounds, args.keep, say))
-        results["sizes"] = rows
+            save()            # a size that fails later (memory, disk) leaves the ones before
         results["exponents"] = exponents(rows)
         results["p99_check"] = p99_check(rows)
         results["limits"] = crossings(rows, limits(disk.free))
     finally:
         if not args.work_dir and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    results["seconds"] = round(time.perf_counter() - started, 1)
-    out_dir = Path(args.results_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out_json = out_dir / f"curve-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out_json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    save()
     text = render(results)
     print(text)
     print(f"\nresults: {out_json}")

@@ -78,6 +78,12 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 bench: install $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Build and queries at 50,000, 332,878 and 1,000,000 documents, with growth
+# exponents and where this machine stops (bench/curve.py; BENCHMARKS.md, "The curve").
+.PHONY: bench-curve
+bench-curve: install
+	nice -n 5 $(PY) -m bench.curve $(CURVE_ARGS)
+
 # Relevance (relevance-dev), then regions (regional-dev, beside a conventional build),
 # then pinyin typed with typos (on the seeds, or TYPOS_INDEX=path).
 eval: install

@@ -62,6 +62,7 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
+import bench.run as bench_run
 from bench.run import (DEFAULT_CORPUS, DEFAULT_QUERIES, DEFAULT_RESULTS, REPO, dir_bytes,
                        machine, measure_build, measure_queries)
 from search.text.chars import HAN_CHAR
@@ -551,12 +552,7 @@ def render(results: dict) -> str:
 
 
 def write_report(path: Path, text: str) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
-    else:
-        new = (old.rstrip() + "\n\n" if old else "# Benchmarks\n\n") + "## The curve\n\n" + text + "\n"
-    path.write_text(new, encoding="utf-8")
+    bench_run.write_report(path, text, (BEGIN, END), "The curve")
 
 
 def main(argv=None) -> int:

@@ -51,17 +51,23 @@ def _lines(record) -> list[str]:
     return [m.group(0) for m in _HAN_RUN.finditer(record.get("text", ""))]
 
 
-def generate(records: list[dict], seed: int = SEED) -> tuple[list[dict], list[dict]]:
-    from search.text.segment import segment
+def cut_string(line: str, rng: random.Random) -> str:
+    """Two to four characters of ``line`` at a random place (the whole of a shorter line)."""
+    n = rng.randint(2, 4)
+    if len(line) <= n:
+        return line
+    start = rng.randrange(0, len(line) - n + 1)
+    return line[start:start + n]
+
+
+def corpus_frequencies(records: list[dict]) -> tuple[Counter, Counter]:
+    """Words (of two characters or more, not stop words) and cities, counted
+    in simplified script over an even sample of about 20,000 of ``records``."""
     from search.ingest.metadata import document_from_record
+    from search.text.script import to_simplified
+    from search.text.segment import segment
     from search.text.stopwords import STOP_WORDS
-    from search.text.script import to_simplified, to_traditional
 
-    rng = random.Random(seed)
-    step = max(1, len(records) // SAMPLE_SIZE)
-    sample = records[::step][:SAMPLE_SIZE]
-
-    # Frequencies from an even sample of the corpus (simplified).
     probe = records[::max(1, len(records) // 20000)]
     words: Counter = Counter()
     places: Counter = Counter()
@@ -72,6 +78,18 @@ def generate(records: list[dict], seed: int = SEED) -> tuple[list[dict], list[di
                 words[w] += 1
         doc = document_from_record(str(r.get("id")), "probe", r)
         places.update(getattr(doc, "cities", []) or [])
+    return words, places
+
+
+def generate(records: list[dict], seed: int = SEED) -> tuple[list[dict], list[dict]]:
+    from search.text.script import to_simplified, to_traditional
+
+    rng = random.Random(seed)
+    step = max(1, len(records) // SAMPLE_SIZE)
+    sample = records[::step][:SAMPLE_SIZE]
+
+    probe = records[::max(1, len(records) // 20000)]
+    words, places = corpus_frequencies(records)
     authors = Counter(to_simplified(r.get("author") or "") for r in records if r.get("author"))
     common = [w for w, _ in words.most_common(600)[10:]]
     top_authors = [a for a, _ in authors.most_common(120)]
@@ -88,12 +106,7 @@ def generate(records: list[dict], seed: int = SEED) -> tuple[list[dict], list[di
         return to_simplified(rng.choice(_lines(r)))
 
     def a_string() -> str:
-        line = a_line()
-        n = rng.randint(2, 4)
-        if len(line) <= n:
-            return line
-        start = rng.randrange(0, len(line) - n + 1)
-        return line[start:start + n]
+        return cut_string(a_line(), rng)
 
     queries: list[dict] = []
 

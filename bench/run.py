@@ -657,12 +657,17 @@ def goals(results: dict) -> list[dict]:
     return rows
 
 
-def write_report(path: Path, text: str) -> None:
+def write_report(path: Path, text: str, markers: tuple[str, str] = (BEGIN, END),
+                 heading: str = "Latest run") -> None:
+    """``text`` (which starts and ends with ``markers``) in place of what the
+    markers enclose in ``path``, or appended under ``heading`` the first time."""
+    begin, end = markers
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + text + old[old.index(end) + len(end):]
     else:
-        new = (old.rstrip() + "\n\n" if old else "# Benchmarks\n\n") + "## Latest run\n\n" + text + "\n"
+        new = ((old.rstrip() + "\n\n" if old else "# Benchmarks\n\n") + f"## {heading}\n\n"
+               + text + "\n")
     path.write_text(new, encoding="utf-8")
 
 

@@ -57,22 +57,12 @@ def generate(records: list[dict], count: int = COUNT, seed: int = SEED) -> list[
     """``count`` distinct searches made from ``records`` (``{"text", "title",
     "author", "dynasty", "city"...}``), fewer when the records cannot make
     that many different ones."""
-    from search.ingest.metadata import document_from_record
+    from bench.make_queries import corpus_frequencies, cut_string
     from search.text.script import to_simplified, to_traditional
-    from search.text.segment import segment
-    from search.text.stopwords import STOP_WORDS
 
     rng = random.Random(seed)
     probe = records[::max(1, len(records) // 20000)]
-    words: Counter = Counter()
-    places: Counter = Counter()
-    for r in probe:
-        text = to_simplified(f"{r.get('title', '')}\n{r.get('text', '')}")
-        for w, _s, _e, sub in segment(text):
-            if not sub and len(w) >= 2 and w not in STOP_WORDS:
-                words[w] += 1
-        places.update(getattr(document_from_record(str(r.get("id")), "probe", r), "cities", [])
-                      or [])
+    words, places = corpus_frequencies(records)
     ranked = [w for w, _ in words.most_common()]
     # Past the ten commonest, which every search engine answers alike.
     common = ranked[10:600] or ranked
@@ -96,12 +86,7 @@ def generate(records: list[dict], count: int = COUNT, seed: int = SEED) -> list[
         return to_simplified(rng.choice(_lines(rng.choice(with_lines))))
 
     def a_string() -> str:
-        line = a_line()
-        n = rng.randint(2, 4)
-        if len(line) <= n:
-            return line
-        start = rng.randrange(0, len(line) - n + 1)
-        return line[start:start + n]
+        return cut_string(a_line(), rng)
 
     def a_word() -> str:
         # Half from the common words, half from the whole vocabulary (rare ones).

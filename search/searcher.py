@@ -514,7 +514,7 @@ class _KeptDocuments:
         return stored
 
 
-KEEP_DOCUMENT_CHARS = 4_000_000
+KEEP_DOCUMENT_CHARS = 1_000_000
 KEEP_ONE_DOCUMENT_CHARS = 100_000
 _kept_by_generation: "weakref.WeakKeyDictionary[_Generation, _KeptDocuments]" = \
     weakref.WeakKeyDictionary()

@@ -530,9 +530,10 @@ def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
 # A query's words are segmented several times in planning it (its words,
 # concepts, expansions, the suggestions), and queries share their words:
 # the words of short texts are kept, per jieba dictionary, up to this many
-# texts (a few MB).
+# texts: enough for the planning of one query many times over, and a few MB
+# (20,000 texts of a server's queries held 22 MB in each worker).
 KEEP_TEXT_CHARS = 32
-KEEP_TEXTS = 20_000
+KEEP_TEXTS = 2_000
 _kept: dict = {}
 
 

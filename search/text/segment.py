@@ -519,11 +519,17 @@ def segment(normalised: str) -> list[tuple[str, int, int, bool]]:
         kept = {}
         _kept.clear()           # a dictionary replaced: its words are gone
         _kept[state] = kept
-    got = kept.get(normalised)
+    return _kept_result(kept, normalised, iter_segment)
+
+
+def _kept_result(kept: dict, text: str, compute) -> list:
+    """``compute(text)`` as a list, from ``kept`` when it is there (kept up to
+    ``KEEP_TEXTS`` texts, then started afresh)."""
+    got = kept.get(text)
     if got is None:
         if len(kept) >= KEEP_TEXTS:
             kept.clear()
-        got = kept[normalised] = tuple(iter_segment(normalised))
+        got = kept[text] = tuple(compute(text))
     return list(got)
 
 
@@ -577,12 +583,7 @@ def char_grams(normalised: str) -> list[tuple[str, int, int]]:
     """Overlapping Han bigrams and whole Latin/digit words, in order."""
     if len(normalised) > KEEP_TEXT_CHARS:
         return list(iter_char_grams(normalised))
-    got = _kept_grams.get(normalised)
-    if got is None:
-        if len(_kept_grams) >= KEEP_TEXTS:
-            _kept_grams.clear()
-        got = _kept_grams[normalised] = tuple(iter_char_grams(normalised))
-    return list(got)
+    return _kept_result(_kept_grams, normalised, iter_char_grams)
 
 
 _kept_grams: dict = {}
